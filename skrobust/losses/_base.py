@@ -1,0 +1,133 @@
+"""The loss object shared by every robust loss: parameters in, arrays out.
+
+A loss is a frozen dataclass.  Its four pointwise functions (``rho``, ``psi``,
+``weight``, ``psi_deriv``) are numba kernels defined in the loss's own module
+with the signature ``kernel(u, *params, out)``; this base class only casts the
+input once, calls the kernel and restores the shape and dtype.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import ClassVar
+
+import numpy as np
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_positive(name: str, value) -> float:
+    """Return ``value`` as a float, or raise ``ValueError`` naming ``name``."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a real number, got {value!r}") from None
+    if not value > 0 or math.isinf(value):
+        raise ValueError(f"{name} must be a finite positive number, got {value!r}")
+    return value
+
+
+def check_real(name: str, value, allow_inf: bool = False) -> float:
+    """Return ``value`` as a float, rejecting NaN (and infinities unless allowed)."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a real number, got {value!r}") from None
+    if math.isnan(value) or (math.isinf(value) and not allow_inf):
+        raise ValueError(f"{name} must be a {'real' if allow_inf else 'finite'} number, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class RobustLoss:
+    """Base class of the robust losses of the registry.
+
+    Subclasses are frozen dataclasses whose fields are the loss parameters,
+    and set the class attributes below.  ``u`` is always the standardised
+    residual (residual divided by the scale).
+
+    Attributes
+    ----------
+    name : str
+        Registry name of the loss.
+    convex : bool
+        Whether ``rho`` is convex, so any start reaches the global optimum.
+    redescending : bool
+        Whether ``psi`` returns to zero for large ``|u|`` (hard or soft
+        rejection of gross outliers; needs a robust start).
+    """
+
+    name: ClassVar[str] = "base"
+    convex: ClassVar[bool] = True
+    redescending: ClassVar[bool] = False
+
+    # kernels(u, *params, out) -> None, set by subclasses as staticmethods
+    _rho_kernel: ClassVar = None
+    _psi_kernel: ClassVar = None
+    _weight_kernel: ClassVar = None
+    _psi_deriv_kernel: ClassVar = None
+
+    # ------------------------------------------------------------------ params
+    @property
+    def params(self) -> dict:
+        """The loss parameters as a dict (the dataclass fields)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
+
+    def _kernel_args(self) -> tuple:
+        """Scalar parameters passed to the kernels, in kernel order."""
+        return (self.c,)
+
+    @property
+    def default_c(self) -> float:
+        """Tuning constant giving 95% asymptotic efficiency at the normal model."""
+        from .tuning import efficiency_constant
+
+        return efficiency_constant(self, 0.95)
+
+    @property
+    def max_rho(self) -> float:
+        """Supremum of ``rho`` (``inf`` for unbounded losses)."""
+        return math.inf
+
+    def with_c(self, c: float) -> RobustLoss:
+        """Return a copy of the loss with tuning constant ``c``."""
+        from dataclasses import replace
+
+        return replace(self, c=c)
+
+    # ------------------------------------------------------------- evaluation
+    def _apply(self, kernel, u):
+        u = np.asarray(u)
+        if u.dtype.kind not in "fiub":
+            raise TypeError(f"u must be a real numeric array, got dtype {u.dtype}")
+        is32 = u.dtype == np.float32
+        # The kernels run in float64 only (one compiled signature each);
+        # float32 input is cast back, clipped so that it stays finite.
+        flat = np.ascontiguousarray(u, dtype=np.float64).reshape(-1)
+        out = np.empty_like(flat)
+        kernel(flat, *self._kernel_args(), out)
+        out = out.reshape(u.shape)
+        if is32:
+            return np.clip(out, -_FLOAT32_MAX, _FLOAT32_MAX).astype(np.float32)
+        return out
+
+    def rho(self, u):
+        """Loss value ``rho(u)``, elementwise."""
+        return self._apply(self._rho_kernel, u)
+
+    def psi(self, u):
+        """Influence function ``psi(u) = d rho / du``, elementwise."""
+        return self._apply(self._psi_kernel, u)
+
+    def weight(self, u):
+        """IRLS weight ``psi(u) / u`` (its limit at ``u = 0``), elementwise."""
+        return self._apply(self._weight_kernel, u)
+
+    def psi_deriv(self, u):
+        """Derivative of ``psi`` (the curvature ``rho''``), elementwise."""
+        return self._apply(self._psi_deriv_kernel, u)
+
+    def weight_at_zero(self) -> float:
+        """``weight(0)``, the largest IRLS weight for losses with ``shape <= 2``."""
+        return float(self.weight(np.zeros(1))[0])

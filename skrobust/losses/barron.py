@@ -1,0 +1,254 @@
+"""Barron's general robust loss and its named special cases.
+
+``rho(u) = |s-2|/s * (((u/c)**2/|s-2| + 1)**(s/2) - 1)`` with shape ``s``.
+Computed as ``b/s * expm1(s/2 * log1p(z/b))`` (``z = (u/c)**2``, ``b = |s-2|``)
+so it stays accurate next to ``s = 0`` and ``s = 2``, where the plain power
+form cancels catastrophically.  Shapes 0, 2 and +-inf are their exact limits.
+Every quantity is formed in log space where ``u`` can be huge, so that
+``|u|`` up to 1e300 never produces inf or NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from numba import njit
+
+from ._base import RobustLoss, check_positive, check_real
+
+_BIG = 1.7976931348623157e308  # float64 max: kernel outputs are clamped to it
+_EXP_MAX = 709.78  # exp(_EXP_MAX) is just below _BIG
+
+
+@njit(cache=True, nogil=True)
+def _clamp(x):
+    if x > _BIG:
+        return _BIG
+    if x < -_BIG:
+        return -_BIG
+    return x
+
+
+@njit(cache=True, nogil=True)
+def _exp(x):
+    # exp that saturates at _BIG instead of overflowing
+    return math.exp(min(x, _EXP_MAX))
+
+
+@njit(cache=True, nogil=True)
+def _log1p_sq(t, b):
+    # log(1 + t**2 / b) for t >= 0 without overflowing t**2
+    if t < 1e150:
+        return math.log1p(t * t / b)
+    return 2.0 * math.log(t) - math.log(b) + math.log1p(b / (t * t))
+
+
+@njit(cache=True, nogil=True)
+def _log_t(t):
+    # log(t) with log(0) = -inf, valid both jitted and as plain Python
+    return math.log(t) if t > 0.0 else -math.inf
+
+
+@njit(cache=True, nogil=True)
+def barron_rho(u, c, shape, out):
+    b = abs(shape - 2.0)
+    for i in range(u.shape[0]):
+        t = abs(u[i]) / c
+        if shape == 2.0:
+            out[i] = _clamp(0.5 * t * t)
+        elif shape == 0.0:
+            out[i] = _log1p_sq(t, 2.0)
+        elif shape == -math.inf:
+            out[i] = -math.expm1(-0.5 * t * t) if t < 1e150 else 1.0
+        elif shape == math.inf:
+            out[i] = _clamp(math.expm1(min(0.5 * t * t, _EXP_MAX)) if t < 1e150 else _BIG)
+        else:
+            lq = _log1p_sq(t, b)
+            out[i] = _clamp(b / shape * math.expm1(min(0.5 * shape * lq, _EXP_MAX)))
+
+
+@njit(cache=True, nogil=True)
+def _log_weight(t, shape, b):
+    # log(c**2 * weight), i.e. log of u_q**(s/2 - 1) with u_q = 1 + t**2/b
+    if shape == 2.0:
+        return 0.0
+    if shape == -math.inf:
+        return -0.5 * t * t if t < 1e150 else -math.inf
+    if shape == math.inf:
+        return 0.5 * t * t if t < 1e150 else math.inf
+    return (0.5 * shape - 1.0) * _log1p_sq(t, b)
+
+
+@njit(cache=True, nogil=True)
+def barron_weight(u, c, shape, out):
+    b = abs(shape - 2.0)
+    inv_c2 = 1.0 / (c * c)
+    for i in range(u.shape[0]):
+        out[i] = _clamp(_exp(_log_weight(abs(u[i]) / c, shape, b)) * inv_c2)
+
+
+@njit(cache=True, nogil=True)
+def barron_psi(u, c, shape, out):
+    b = abs(shape - 2.0)
+    log_c = math.log(c)
+    for i in range(u.shape[0]):
+        a = abs(u[i])
+        if a == 0.0:
+            out[i] = 0.0
+            continue
+        # psi = u / c**2 * weight_unscaled, assembled in log space
+        mag = _exp(math.log(a) - 2.0 * log_c + _log_weight(a / c, shape, b))
+        out[i] = mag if u[i] > 0 else -mag
+
+
+@njit(cache=True, nogil=True)
+def barron_psi_deriv(u, c, shape, out):
+    # rho'' = c**-2 * u_q**(s/2-2) * (1 + (s-1) z/b), split into two log-space terms
+    b = abs(shape - 2.0)
+    inv_c2 = 1.0 / (c * c)
+    for i in range(u.shape[0]):
+        t = abs(u[i]) / c
+        if shape == 2.0:
+            out[i] = inv_c2
+        elif shape == -math.inf:
+            z = t * t if t < 1e150 else math.inf
+            if z > 1500.0:
+                out[i] = 0.0
+            else:
+                out[i] = math.exp(-0.5 * z) * (1.0 - z) * inv_c2
+        elif shape == math.inf:
+            z = t * t if t < 1e150 else math.inf
+            out[i] = _clamp((_exp(0.5 * z) + _exp(_log_t(z) + 0.5 * z)) * inv_c2)
+        else:
+            lq = _log1p_sq(t, b)
+            e = (0.5 * shape - 2.0) * lq
+            first = _exp(e)
+            second = _exp(2.0 * _log_t(t) - math.log(b) + e) if t > 0.0 else 0.0
+            out[i] = _clamp((first + (shape - 1.0) * second) * inv_c2)
+
+
+@dataclass(frozen=True)
+class Barron(RobustLoss):
+    """Barron's general and adaptive robust loss.
+
+    ``rho(u) = |s-2|/s * (((u/c)**2 / |s-2| + 1)**(s/2) - 1)`` with shape
+    ``s``: 2 is L2, 1 pseudo-Huber (Charbonnier), 0 Cauchy, -2
+    Geman-McClure, -inf Welsch.  Near the origin ``rho ~ (u/c)**2 / 2``, so
+    ``psi ~ u / c**2`` (Barron's scaling, not the textbook one).
+
+    Parameters
+    ----------
+    shape : float, default=1.0
+        Shape parameter; any real number including ``-inf`` and ``inf``.
+        Shapes below 1 give a non-convex, redescending loss.
+    c : float, default=1.0
+        Scale of the quadratic bowl, in units of the residual scale.
+
+    Examples
+    --------
+    >>> from skrobust.losses import get_loss
+    >>> loss = get_loss("barron", shape=0.0)
+    >>> float(loss.rho(1.0)) == float(get_loss("cauchy").rho(1.0))
+    True
+    >>> get_loss("barron", shape=2.0).rho([3.0])
+    array([4.5])
+    """
+
+    shape: float = 1.0
+    c: float = 1.0
+
+    name: ClassVar[str] = "barron"
+
+    _rho_kernel: ClassVar = staticmethod(barron_rho)
+    _psi_kernel: ClassVar = staticmethod(barron_psi)
+    _weight_kernel: ClassVar = staticmethod(barron_weight)
+    _psi_deriv_kernel: ClassVar = staticmethod(barron_psi_deriv)
+
+    def __post_init__(self):
+        object.__setattr__(self, "c", check_positive("c", self.c))
+        object.__setattr__(self, "shape", check_real("shape", self.shape, allow_inf=True))
+
+    def _kernel_args(self) -> tuple:
+        return (self.c, self.shape)
+
+    @property
+    def convex(self) -> bool:  # type: ignore[override]
+        return self.shape >= 1.0
+
+    @property
+    def redescending(self) -> bool:  # type: ignore[override]
+        return self.shape < 1.0
+
+    @property
+    def max_rho(self) -> float:
+        if self.shape == -math.inf:
+            return 1.0
+        if self.shape < 0:
+            return (self.shape - 2.0) / self.shape
+        return math.inf
+
+
+@dataclass(frozen=True)
+class Cauchy(Barron):
+    """Cauchy (Lorentzian) loss, Barron's shape 0: ``rho = log(1 + (u/c)**2 / 2)``.
+
+    Examples
+    --------
+    >>> from skrobust.losses import get_loss
+    >>> round(float(get_loss("cauchy").rho(2.0)), 6)
+    1.098612
+    """
+
+    shape: float = field(default=0.0, init=False)
+    c: float = 1.0
+    name: ClassVar[str] = "cauchy"
+
+
+@dataclass(frozen=True)
+class GemanMcClure(Barron):
+    """Geman-McClure loss, Barron's shape -2: ``rho = 2 z / (z + 4)``, ``z = (u/c)**2``.
+
+    Examples
+    --------
+    >>> from skrobust.losses import get_loss
+    >>> float(get_loss("geman_mcclure").rho(2.0))
+    1.0
+    """
+
+    shape: float = field(default=-2.0, init=False)
+    c: float = 1.0
+    name: ClassVar[str] = "geman_mcclure"
+
+
+@dataclass(frozen=True)
+class Welsch(Barron):
+    """Welsch (Leclerc) loss, Barron's shape -inf: ``rho = 1 - exp(-(u/c)**2 / 2)``.
+
+    Examples
+    --------
+    >>> from skrobust.losses import get_loss
+    >>> round(float(get_loss("welsch").rho(1.0)), 6)
+    0.393469
+    """
+
+    shape: float = field(default=-math.inf, init=False)
+    c: float = 1.0
+    name: ClassVar[str] = "welsch"
+
+
+@dataclass(frozen=True)
+class PseudoHuber(Barron):
+    """Pseudo-Huber (Charbonnier) loss, Barron's shape 1: ``rho = sqrt(1 + (u/c)**2) - 1``.
+
+    Examples
+    --------
+    >>> from skrobust.losses import get_loss
+    >>> round(float(get_loss("pseudo_huber").rho(1.0)), 6)
+    0.414214
+    """
+
+    shape: float = field(default=1.0, init=False)
+    c: float = 1.0
+    name: ClassVar[str] = "pseudo_huber"

@@ -1,0 +1,78 @@
+"""Huber's loss: quadratic in the centre, linear in the tails (convex, monotone psi)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+from numba import njit
+
+from ._base import RobustLoss, check_positive
+
+
+@njit(cache=True, nogil=True)
+def huber_rho(u, c, out):
+    for i in range(u.shape[0]):
+        a = abs(u[i])
+        out[i] = 0.5 * a * a if a <= c else c * a - 0.5 * c * c
+
+
+@njit(cache=True, nogil=True)
+def huber_psi(u, c, out):
+    for i in range(u.shape[0]):
+        out[i] = min(max(u[i], -c), c)
+
+
+@njit(cache=True, nogil=True)
+def huber_weight(u, c, out):
+    for i in range(u.shape[0]):
+        a = abs(u[i])
+        out[i] = 1.0 if a <= c else c / a
+
+
+@njit(cache=True, nogil=True)
+def huber_psi_deriv(u, c, out):
+    for i in range(u.shape[0]):
+        out[i] = 1.0 if abs(u[i]) <= c else 0.0
+
+
+@dataclass(frozen=True)
+class Huber(RobustLoss):
+    """Huber's loss.
+
+    ``rho(u) = u**2 / 2`` for ``|u| <= c``, else ``c |u| - c**2 / 2``.
+
+    Parameters
+    ----------
+    c : float, default=1.345
+        Tuning constant in units of the scale; 1.345 gives 95% efficiency at
+        the normal model.
+
+    Examples
+    --------
+    >>> from skrobust.losses import get_loss
+    >>> loss = get_loss("huber")
+    >>> loss.rho([0.0, 1.0, 3.0])
+    array([0.       , 0.5      , 3.1305875])
+    >>> loss.weight([0.5, 2.69])
+    array([1. , 0.5])
+    """
+
+    c: float = 1.345
+
+    name: ClassVar[str] = "huber"
+    convex: ClassVar[bool] = True
+    redescending: ClassVar[bool] = False
+
+    _rho_kernel: ClassVar = staticmethod(huber_rho)
+    _psi_kernel: ClassVar = staticmethod(huber_psi)
+    _weight_kernel: ClassVar = staticmethod(huber_weight)
+    _psi_deriv_kernel: ClassVar = staticmethod(huber_psi_deriv)
+
+    def __post_init__(self):
+        object.__setattr__(self, "c", check_positive("c", self.c))
+
+    @property
+    def max_rho(self) -> float:
+        return math.inf
