@@ -70,6 +70,11 @@ class Huber(RobustLoss):
     _weight_kernel: ClassVar = staticmethod(huber_weight)
     _psi_deriv_kernel: ClassVar = staticmethod(huber_psi_deriv)
 
+    @property
+    def default_c(self) -> float:
+        """95% efficiency constant (1.345, as in R)."""
+        return 1.345
+
     def __post_init__(self):
         object.__setattr__(self, "c", check_positive("c", self.c))
 

@@ -86,6 +86,11 @@ class Tukey(RobustLoss):
     _weight_kernel: ClassVar = staticmethod(tukey_weight)
     _psi_deriv_kernel: ClassVar = staticmethod(tukey_psi_deriv)
 
+    @property
+    def default_c(self) -> float:
+        """95% efficiency constant (4.685061, as in R)."""
+        return 4.685061
+
     def __post_init__(self):
         object.__setattr__(self, "c", check_positive("c", self.c))
 

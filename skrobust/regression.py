@@ -1,0 +1,302 @@
+"""RobustRegressor: robust linear regression with the scikit-learn API."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from .losses import RobustLoss, available_losses, get_loss
+from .scale import FixedScale, HuberProposal2Scale, JointScale, MADScale, scale_floor
+from .solvers import LinearDesign, MProblem, irls, lbfgs
+
+_SCALES = ("auto", "mad", "huber", "joint")
+_INITS = ("auto", "ols")
+_SOLVERS = ("auto", "irls", "lbfgs")
+
+
+class RobustRegressor(RegressorMixin, BaseEstimator):
+    """Robust linear regression by M-estimation.
+
+    Minimises ``sum_i s_i 2 sigma**2 rho(r_i / sigma) / rho''(0) + alpha ||coef||**2``
+    over the coefficients, where ``rho`` is a robust loss, ``sigma`` a robust
+    scale of the residuals and ``s_i`` the sample weights.  For the L2 loss
+    this is Ridge's objective; for Huber's loss with ``scale="joint"`` it is
+    exactly :class:`sklearn.linear_model.HuberRegressor`'s objective.
+
+    Parameters
+    ----------
+    loss : str or RobustLoss, default="huber"
+        A name from :func:`skrobust.losses.available_losses` ("huber",
+        "tukey", "barron", "cauchy", "welsch", "geman_mcclure",
+        "pseudo_huber", ...) or a loss object from :mod:`skrobust.losses`.
+    epsilon : float, default=None
+        Tuning constant in units of the scale.  None uses the loss's
+        95%-efficiency constant (1.345 for Huber, 4.685061 for Tukey, the
+        shape-dependent constant for Barron's family).
+    shape : float, default=1.0
+        Shape of Barron's loss (``loss="barron"`` only).
+    scale : {"auto", "mad", "huber", "joint"} or float, default="auto"
+        How the residual scale is estimated.
+
+        - "mad": median absolute residual / 0.6745, re-estimated before
+          every step from the current residuals (MASS::rlm).
+        - "huber": Huber's proposal 2 (``k = 1.345``, ``n - p`` degrees of
+          freedom), re-estimated every step.
+        - "joint": Owen's concomitant scale, minimised jointly with the
+          coefficients (HuberRegressor's objective); convex losses only.
+        - a positive float: a known scale, held fixed.
+        - "auto": "mad", a 50% breakdown scale that is consistent at the
+          normal model.
+    init : {"auto", "ols"}, default="auto"
+        Start of the iterations.  "ols" is (ridge) least squares.  "auto"
+        is "ols" for convex losses and a Huber M-fit for redescending
+        losses, which must not start from a non-robust fit.
+    alpha : float, default=0.0
+        L2 penalty on the coefficients (the intercept is never penalised).
+    solver : {"auto", "irls", "lbfgs"}, default="auto"
+        "irls": iteratively reweighted least squares; "lbfgs":
+        L-BFGS-B.  Both reach the same optimum on convex losses.  "auto"
+        is "irls".
+    fit_intercept : bool, default=True
+        Whether to fit an (unpenalised) intercept.
+    max_iter : int, default=100
+        Maximum number of iterations (IRLS steps, or L-BFGS iterations).
+    tol : float, default=1e-8
+        Convergence tolerance: IRLS stops when the fitted values move less
+        than ``tol * scale`` (root mean square) and the scale by less than
+        ``tol`` relatively; L-BFGS uses it as the gradient tolerance.
+    warm_start : bool, default=False
+        Start from the previous fit's coefficients and scale.
+    random_state : int, RandomState instance or None, default=None
+        Seed for the randomised parts of the fit (robust starts).
+    verbose : int, default=0
+        Print one line per iteration when positive.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+        Coefficients.
+    intercept_ : float
+        Intercept (0.0 when ``fit_intercept=False``).
+    scale_ : float
+        Residual scale at the solution.
+    weights_ : ndarray of shape (n_samples,)
+        Robustness weight ``weight(r / scale_) / weight(0)`` of each
+        training sample, in [0, 1] (0: rejected as an outlier).
+    outliers_ : ndarray of bool, shape (n_samples,)
+        ``|residual| > epsilon * scale_`` (HuberRegressor's semantics).
+    loss_ : RobustLoss
+        The loss used, with its tuning constant.
+    n_iter_ : int
+        Number of iterations run.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of str
+        Feature names, when X has string column names.
+
+    See Also
+    --------
+    sklearn.linear_model.HuberRegressor : the joint-scale Huber fit this replaces.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrobust import RobustRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = X @ [1.0, -2.0] + 0.5 + 0.1 * rng.normal(size=200)
+    >>> y[:20] += 50  # gross outliers
+    >>> reg = RobustRegressor(loss="huber").fit(X, y)
+    >>> np.round(reg.coef_, 1)
+    array([ 1., -2.])
+    >>> int(reg.outliers_[:20].sum())
+    20
+    """
+
+    _parameter_constraints: dict = {
+        "loss": [StrOptions(set(available_losses())), RobustLoss],
+        "epsilon": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "shape": [Interval(numbers.Real, None, 2, closed="right")],
+        "scale": [StrOptions(set(_SCALES)), Interval(numbers.Real, 0, None, closed="neither")],
+        "init": [StrOptions(set(_INITS))],
+        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "solver": [StrOptions(set(_SOLVERS))],
+        "fit_intercept": ["boolean"],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="neither")],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        loss="huber",
+        *,
+        epsilon=None,
+        shape=1.0,
+        scale="auto",
+        init="auto",
+        alpha=0.0,
+        solver="auto",
+        fit_intercept=True,
+        max_iter=100,
+        tol=1e-8,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        self.loss = loss
+        self.epsilon = epsilon
+        self.shape = shape
+        self.scale = scale
+        self.init = init
+        self.alpha = alpha
+        self.solver = solver
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ setup
+    def _resolve_loss(self) -> RobustLoss:
+        if isinstance(self.loss, RobustLoss):
+            loss = self.loss
+        elif self.loss == "barron":
+            loss = get_loss("barron", shape=self.shape)
+        else:
+            loss = get_loss(self.loss)
+        c = loss.default_c if self.epsilon is None else float(self.epsilon)
+        return loss.with_c(c)
+
+    def _scale_rule(self, loss, y, sample_weight, n_params):
+        floor = scale_floor(y, sample_weight)
+        scale = self.scale
+        if not isinstance(scale, str):
+            return FixedScale(max(float(scale), floor))
+        if scale == "joint":
+            if not loss.convex:
+                raise ValueError(
+                    f"scale='joint' needs a convex loss; {loss.name!r} is redescending, "
+                    "use scale='mad' or 'huber'"
+                )
+            return JointScale(floor, loss.c)
+        if scale == "huber":
+            return HuberProposal2Scale(floor, n_params)
+        return MADScale(floor)
+
+    def _solve(self, problem, beta0, scale0):
+        solver = "irls" if self.solver == "auto" else self.solver
+        run = irls if solver == "irls" else lbfgs
+        return run(problem, beta0, scale0, max_iter=self.max_iter, tol=self.tol,
+                   verbose=self.verbose)
+
+    def _initial_beta(self, design, y, sample_weight, loss, rule):
+        alpha = float(self.alpha)
+        G, h = design.gram(sample_weight, y)
+        pen = np.full(design.n_params, alpha)
+        if design.fit_intercept:
+            pen[-1] = 0.0
+        G[np.diag_indices_from(G)] += pen
+        from .solvers import solve_normal_equations
+
+        beta = solve_normal_equations(G, h)
+        if self.init == "auto" and not loss.convex:
+            # redescending losses need a robust start: a Huber M-fit from least squares
+            huber = get_loss("huber")
+            start = MProblem(design, y, sample_weight, huber, rule, alpha)
+            beta = irls(start, beta, None, max_iter=self.max_iter, tol=1e-6).beta
+        return beta
+
+    # -------------------------------------------------------------------- fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the robust linear model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data (CSR/CSC sparse accepted).
+        y : array-like of shape (n_samples,)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights: an integer weight acts as that many copies
+            of the row, a zero weight removes it.
+
+        Returns
+        -------
+        self : RobustRegressor
+            The fitted estimator.
+        """
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
+                             dtype=[np.float64, np.float32], y_numeric=True)
+        X = X.astype(np.float64, copy=False)
+        y = np.asarray(y, dtype=np.float64)
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                             ensure_non_negative=True)
+        if not sample_weight.sum() > 0:
+            raise ValueError("sample_weight must have a positive sum; all weights are zero")
+        loss = self._resolve_loss()
+        keep = sample_weight > 0
+        Xk, yk, sk = (X, y, sample_weight) if keep.all() else (X[keep], y[keep], sample_weight[keep])
+        design = LinearDesign(Xk, self.fit_intercept)
+        rule = self._scale_rule(loss, yk, sk, design.n_params)
+        problem = MProblem(design, yk, sk, loss, rule, float(self.alpha))
+
+        if self.warm_start and hasattr(self, "coef_"):
+            beta0 = np.append(self.coef_, self.intercept_) if self.fit_intercept else self.coef_
+            scale0 = self.scale_
+        else:
+            beta0 = self._initial_beta(design, yk, sk, loss, rule)
+            scale0 = None
+        result = self._solve(problem, beta0, scale0)
+        if not result.converged:
+            warnings.warn(f"RobustRegressor did not converge: {result.message}. "
+                          "Returning the last iterate; increase max_iter or check the data.",
+                          ConvergenceWarning, stacklevel=2)
+        self._set_fitted(design, result, loss, X, y)
+        return self
+
+    def _set_fitted(self, design, result, loss, X, y):
+        coef, intercept = design.split(result.beta)
+        self.coef_ = np.asarray(coef, dtype=np.float64).copy()
+        self.intercept_ = float(intercept)
+        self.scale_ = float(result.scale)
+        self.loss_ = loss
+        self.n_iter_ = int(max(result.n_iter, 1))
+        residuals = y - self._decision(X)
+        w = loss.weight(residuals / self.scale_) / loss.weight_at_zero()
+        self.weights_ = np.clip(w, 0.0, 1.0)
+        self.outliers_ = np.abs(residuals) > loss.c * self.scale_
+
+    def _decision(self, X):
+        return np.asarray(X @ self.coef_, dtype=np.float64).ravel() + self.intercept_
+
+    def predict(self, X):
+        """Predict with the fitted linear model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=["csr", "csc"],
+                          dtype=[np.float64, np.float32], reset=False)
+        return self._decision(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
