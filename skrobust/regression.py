@@ -34,7 +34,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     loss : str or RobustLoss, default="huber"
         A name from :func:`skrobust.losses.available_losses` ("huber",
         "tukey", "barron", "cauchy", "welsch", "geman_mcclure",
-        "pseudo_huber", ...) or a loss object from :mod:`skrobust.losses`.
+        "pseudo_huber", ...) or a loss object from :mod:`skrobust.losses`
+        (used with its own ``c`` unless ``epsilon`` is given).
     epsilon : float, default=None
         Tuning constant in units of the scale.  None uses the loss's
         95%-efficiency constant (1.345 for Huber, 4.685061 for Tukey, the
@@ -169,8 +170,9 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     # ------------------------------------------------------------------ setup
     def _resolve_loss(self) -> RobustLoss:
         if isinstance(self.loss, RobustLoss):
-            loss = self.loss
-        elif self.loss == "barron":
+            # a loss object carries its own tuning constant unless epsilon overrides it
+            return self.loss if self.epsilon is None else self.loss.with_c(float(self.epsilon))
+        if self.loss == "barron":
             loss = get_loss("barron", shape=self.shape)
         else:
             loss = get_loss(self.loss)
@@ -188,7 +190,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
                     f"scale='joint' needs a convex loss; {loss.name!r} is redescending, "
                     "use scale='mad' or 'huber'"
                 )
-            return JointScale(floor, loss.c)
+            return JointScale(floor, loss)
         if scale == "huber":
             return HuberProposal2Scale(floor, n_params)
         return MADScale(floor)
@@ -246,7 +248,10 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             raise ValueError("sample_weight must have a positive sum; all weights are zero")
         loss = self._resolve_loss()
         keep = sample_weight > 0
-        Xk, yk, sk = (X, y, sample_weight) if keep.all() else (X[keep], y[keep], sample_weight[keep])
+        if keep.all():
+            Xk, yk, sk = X, y, sample_weight
+        else:  # a zero weight removes the row from every step (scale, start, solver)
+            Xk, yk, sk = X[keep], y[keep], sample_weight[keep]
         design = LinearDesign(Xk, self.fit_intercept)
         rule = self._scale_rule(loss, yk, sk, design.n_params)
         problem = MProblem(design, yk, sk, loss, rule, float(self.alpha))

@@ -148,11 +148,15 @@ class HuberProposal2Scale:
 class JointScale:
     """Owen's concomitant scale, the sigma of HuberRegressor's objective.
 
-    For fixed coefficients it solves ``sum w min((r/s)**2, eps**2) = sum w``.
+    For fixed coefficients it minimises ``sum w (s + 2 s rho(r/s) / w0)``
+    over ``s``: the root of ``sum w 2 (u psi(u) - rho(u)) / w0 = sum w``
+    with ``u = r/s``.  For Huber's loss that is
+    ``sum w min((r/s)**2, eps**2) = sum w``.  The left side falls with
+    ``s`` for convex losses, so the root is bracketed and bisected.
     """
 
     floor: float
-    epsilon: float
+    loss: object
     penalty_in_scale_units: bool = True
     fixed = False
 
@@ -160,26 +164,26 @@ class JointScale:
         return max(mad_scale(residuals, sample_weight), self.floor)
 
     def update(self, residuals, sample_weight, scale) -> float:
-        r = np.abs(np.asarray(residuals, dtype=np.float64))
+        r = np.asarray(residuals, dtype=np.float64)
         w = sample_weight
         total = float(w.sum())
-        eps2 = self.epsilon**2
-        # The left side is non-increasing in s: bracket the root, then bisect in log space.
+        w0 = self.loss.weight_at_zero()
+
         def excess(s):
-            return float(np.dot(w, np.minimum((r / s) ** 2, eps2))) - total
+            u = r / s
+            return 2.0 * float(np.dot(w, u * self.loss.psi(u) - self.loss.rho(u))) / w0 - total
 
         if excess(self.floor) <= 0:
             return self.floor
         lo, hi = self.floor, max(scale, self.floor)
         while excess(hi) > 0:
-            hi *= 2.0
-        lo = max(lo, hi / 2.0) if excess(hi / 2.0) > 0 else lo
+            lo, hi = hi, hi * 2.0
         for _ in range(200):
             mid = math.sqrt(lo * hi)
             if excess(mid) > 0:
                 lo = mid
             else:
                 hi = mid
-            if hi - lo <= 1e-14 * hi:
+            if hi - lo <= 1e-15 * hi:
                 break
         return 0.5 * (lo + hi)

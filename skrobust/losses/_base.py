@@ -35,7 +35,8 @@ def check_real(name: str, value, allow_inf: bool = False) -> float:
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a real number, got {value!r}") from None
     if math.isnan(value) or (math.isinf(value) and not allow_inf):
-        raise ValueError(f"{name} must be a {'real' if allow_inf else 'finite'} number, got {value!r}")
+        kind = "real" if allow_inf else "finite"
+        raise ValueError(f"{name} must be a {kind} number, got {value!r}")
     return value
 
 
@@ -61,6 +62,7 @@ class RobustLoss:
     name: ClassVar[str] = "base"
     convex: ClassVar[bool] = True
     redescending: ClassVar[bool] = False
+    symmetric: ClassVar[bool] = True  # rho(-u) == rho(u); False for the quantile loss
 
     # kernels(u, *params, out) -> None, set by subclasses as staticmethods
     _rho_kernel: ClassVar = None

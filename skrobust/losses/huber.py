@@ -10,12 +10,15 @@ from numba import njit
 
 from ._base import RobustLoss, check_positive
 
+_BIG = 1.7976931348623157e308  # float64 max
+
 
 @njit(cache=True, nogil=True)
 def huber_rho(u, c, out):
     for i in range(u.shape[0]):
         a = abs(u[i])
-        out[i] = 0.5 * a * a if a <= c else c * a - 0.5 * c * c
+        # capped at the float64 maximum: u**2 and c |u| may overflow
+        out[i] = min(0.5 * a * a, _BIG) if a <= c else min(c * (a - 0.5 * c), _BIG)
 
 
 @njit(cache=True, nogil=True)

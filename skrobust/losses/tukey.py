@@ -9,15 +9,19 @@ from numba import njit
 
 from ._base import RobustLoss, check_positive
 
+_BIG = 1.7976931348623157e308  # float64 max
+
 
 @njit(cache=True, nogil=True)
 def tukey_rho(u, c, out):
-    cap = c * c / 6.0
+    # c**2/6 (1 - (1 - q)**3) = u**2 (1/2 - q/2 + q**2/6): no cancellation
+    # for small |u|; capped at the float64 maximum (c**2 may overflow)
+    cap = min(c * c / 6.0, _BIG)
     for i in range(u.shape[0]):
         a = abs(u[i])
         if a <= c:
-            t = 1.0 - (a / c) ** 2
-            out[i] = cap * (1.0 - t * t * t)
+            q = (a / c) ** 2
+            out[i] = min(a * a * (0.5 - 0.5 * q + q * q / 6.0), cap)
         else:
             out[i] = cap
 
@@ -96,4 +100,4 @@ class Tukey(RobustLoss):
 
     @property
     def max_rho(self) -> float:
-        return self.c * self.c / 6.0
+        return min(self.c * self.c / 6.0, _BIG)

@@ -57,6 +57,14 @@ class MProblem:
         if self.design.fit_intercept:
             pen[-1] = 0.0
         self.penalty = pen
+        # absolute resolution of the residuals: below it, data are fitted exactly
+        rms_y = math.sqrt(float(np.dot(self.sample_weight, self.y**2)) / self.total_weight)
+        self.atol = 1e-12 * rms_y + 1e-300
+
+    def exact_fit(self, residuals) -> bool:
+        """Whether the residuals vanish to rounding (an interpolating fit)."""
+        rms = math.sqrt(float(np.dot(self.sample_weight, residuals**2)) / self.total_weight)
+        return rms <= 1e3 * self.atol
 
     @property
     def joint(self) -> bool:
@@ -82,7 +90,8 @@ class MProblem:
 def _converged(problem, r_old, r_new, scale_old, scale_new, tol) -> bool:
     s = problem.sample_weight
     change = math.sqrt(float(np.dot(s, (r_new - r_old) ** 2)) / problem.total_weight)
-    return change <= tol * scale_new and abs(scale_new - scale_old) <= tol * scale_new
+    return (change <= tol * scale_new + problem.atol
+            and abs(scale_new - scale_old) <= tol * scale_new)
 
 
 def irls(problem: MProblem, beta0, scale0=None, max_iter=100, tol=1e-8, verbose=0):
@@ -103,7 +112,7 @@ def irls(problem: MProblem, beta0, scale0=None, max_iter=100, tol=1e-8, verbose=
     converged = False
     n_iter = 0
     t0 = time.perf_counter()
-    for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is reported
+    for n_iter in range(1, max_iter + 1):
         scale_old = scale
         scale = rule.update(r, s, scale)
         v = problem.irls_weights(r, scale)
@@ -219,7 +228,7 @@ def lbfgs(problem: MProblem, beta0, scale0=None, max_iter=100, tol=1e-8, verbose
         res = _lbfgs_joint(problem, beta, scale, max_iter, tol, sd)
         p = design.n_params
         beta, scale = res.x[:p] / sd, float(res.x[p])
-        ok = _lbfgs_ok(res, tol)
+        ok = _lbfgs_ok(res, tol) or problem.exact_fit(y - design.predict(beta))
         return SolverResult(beta, scale, int(res.nit), ok, problem.objective(beta, scale),
                             "" if ok else f"L-BFGS: {res.message}", history)
     n_iter = 0
@@ -232,7 +241,7 @@ def lbfgs(problem: MProblem, beta0, scale0=None, max_iter=100, tol=1e-8, verbose
         n_iter += int(res.nit)
         beta = res.x / sd
         r = y - design.predict(beta)
-        ok = _lbfgs_ok(res, tol)
+        ok = _lbfgs_ok(res, tol) or problem.exact_fit(r)
         message = "" if ok else f"L-BFGS: {res.message}"
         if verbose:
             print(f"lbfgs outer {outer:3d}  scale {scale:.6g}  inner iterations {res.nit}")

@@ -1,0 +1,54 @@
+"""scikit-learn's estimator checks over a table of RobustRegressor configurations.
+
+Every loss, both solvers and every scale option appear at least once.  The
+table is the single place where a configuration is added; no check is
+expected to fail.
+"""
+
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skrobust import RobustRegressor
+
+REGRESSOR_CONFIGS = [
+    dict(loss="huber"),
+    dict(loss="huber", solver="lbfgs"),
+    dict(loss="huber", scale="joint", epsilon=1.35, alpha=1e-4),
+    dict(loss="huber", scale="joint", solver="lbfgs"),
+    dict(loss="huber", scale="huber"),
+    dict(loss="huber", scale="huber", solver="lbfgs"),
+    dict(loss="huber", scale=1.0),
+    dict(loss="tukey"),
+    dict(loss="tukey", solver="lbfgs"),
+    dict(loss="tukey", scale="huber"),
+    dict(loss="barron", shape=0.5),
+    dict(loss="barron", shape=1.5, solver="lbfgs"),
+    dict(loss="cauchy"),
+    dict(loss="welsch"),
+    dict(loss="geman_mcclure"),
+    dict(loss="pseudo_huber", scale="joint"),
+    dict(loss="huber", fit_intercept=False, alpha=0.1),
+]
+
+
+def _ids(est):
+    return repr(est)
+
+
+@parametrize_with_checks(
+    [RobustRegressor(**cfg) for cfg in REGRESSOR_CONFIGS], xfail_strict=True
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def test_table_covers_every_loss_solver_and_scale():
+    from skrobust.losses import available_losses
+
+    losses = {cfg.get("loss", "huber") for cfg in REGRESSOR_CONFIGS}
+    regression_losses = {n for n in available_losses() if n != "quantile"}
+    assert regression_losses <= losses
+    assert {"irls", "lbfgs"} <= {cfg.get("solver", "irls") for cfg in REGRESSOR_CONFIGS}
+    scales = {str(cfg.get("scale", "auto")) for cfg in REGRESSOR_CONFIGS}
+    assert {"auto", "huber", "joint", "1.0"} <= scales
+    pytest.importorskip("sklearn")
