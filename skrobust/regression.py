@@ -8,15 +8,23 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from .losses import RobustLoss, available_losses, get_loss
+from .losses import Barron, Quantile, RobustLoss, available_losses, get_loss
 from .scale import FixedScale, HuberProposal2Scale, JointScale, MADScale, scale_floor
-from .solvers import LinearDesign, MProblem, irls, lbfgs
+from .solvers import LinearDesign, MProblem, irls, lbfgs, solve_normal_equations
+from .solvers.fast_s import fast_s
+from .solvers.quantile import quantile_regression
 
 _SCALES = ("auto", "mad", "huber", "joint")
-_INITS = ("auto", "ols")
+
+
+def rule_floor(rule) -> float:
+    """The scale floor of a rule (a fixed scale is its own floor)."""
+    return getattr(rule, "floor", None) or getattr(rule, "value", 1e-300)
+_INITS = ("auto", "ols", "s", "lad", "gnc")
 _SOLVERS = ("auto", "irls", "lbfgs")
 
 
@@ -126,6 +134,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         "shape": [Interval(numbers.Real, None, 2, closed="right")],
         "scale": [StrOptions(set(_SCALES)), Interval(numbers.Real, 0, None, closed="neither")],
         "init": [StrOptions(set(_INITS))],
+        "quantile": [Interval(numbers.Real, 0, 1, closed="neither")],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
         "solver": [StrOptions(set(_SOLVERS))],
         "fit_intercept": ["boolean"],
@@ -144,6 +153,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         shape=1.0,
         scale="auto",
         init="auto",
+        quantile=0.5,
         alpha=0.0,
         solver="auto",
         fit_intercept=True,
@@ -158,6 +168,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         self.shape = shape
         self.scale = scale
         self.init = init
+        self.quantile = quantile
         self.alpha = alpha
         self.solver = solver
         self.fit_intercept = fit_intercept
@@ -174,6 +185,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             return self.loss if self.epsilon is None else self.loss.with_c(float(self.epsilon))
         if self.loss == "barron":
             loss = get_loss("barron", shape=self.shape)
+        elif self.loss == "quantile":
+            return get_loss("quantile", quantile=self.quantile)
         else:
             loss = get_loss(self.loss)
         c = loss.default_c if self.epsilon is None else float(self.epsilon)
@@ -201,22 +214,61 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         return run(problem, beta0, scale0, max_iter=self.max_iter, tol=self.tol,
                    verbose=self.verbose)
 
-    def _initial_beta(self, design, y, sample_weight, loss, rule):
-        alpha = float(self.alpha)
+    def _resolve_init(self, loss) -> str:
+        if self.init != "auto":
+            if self.init == "gnc" and not isinstance(loss, Barron):
+                raise ValueError("init='gnc' anneals Barron's shape; it needs loss='barron' "
+                                 "or one of its aliases (cauchy, welsch, geman_mcclure)")
+            return self.init
+        return "s" if loss.redescending else "ols"
+
+    def _auto_start_fallback(self, init, design) -> str:
+        # "auto" asks for a sound start, not for the S-estimator at any price: on data too
+        # small for it (n < 2(p + 1)) the MM start becomes a Huber M-fit, with a warning
+        if self.init == "auto" and init == "s" and design.n_samples < 2 * (design.n_params + 1):
+            warnings.warn(
+                f"{design.n_samples} samples are too few for the S-estimator start "
+                f"(it needs 2(p+1) = {2 * (design.n_params + 1)}); starting the "
+                f"{self._resolve_loss().name} fit from a Huber M-fit instead, which does not "
+                "resist leverage points", UserWarning, stacklevel=3)
+            return "huber"
+        return init
+
+    def _least_squares(self, design, y, sample_weight):
         G, h = design.gram(sample_weight, y)
-        pen = np.full(design.n_params, alpha)
+        pen = np.full(design.n_params, float(self.alpha))
         if design.fit_intercept:
             pen[-1] = 0.0
         G[np.diag_indices_from(G)] += pen
-        from .solvers import solve_normal_equations
+        return solve_normal_equations(G, h)
 
-        beta = solve_normal_equations(G, h)
-        if self.init == "auto" and not loss.convex:
-            # redescending losses need a robust start: a Huber M-fit from least squares
-            huber = get_loss("huber")
-            start = MProblem(design, y, sample_weight, huber, rule, alpha)
+    def _start(self, init, design, y, sample_weight, loss, rule, rng):
+        """Starting coefficients and, for the MM start, the S-scale rule to hold fixed."""
+        alpha = float(self.alpha)
+        if init == "s":
+            s_fit = fast_s(design, y, sample_weight, random_state=rng, floor=rule_floor(rule))
+            coef, intercept = design.split(s_fit.beta)
+            self.s_coef_, self.s_intercept_, self.s_scale_ = coef.copy(), intercept, s_fit.scale
+            if self.scale == "auto":
+                rule = FixedScale(s_fit.scale)
+            return s_fit.beta, s_fit.scale, rule
+        if init == "lad":
+            return quantile_regression(design, y, sample_weight, 0.5, alpha=alpha).beta, None, rule
+        beta = self._least_squares(design, y, sample_weight)
+        if init == "huber":
+            start = MProblem(design, y, sample_weight, get_loss("huber"), rule, alpha)
             beta = irls(start, beta, None, max_iter=self.max_iter, tol=1e-6).beta
-        return beta
+        elif init == "gnc":
+            # graduated non-convexity: from the convex pseudo-Huber fit down to the target shape
+            for shape in np.linspace(1.0, loss.shape, 6)[:-1]:
+                stage = MProblem(design, y, sample_weight, Barron(shape=float(shape), c=loss.c),
+                                 rule, alpha)
+                beta = irls(stage, beta, None, max_iter=self.max_iter, tol=1e-6).beta
+        return beta, None, rule
+
+    def _fit_quantile(self, design, y, sample_weight):
+        return quantile_regression(design, y, sample_weight, float(self.quantile),
+                                   alpha=float(self.alpha), max_iter=max(self.max_iter, 200))
 
     # -------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -247,22 +299,28 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         if not sample_weight.sum() > 0:
             raise ValueError("sample_weight must have a positive sum; all weights are zero")
         loss = self._resolve_loss()
+        init = self._resolve_init(loss)
+        rng = check_random_state(self.random_state)
+        for name in ("s_coef_", "s_intercept_", "s_scale_"):
+            self.__dict__.pop(name, None)
         keep = sample_weight > 0
         if keep.all():
             Xk, yk, sk = X, y, sample_weight
         else:  # a zero weight removes the row from every step (scale, start, solver)
             Xk, yk, sk = X[keep], y[keep], sample_weight[keep]
         design = LinearDesign(Xk, self.fit_intercept)
-        rule = self._scale_rule(loss, yk, sk, design.n_params)
-        problem = MProblem(design, yk, sk, loss, rule, float(self.alpha))
-
-        if self.warm_start and hasattr(self, "coef_"):
-            beta0 = np.append(self.coef_, self.intercept_) if self.fit_intercept else self.coef_
-            scale0 = self.scale_
+        init = self._auto_start_fallback(init, design)
+        if isinstance(loss, Quantile):
+            result = self._fit_quantile(design, yk, sk)
         else:
-            beta0 = self._initial_beta(design, yk, sk, loss, rule)
-            scale0 = None
-        result = self._solve(problem, beta0, scale0)
+            rule = self._scale_rule(loss, yk, sk, design.n_params)
+            if self.warm_start and hasattr(self, "coef_"):
+                beta0 = np.append(self.coef_, self.intercept_) if self.fit_intercept else self.coef_
+                scale0 = self.scale_
+            else:
+                beta0, scale0, rule = self._start(init, design, yk, sk, loss, rule, rng)
+            problem = MProblem(design, yk, sk, loss, rule, float(self.alpha))
+            result = self._solve(problem, beta0, scale0)
         if not result.converged:
             warnings.warn(f"RobustRegressor did not converge: {result.message}. "
                           "Returning the last iterate; increase max_iter or check the data.",
@@ -278,6 +336,11 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         self.loss_ = loss
         self.n_iter_ = int(max(result.n_iter, 1))
         residuals = y - self._decision(X)
+        if isinstance(loss, Quantile):
+            # the pinball loss bounds every influence without down-weighting anyone
+            self.weights_ = np.ones_like(residuals)
+            self.outliers_ = np.zeros(residuals.shape, dtype=bool)
+            return
         w = loss.weight(residuals / self.scale_) / loss.weight_at_zero()
         self.weights_ = np.clip(w, 0.0, 1.0)
         self.outliers_ = np.abs(residuals) > loss.c * self.scale_

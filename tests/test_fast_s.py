@@ -1,0 +1,335 @@
+"""Tests of the M-scale and the fast-S solver (skrobust.solvers.fast_s).
+
+Reference numbers are R robustbase's ``lmrob`` fits (regression_peers.md,
+sections 4 and 5): stackloss S and MM fits, starsCYG and hbk outlier sets.
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from skrobust.losses import get_loss
+from skrobust.scale import FixedScale
+from skrobust.solvers.design import LinearDesign
+from skrobust.solvers.fast_s import (
+    S_BREAKDOWN_B,
+    S_TUKEY_C,
+    FastSResult,
+    fast_s,
+    m_scale,
+    refine_s,
+)
+from skrobust.solvers.mestimate import MProblem, irls
+
+MM_C = 4.685061
+
+
+def _read(data_dir, name):
+    pd = pytest.importorskip("pandas")
+    return pd.read_csv(data_dir / name, index_col=0)
+
+
+def _stackloss(data_dir):
+    df = _read(data_dir, "stackloss.csv")
+    return df.iloc[:, :3].to_numpy(float), df.iloc[:, 3].to_numpy(float)
+
+
+def _mm(design, y, s_res, sample_weight=None):
+    """Tukey M-step at the fixed S-scale from the S-estimate (lmrob's MM)."""
+    w = np.ones(y.shape[0]) if sample_weight is None else sample_weight
+    problem = MProblem(design, y, w, get_loss("tukey", c=MM_C), FixedScale(s_res.scale))
+    res = irls(problem, s_res.beta, max_iter=500, tol=1e-10)
+    assert res.converged
+    return res
+
+
+def _normalised_mean_rho(r, s, c, denom, w=None):
+    rho = get_loss("tukey", c=c).rho(np.asarray(r) / s) / (c * c / 6.0)
+    w = np.ones_like(rho) if w is None else w
+    return float(np.dot(w, rho)) / denom
+
+
+# ------------------------------------------------------------------ m_scale
+def test_constants():
+    assert S_TUKEY_C == 1.54764
+    assert S_BREAKDOWN_B == 0.5
+
+
+def test_m_scale_consistent_at_normal():
+    r = np.random.default_rng(0).standard_normal(100_000)
+    assert m_scale(r) == pytest.approx(1.0, abs=0.01)
+    assert m_scale(3.0 * r) == pytest.approx(3.0 * m_scale(r), rel=1e-9)
+
+
+def test_m_scale_solves_its_equation():
+    r = np.random.default_rng(1).standard_t(3, size=500)
+    for p in (0, 7):
+        s = m_scale(r, n_params=p)
+        assert _normalised_mean_rho(r, s, S_TUKEY_C, r.size - p) == pytest.approx(0.5, rel=1e-8)
+
+
+def test_m_scale_n_minus_p_normalisation():
+    # a smaller denominator needs a smaller mean rho, hence a larger scale
+    r = np.random.default_rng(2).standard_normal(40)
+    s0, s5 = m_scale(r), m_scale(r, n_params=5)
+    assert s5 > s0
+    assert _normalised_mean_rho(r, s5, S_TUKEY_C, 35) == pytest.approx(0.5, rel=1e-8)
+    # same value as the mean-normalised scale with b scaled by (n - p) / n
+    assert m_scale(r, b=0.5 * 35 / 40) == pytest.approx(s5, rel=1e-8)
+
+
+def test_m_scale_integer_weights_equal_repetition():
+    rng = np.random.default_rng(3)
+    r = rng.standard_normal(50)
+    w = rng.integers(1, 4, size=50)
+    rep = np.repeat(r, w)
+    for p in (0, 3):
+        assert m_scale(r, w, n_params=p) == pytest.approx(m_scale(rep, n_params=p), rel=1e-12)
+
+
+def test_m_scale_zero_weight_removes_row():
+    rng = np.random.default_rng(4)
+    r = rng.standard_normal(30)
+    w = np.ones(30)
+    w[[2, 5, 11]] = 0.0
+    r_mod = r.copy()
+    r_mod[[2, 5, 11]] = 1e6  # whatever sits at zero weight is ignored
+    expected = m_scale(np.delete(r, [2, 5, 11]), n_params=2)
+    assert m_scale(r_mod, w, n_params=2) == pytest.approx(expected, rel=1e-12)
+
+
+def test_m_scale_floor():
+    assert m_scale(np.zeros(10)) == 1e-300
+    assert m_scale(np.zeros(10), floor=1e-8) == 1e-8
+    # 6 exact zeros out of 10: the non-zero weight (4) is below b * n, so the scale is 0
+    r = np.r_[np.zeros(6), 1.0, -2.0, 3.0, 4.0]
+    assert m_scale(r, floor=1e-12) == 1e-12
+    # 4 zeros: a positive scale even though the MAD is 0
+    r = np.r_[np.zeros(4), 1.0, -2.0, 3.0, 4.0, 5.0, 6.0]
+    s = m_scale(r)
+    assert s > 0.1
+    assert _normalised_mean_rho(r, s, S_TUKEY_C, 10) == pytest.approx(0.5, rel=1e-8)
+
+
+def test_m_scale_bisection_fallback():
+    r = np.random.default_rng(5).standard_normal(200)
+    s = m_scale(r, max_iter=1, scale0=100.0)
+    assert s == pytest.approx(m_scale(r), rel=1e-8)
+
+
+def test_m_scale_bad_input():
+    with pytest.raises(ValueError, match="must exceed the number of parameters"):
+        m_scale(np.ones(3), n_params=3)
+    with pytest.raises(ValueError, match="b must lie"):
+        m_scale(np.ones(3), b=1.5)
+    with pytest.raises(ValueError, match="floor"):
+        m_scale(np.ones(3), floor=0.0)
+    with pytest.raises(ValueError, match="non-negative"):
+        m_scale(np.ones(3), [1.0, -1.0, 1.0])
+
+
+# ------------------------------------------------------------------ stackloss vs lmrob
+LMROB_S = np.array([0.84957, 0.43047, -0.07354, -36.92542])  # coefficients, then intercept
+LMROB_S_SCALE = 1.9124
+LMROB_MM = np.array([0.93885, 0.57955, -0.11292, -41.52462])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_stackloss_s_matches_lmrob(shared_data, seed):
+    X, y = _stackloss(shared_data)
+    res = fast_s(LinearDesign(X, fit_intercept=True), y, None, random_state=seed)
+    assert isinstance(res, FastSResult)
+    assert res.converged, res.message
+    assert res.scale <= LMROB_S_SCALE * (1 + 2e-3)
+    np.testing.assert_allclose(res.beta, LMROB_S, rtol=2e-2)
+    # in practice the gap is at the level of the printed digits
+    np.testing.assert_allclose(res.beta, LMROB_S, rtol=1e-4)
+    assert res.scale == pytest.approx(LMROB_S_SCALE, rel=1e-4)
+    assert res.n_subsets == 500
+    assert res.candidate_betas.shape == (2, 4)
+    assert res.scale == res.candidate_scales.min()
+
+
+def test_stackloss_mm_matches_lmrob(shared_data):
+    X, y = _stackloss(shared_data)
+    design = LinearDesign(X, fit_intercept=True)
+    s_res = fast_s(design, y, None, random_state=0)
+    mm = _mm(design, y, s_res)
+    np.testing.assert_allclose(mm.beta, LMROB_MM, rtol=2e-3)
+    # observation 21 is rejected (weight 0 in lmrob)
+    r = y - design.predict(mm.beta)
+    weights = get_loss("tukey", c=MM_C).weight(r / s_res.scale)
+    assert weights[20] < 0.01
+
+
+# ------------------------------------------------------------------ other robustbase data sets
+def test_stars_cyg_giants(shared_data):
+    df = _read(shared_data, "robustbase/starsCYG.csv")
+    X, y = df[["log.Te"]].to_numpy(float), df["log.light"].to_numpy(float)
+    design = LinearDesign(X, fit_intercept=True)
+    s_res = fast_s(design, y, None, random_state=0)
+    mm = _mm(design, y, s_res)
+    np.testing.assert_allclose(mm.beta, [2.253, -4.969], atol=2e-3)
+    ols = np.polyfit(X[:, 0], y, 1)
+    assert ols[0] < 0  # the giants turn the OLS slope negative
+    r = y - design.predict(mm.beta)
+    weights = (1 - np.minimum((r / (MM_C * s_res.scale)) ** 2, 1)) ** 2
+    np.testing.assert_array_equal(np.flatnonzero(weights < 0.01) + 1, [11, 20, 30, 34])
+
+
+def test_hbk_bad_leverage_points(shared_data):
+    df = _read(shared_data, "robustbase/hbk.csv")
+    X, y = df[["X1", "X2", "X3"]].to_numpy(float), df["Y"].to_numpy(float)
+    design = LinearDesign(X, fit_intercept=True)
+    s_res = fast_s(design, y, None, random_state=47)
+    mm = _mm(design, y, s_res)
+    r = y - design.predict(mm.beta)
+    weights = get_loss("tukey", c=MM_C).weight(r / s_res.scale)
+    np.testing.assert_array_equal(np.flatnonzero(weights < 0.01) + 1, np.arange(1, 11))
+    assert np.all(weights[10:14] > 0.9)  # the good leverage points keep a high weight
+
+
+# ------------------------------------------------------------------ randomness, weights
+def _contaminated(n=120, d=3, seed=0, frac=0.2):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    beta = np.arange(1.0, d + 1.0)
+    y = X @ beta + 2.0 + 0.5 * rng.normal(size=n)
+    k = int(frac * n)
+    y[:k] += 30.0
+    return X, y, np.r_[beta, 2.0]
+
+
+def test_reproducible():
+    X, y, _ = _contaminated()
+    design = LinearDesign(X, fit_intercept=True)
+    a = fast_s(design, y, None, random_state=3)
+    b = fast_s(design, y, None, random_state=3)
+    np.testing.assert_array_equal(a.beta, b.beta)
+    assert a.scale == b.scale
+    np.testing.assert_array_equal(a.candidate_betas, b.candidate_betas)
+    c = fast_s(design, y, None, random_state=np.random.default_rng(3))
+    np.testing.assert_array_equal(a.beta, c.beta)
+    d = fast_s(design, y, None, random_state=np.random.RandomState(3))
+    e = fast_s(design, y, None, random_state=np.random.RandomState(3))
+    np.testing.assert_array_equal(d.beta, e.beta)
+    with pytest.raises(ValueError, match="random_state"):
+        fast_s(design, y, None, random_state="seed")
+
+
+def test_zero_weight_rows_equal_removed_rows():
+    X, y, _ = _contaminated(seed=1)
+    w = np.ones(y.size)
+    drop = [0, 3, 50, 51, 90]
+    w[drop] = 0.0
+    y_mod = y.copy()
+    y_mod[drop] = 1e8  # never enters a subset, never changes a scale
+    a = fast_s(LinearDesign(X, True), y_mod, w, random_state=7)
+    b = fast_s(LinearDesign(np.delete(X, drop, axis=0), True), np.delete(y, drop), None,
+               random_state=7)
+    np.testing.assert_allclose(a.beta, b.beta, rtol=1e-9, atol=1e-12)
+    assert a.scale == pytest.approx(b.scale, rel=1e-9)
+    assert a.n_singular_subsets == b.n_singular_subsets
+
+
+def test_integer_weights_equal_repetition_for_refinement():
+    X, y, _ = _contaminated(seed=2)
+    w = np.random.default_rng(0).integers(1, 4, size=y.size).astype(float)
+    Xr, yr = np.repeat(X, w.astype(int), axis=0), np.repeat(y, w.astype(int))
+    start = fast_s(LinearDesign(X, True), y, w, random_state=0)
+    beta0 = start.candidate_betas[-1] + 0.05  # a common start that is not yet a fixed point
+    a = refine_s(LinearDesign(X, True), y, w, beta0, 1.0)
+    b = refine_s(LinearDesign(Xr, True), yr, None, beta0, 1.0)
+    assert a.converged and b.converged
+    assert a.n_iter == b.n_iter
+    np.testing.assert_allclose(a.beta, b.beta, rtol=1e-9)
+    assert a.scale == pytest.approx(b.scale, rel=1e-9)
+    # fast-S itself draws different subsets but reaches the same S-estimate
+    c = fast_s(LinearDesign(Xr, True), yr, None, random_state=0)
+    np.testing.assert_allclose(start.beta, c.beta, rtol=1e-5)
+    assert start.scale == pytest.approx(c.scale, rel=1e-6)
+
+
+def test_sparse_equals_dense():
+    X, y, _ = _contaminated(seed=4)
+    X[np.abs(X) < 0.3] = 0.0
+    a = fast_s(LinearDesign(X, True), y, None, random_state=5)
+    b = fast_s(LinearDesign(sp.csr_matrix(X), True), y, None, random_state=5)
+    np.testing.assert_allclose(a.beta, b.beta, rtol=1e-8)
+    assert a.scale == pytest.approx(b.scale, rel=1e-8)
+
+
+def test_no_intercept():
+    X, y, beta = _contaminated(seed=6)
+    y = y - 2.0
+    res = fast_s(LinearDesign(X, fit_intercept=False), y, None, random_state=0)
+    np.testing.assert_allclose(res.beta, beta[:-1], atol=0.3)
+
+
+# ------------------------------------------------------------------ breakdown, large n
+def test_breakdown_bad_leverage_cluster():
+    rng = np.random.default_rng(11)
+    n, n_bad = 200, 60  # 30% bad leverage points
+    X = rng.normal(size=(n, 2))
+    beta = np.array([2.0, -1.0])
+    y = X @ beta + 1.0 + 0.3 * rng.normal(size=n)
+    X[:n_bad] = np.array([8.0, 8.0]) + 0.1 * rng.normal(size=(n_bad, 2))
+    y[:n_bad] = -40.0 + 0.1 * rng.normal(size=n_bad)
+    truth = np.r_[beta, 1.0]
+    design = LinearDesign(X, fit_intercept=True)
+    s_res = fast_s(design, y, None, random_state=0)
+    mm = _mm(design, y, s_res)
+    for est in (s_res.beta, mm.beta):
+        assert np.max(np.abs(est - truth) / np.abs(truth)) < 0.1
+    A = np.c_[X, np.ones(n)]
+    ols = np.linalg.lstsq(A, y, rcond=None)[0]
+    assert np.max(np.abs(ols - truth) / np.abs(truth)) > 1.0
+
+
+def test_large_n_nested_subsampling():
+    X, y, truth = _contaminated(n=6000, d=4, seed=8, frac=0.3)
+    w = np.ones(y.size)
+    w[::7] = 0.0
+    design = LinearDesign(X, fit_intercept=True)
+    a = fast_s(design, y, w, random_state=0)
+    assert a.large_n and a.converged
+    assert a.n_subsets == 5 * 500
+    np.testing.assert_allclose(a.beta, truth, atol=0.1)
+    b = fast_s(design, y, w, random_state=0)
+    np.testing.assert_array_equal(a.beta, b.beta)
+    # the scale is the M-scale of the final residuals over all positive-weight rows
+    r = y - design.predict(a.beta)
+    assert a.scale == pytest.approx(m_scale(r, w, n_params=5), rel=1e-8)
+
+
+# ------------------------------------------------------------------ bad input
+def test_too_few_samples():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(7, 2)), rng.normal(size=7)  # p = 3 needs 8
+    with pytest.raises(ValueError, match=r"at least 2\(p\+1\) = 8 samples"):
+        fast_s(LinearDesign(X, True), y, None)
+    X, y = rng.normal(size=(20, 2)), rng.normal(size=20)
+    w = np.zeros(20)
+    w[:7] = 1.0  # only the positive-weight rows count
+    with pytest.raises(ValueError, match=r"at least 2\(p\+1\)"):
+        fast_s(LinearDesign(X, True), y, w)
+
+
+def test_all_subsets_singular():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=30)
+    X = np.c_[x, 2.0 * x]  # exactly collinear columns
+    y = x + rng.normal(size=30)
+    with pytest.raises(ValueError, match="all 500 elemental subsets were singular"):
+        fast_s(LinearDesign(X, True), y, None, random_state=0)
+
+
+def test_singular_subsets_are_skipped_and_counted():
+    rng = np.random.default_rng(1)
+    n = 60
+    X = np.c_[rng.normal(size=n), (np.arange(n) < 6).astype(float)]  # a rare dummy
+    y = X @ np.array([1.0, 5.0]) + rng.normal(size=n)
+    res = fast_s(LinearDesign(X, True), y, None, random_state=0)
+    assert res.n_singular_subsets > 0
+    assert res.n_subsets == 500
+    assert np.all(np.isfinite(res.beta))
