@@ -60,12 +60,29 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         - "joint": Owen's concomitant scale, minimised jointly with the
           coefficients (HuberRegressor's objective); convex losses only.
         - a positive float: a known scale, held fixed.
-        - "auto": "mad", a 50% breakdown scale that is consistent at the
-          normal model.
-    init : {"auto", "ols"}, default="auto"
-        Start of the iterations.  "ols" is (ridge) least squares.  "auto"
-        is "ols" for convex losses and a Huber M-fit for redescending
-        losses, which must not start from a non-robust fit.
+        - "auto": the S-scale, held fixed, when the start is the S-estimate
+          (MM-estimation, as lmrob); otherwise "mad", a 50% breakdown scale
+          that is consistent at the normal model.
+    init : {"auto", "ols", "s", "lad", "gnc"}, default="auto"
+        Start of the iterations.
+
+        - "ols": (ridge) least squares.
+        - "s": an S-estimate by the fast-S algorithm with R robustbase's
+          defaults (500 elemental subsets, one I-step each, the best 2
+          refined; M-scale with Tukey's biweight at c = 1.54764, b = 0.5,
+          normalised by n - p), so the fit is an MM-estimate with a 50%
+          breakdown point; with ``scale="auto"`` the S-scale is held fixed.
+          Needs ``n >= 2 (p + 1)``.
+        - "lad": least absolute deviations, a cheaper robust start for
+          outliers in y only (no protection against leverage points).
+        - "gnc": graduated non-convexity for Barron's family: the shape is
+          annealed from 1 (convex) to its target in five fits.
+        - "auto": "s" for redescending losses (Tukey, Barron with shape
+          below 1, Cauchy, Welsch, Geman-McClure), "ols" for convex ones.
+          On data too small for the S-estimator it falls back to a Huber
+          M-fit start and warns.
+    quantile : float, default=0.5
+        The quantile fitted by ``loss="quantile"`` (the pinball loss).
     alpha : float, default=0.0
         L2 penalty on the coefficients (the intercept is never penalised).
     solver : {"auto", "irls", "lbfgs"}, default="auto"
@@ -94,7 +111,9 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     intercept_ : float
         Intercept (0.0 when ``fit_intercept=False``).
     scale_ : float
-        Residual scale at the solution.
+        Residual scale at the solution (the S-scale for an MM fit; for
+        ``loss="quantile"`` the weighted mean pinball loss of the residuals,
+        which the estimate does not need).
     weights_ : ndarray of shape (n_samples,)
         Robustness weight ``weight(r / scale_) / weight(0)`` of each
         training sample, in [0, 1] (0: rejected as an outlier).
@@ -102,6 +121,9 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         ``|residual| > epsilon * scale_`` (HuberRegressor's semantics).
     loss_ : RobustLoss
         The loss used, with its tuning constant.
+    s_coef_, s_intercept_, s_scale_ : ndarray, float, float
+        The S-estimate (coefficients, intercept, M-scale) when the start
+        was ``init="s"``, for inspection.
     n_iter_ : int
         Number of iterations run.
     n_features_in_ : int
@@ -126,6 +148,9 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     array([ 1., -2.])
     >>> int(reg.outliers_[:20].sum())
     20
+    >>> mm = RobustRegressor(loss="tukey", random_state=0).fit(X, y)  # lmrob's MM fit
+    >>> np.round(mm.coef_, 1)
+    array([ 1., -2.])
     """
 
     _parameter_constraints: dict = {
