@@ -23,12 +23,13 @@ from ._base import RobustLoss
 from .barron import Barron, Cauchy, GemanMcClure, PseudoHuber, Welsch
 from .distribution import barron_log_partition, barron_nll
 from .huber import Huber
-from .tuning import asymptotic_efficiency, efficiency_constant
+from .quantile import Quantile
 from .tukey import Tukey
+from .tuning import asymptotic_efficiency, efficiency_constant
 
 _REGISTRY: dict[str, type[RobustLoss]] = {
     cls.name: cls
-    for cls in (Huber, Tukey, Barron, Cauchy, GemanMcClure, Welsch, PseudoHuber)
+    for cls in (Huber, Tukey, Barron, Cauchy, GemanMcClure, Welsch, PseudoHuber, Quantile)
 }
 
 
@@ -97,6 +98,7 @@ __all__ = [
     "GemanMcClure",
     "Huber",
     "PseudoHuber",
+    "Quantile",
     "RobustLoss",
     "Tukey",
     "Welsch",

@@ -19,7 +19,7 @@ from numba import njit
 from ._base import RobustLoss, check_positive, check_real
 
 _BIG = 1.7976931348623157e308  # float64 max: kernel outputs are clamped to it
-_EXP_MAX = 709.78  # exp(_EXP_MAX) is just below _BIG
+_EXP_MAX = 709.782712893384  # log(_BIG): exp(_EXP_MAX) is just below _BIG
 
 
 @njit(cache=True, nogil=True)
@@ -33,16 +33,27 @@ def _clamp(x):
 
 @njit(cache=True, nogil=True)
 def _exp(x):
-    # exp that saturates at _BIG instead of overflowing
-    return math.exp(min(x, _EXP_MAX))
+    # exp that saturates at exactly _BIG instead of overflowing, so that every
+    # saturated output compares equal (keeps rho monotone in u and in shape)
+    return math.exp(x) if x < _EXP_MAX else _BIG
+
+
+@njit(cache=True, nogil=True)
+def _ratio(a, c):
+    # |u| / c, capped so that a tiny c cannot turn a finite residual into inf
+    # (tested before dividing, so that plain Python does not warn either)
+    return a / c if a < c * _BIG else _BIG
 
 
 @njit(cache=True, nogil=True)
 def _log1p_sq(t, b):
-    # log(1 + t**2 / b) for t >= 0 without overflowing t**2
+    # log(1 + t**2 / b) for t >= 0 without overflowing t**2 or t**2 / b
+    # (b = |shape - 2| can be as small as 4e-16)
     if t < 1e150:
-        return math.log1p(t * t / b)
-    return 2.0 * math.log(t) - math.log(b) + math.log1p(b / (t * t))
+        tt = t * t
+        if tt < 1e300 * b:
+            return math.log1p(tt / b)
+    return 2.0 * math.log(t) - math.log(b) + math.log1p(b / t / t)
 
 
 @njit(cache=True, nogil=True)
@@ -52,21 +63,46 @@ def _log_t(t):
 
 
 @njit(cache=True, nogil=True)
+def _general_rho(t, shape, b):
+    # b/s * expm1(x) with x = s/2 * log1p(t**2/b); half = b/2 * log1p(t**2/b)
+    tt = t * t if t < 1e150 else math.inf
+    if tt < b:
+        # y = t**2/b < 1: use b log1p(y) = t**2 * log1p(y)/y, which keeps its
+        # digits even where y underflows (huge |shape| and small residuals)
+        y = tt / b
+        half = 0.5 * tt * (math.log1p(y) / y if y > 0.0 else 1.0)
+        x = shape / b * half
+    else:
+        lq = _log1p_sq(t, b)
+        half = 0.5 * b * lq
+        x = 0.5 * shape * lq
+    if x > 700.0:
+        # expm1(x) == exp(x) to double precision: go through logs, saturate at _BIG
+        return _exp(math.log(b / shape) + x)
+    if abs(x) < 1.0:
+        # half * expm1(x)/x: avoids b/s, which overflows (giving inf * 0 =
+        # NaN) for subnormal shapes and loses digits for tiny ones
+        return half if x == 0.0 else half * (math.expm1(x) / x)
+    return _clamp(b / shape * math.expm1(x))
+
+
+@njit(cache=True, nogil=True)
 def barron_rho(u, c, shape, out):
     b = abs(shape - 2.0)
     for i in range(u.shape[0]):
-        t = abs(u[i]) / c
+        t = _ratio(abs(u[i]), c)
         if shape == 2.0:
-            out[i] = _clamp(0.5 * t * t)
+            h = 0.5 * t
+            out[i] = h * t if t < 1e150 or h < _BIG / t else _BIG
         elif shape == 0.0:
             out[i] = _log1p_sq(t, 2.0)
         elif shape == -math.inf:
             out[i] = -math.expm1(-0.5 * t * t) if t < 1e150 else 1.0
         elif shape == math.inf:
-            out[i] = _clamp(math.expm1(min(0.5 * t * t, _EXP_MAX)) if t < 1e150 else _BIG)
+            h = 0.5 * t * t if t < 1e150 else math.inf
+            out[i] = math.expm1(h) if h < 700.0 else _exp(h)
         else:
-            lq = _log1p_sq(t, b)
-            out[i] = _clamp(b / shape * math.expm1(min(0.5 * shape * lq, _EXP_MAX)))
+            out[i] = _general_rho(t, shape, b)
 
 
 @njit(cache=True, nogil=True)
@@ -83,10 +119,11 @@ def _log_weight(t, shape, b):
 
 @njit(cache=True, nogil=True)
 def barron_weight(u, c, shape, out):
+    # c**-2 is folded into the exponent: 1 / c**2 itself overflows for tiny c
     b = abs(shape - 2.0)
-    inv_c2 = 1.0 / (c * c)
+    log_c2 = 2.0 * math.log(c)
     for i in range(u.shape[0]):
-        out[i] = _clamp(_exp(_log_weight(abs(u[i]) / c, shape, b)) * inv_c2)
+        out[i] = _exp(_log_weight(_ratio(abs(u[i]), c), shape, b) - log_c2)
 
 
 @njit(cache=True, nogil=True)
@@ -99,34 +136,38 @@ def barron_psi(u, c, shape, out):
             out[i] = 0.0
             continue
         # psi = u / c**2 * weight_unscaled, assembled in log space
-        mag = _exp(math.log(a) - 2.0 * log_c + _log_weight(a / c, shape, b))
+        mag = _exp(math.log(a) - 2.0 * log_c + _log_weight(_ratio(a, c), shape, b))
         out[i] = mag if u[i] > 0 else -mag
 
 
 @njit(cache=True, nogil=True)
 def barron_psi_deriv(u, c, shape, out):
-    # rho'' = c**-2 * u_q**(s/2-2) * (1 + (s-1) z/b), split into two log-space terms
+    # rho'' = c**-2 * u_q**(s/2-2) * (1 + (s-1) z/b), split into two log-space
+    # terms; c**-2 is folded into the exponents (it overflows for tiny c)
     b = abs(shape - 2.0)
-    inv_c2 = 1.0 / (c * c)
+    log_c2 = 2.0 * math.log(c)
     for i in range(u.shape[0]):
-        t = abs(u[i]) / c
+        t = _ratio(abs(u[i]), c)
         if shape == 2.0:
-            out[i] = inv_c2
+            out[i] = _exp(-log_c2)
         elif shape == -math.inf:
-            z = t * t if t < 1e150 else math.inf
-            if z > 1500.0:
-                out[i] = 0.0
+            if t < 1e150:
+                z = t * t
+                out[i] = _clamp((1.0 - z) * _exp(-0.5 * z - log_c2))
             else:
-                out[i] = math.exp(-0.5 * z) * (1.0 - z) * inv_c2
+                out[i] = 0.0
         elif shape == math.inf:
             z = t * t if t < 1e150 else math.inf
-            out[i] = _clamp((_exp(0.5 * z) + _exp(_log_t(z) + 0.5 * z)) * inv_c2)
+            out[i] = _clamp(_exp(0.5 * z - log_c2) + _exp(_log_t(z) + 0.5 * z - log_c2))
         else:
             lq = _log1p_sq(t, b)
-            e = (0.5 * shape - 2.0) * lq
+            e = (0.5 * shape - 2.0) * lq - log_c2
             first = _exp(e)
-            second = _exp(2.0 * _log_t(t) - math.log(b) + e) if t > 0.0 else 0.0
-            out[i] = _clamp((first + (shape - 1.0) * second) * inv_c2)
+            # second = k z first with k = (s-1)/b folded into the exponent, so
+            # that it cannot underflow to a subnormal and then be scaled up
+            k = (shape - 1.0) / b
+            second = _exp(2.0 * _log_t(t) + _log_t(abs(k)) + e) if t > 0.0 else 0.0
+            out[i] = _clamp(first + second if k >= 0.0 else first - second)
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,14 @@ def barron_log_partition(shape: float) -> float:
 def barron_log_partition_grad(shape: float, step: float = 1e-5) -> float:
     """Derivative of :func:`barron_log_partition` by a central difference.
 
-    One-sided near 0 and 2 (where ``log Z`` has a log singularity at 2).
+    One-sided near 0 and 2 (where ``log Z`` has a log singularity at 2); the
+    step is relative for shapes above 1, and the limit 0 is returned at
+    ``shape = inf``.
+
+    Raises
+    ------
+    ValueError
+        If ``shape`` is negative or NaN.
 
     Examples
     --------
@@ -78,6 +85,12 @@ def barron_log_partition_grad(shape: float, step: float = 1e-5) -> float:
     True
     """
     shape = float(shape)
+    if math.isnan(shape) or shape < 0:
+        raise ValueError(f"shape must be >= 0 for Barron's distribution, got {shape!r}")
+    if shape == math.inf:
+        return 0.0  # log Z tends to the constant log Z(inf)
+    # a relative step for large shapes, where shape +- step would round to shape
+    step = step * max(1.0, shape)
     lo = max(shape - step, 0.0)
     hi = shape + step
     if shape < 2.0 <= hi:

@@ -18,7 +18,12 @@ def huber_rho(u, c, out):
     for i in range(u.shape[0]):
         a = abs(u[i])
         # capped at the float64 maximum: u**2 and c |u| may overflow
-        out[i] = min(0.5 * a * a, _BIG) if a <= c else min(c * (a - 0.5 * c), _BIG)
+        if a <= c:
+            h = 0.5 * a
+            out[i] = h * a if a < 1e150 or h < _BIG / a else _BIG
+        else:
+            d = a - 0.5 * c
+            out[i] = c * d if d < _BIG / c else _BIG
 
 
 @njit(cache=True, nogil=True)
@@ -57,7 +62,7 @@ class Huber(RobustLoss):
     >>> from skrobust.losses import get_loss
     >>> loss = get_loss("huber")
     >>> loss.rho([0.0, 1.0, 3.0])
-    array([0.       , 0.5      , 3.1305875])
+    array([0.       , 0.5      , 3.1304875])
     >>> loss.weight([0.5, 2.69])
     array([1. , 0.5])
     """

@@ -76,7 +76,7 @@ class Tukey(RobustLoss):
     >>> loss.weight([0.0, 10.0])
     array([1., 0.])
     >>> round(loss.max_rho, 4)
-    3.6583
+    3.6582
     """
 
     c: float = 4.685

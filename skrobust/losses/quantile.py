@@ -1,0 +1,148 @@
+"""The quantile (pinball, check) loss of quantile regression: convex, asymmetric, not smooth.
+
+``rho(u) = u * (q - 1[u < 0])``, i.e. ``q u`` for ``u >= 0`` and ``(q - 1) u``
+for ``u < 0``.  Minimising ``sum_i rho(r_i)`` over the fit gives the
+``q``-th conditional quantile; ``q = 0.5`` is half the absolute loss (least
+absolute deviations).  The loss is positively homogeneous,
+``rho(t u) = t rho(u)`` for ``t > 0``, so a residual scale only multiplies the
+objective and does not move the optimum: the tuning constant ``c`` is
+accepted for API uniformity with the other losses but is unused.
+
+The loss has a kink at ``u = 0``, where the kernels make these choices:
+
+* ``psi(0) = 0``, a member of the subdifferential ``[q - 1, q]`` (so
+  ``psi`` keeps the sign of ``u``);
+* ``psi_deriv(u) = 0`` everywhere (the derivative almost everywhere; the
+  curvature at 0 is a Dirac mass that no kernel can return);
+* ``weight(u) = |psi(u)| / max(|u|, delta)`` with ``delta = QUANTILE_WEIGHT_FLOOR``
+  (``1e-6``), which is ``psi(u) / u`` for ``|u| >= delta`` and finite
+  everywhere; at exactly ``u = 0`` it is the midpoint ``1 / (2 delta)`` of the
+  two one-sided limits ``q / delta`` and ``(1 - q) / delta``.  It is the
+  floored IRLS weight of the pinball loss, the largest weight for ``q = 1/2``.
+
+Quantile regression itself is solved exactly by
+:func:`skrobust.solvers.quantile.quantile_regression`, not by IRLS on these
+weights.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+from numba import njit
+
+from ._base import RobustLoss, check_positive
+
+QUANTILE_WEIGHT_FLOOR = 1e-6
+"""The ``delta`` of the floored IRLS weight ``|psi(u)| / max(|u|, delta)``."""
+
+
+@njit(cache=True, nogil=True)
+def quantile_rho(u, q, out):
+    for i in range(u.shape[0]):
+        x = u[i]
+        out[i] = q * x if x >= 0.0 else (q - 1.0) * x
+
+
+@njit(cache=True, nogil=True)
+def quantile_psi(u, q, out):
+    for i in range(u.shape[0]):
+        x = u[i]
+        if x > 0.0:
+            out[i] = q
+        elif x < 0.0:
+            out[i] = q - 1.0
+        else:
+            out[i] = 0.0
+
+
+@njit(cache=True, nogil=True)
+def quantile_weight(u, q, out):
+    delta = QUANTILE_WEIGHT_FLOOR  # a module constant, frozen at compile time
+    for i in range(u.shape[0]):
+        x = u[i]
+        a = abs(x)
+        den = a if a > delta else delta
+        if x > 0.0:
+            out[i] = q / den
+        elif x < 0.0:
+            out[i] = (1.0 - q) / den
+        else:
+            out[i] = 0.5 / delta
+
+
+@njit(cache=True, nogil=True)
+def quantile_psi_deriv(u, q, out):
+    for i in range(u.shape[0]):
+        out[i] = 0.0
+
+
+@dataclass(frozen=True)
+class Quantile(RobustLoss):
+    """The quantile (pinball) loss ``rho(u) = u (q - 1[u < 0])``.
+
+    Parameters
+    ----------
+    quantile : float, default=0.5
+        The quantile ``q``, strictly between 0 and 1.
+    c : float, default=1.0
+        Accepted (and validated as a positive number) for uniformity with
+        the other losses, but unused: the pinball loss is positively
+        homogeneous, so a scale does not change the fitted quantile.
+
+    Notes
+    -----
+    At the kink ``psi(0) = 0`` (a subgradient), ``psi_deriv`` is 0
+    everywhere, and ``weight(u) = |psi(u)| / max(|u|, 1e-6)`` with
+    ``weight(0) = 0.5e6``; see the module docstring.  The loss is
+    asymmetric for ``q != 1/2``, so ``symmetric`` is False.
+
+    Examples
+    --------
+    >>> from skrobust.losses import get_loss
+    >>> loss = get_loss("quantile", quantile=0.9)
+    >>> loss.rho([-2.0, 0.0, 1.0])
+    array([0.2, 0. , 0.9])
+    >>> loss.psi([-2.0, 0.0, 1.0])
+    array([-0.1,  0. ,  0.9])
+    >>> loss.weight([-2.0, 1.0])
+    array([0.05, 0.9 ])
+    """
+
+    quantile: float = 0.5
+    c: float = 1.0
+
+    name: ClassVar[str] = "quantile"
+    convex: ClassVar[bool] = True
+    redescending: ClassVar[bool] = False
+    symmetric: ClassVar[bool] = False
+
+    _rho_kernel: ClassVar = staticmethod(quantile_rho)
+    _psi_kernel: ClassVar = staticmethod(quantile_psi)
+    _weight_kernel: ClassVar = staticmethod(quantile_weight)
+    _psi_deriv_kernel: ClassVar = staticmethod(quantile_psi_deriv)
+
+    def __post_init__(self):
+        q = self.quantile
+        try:
+            q = float(q)
+        except (TypeError, ValueError):
+            raise TypeError(f"quantile must be a real number, got {self.quantile!r}") from None
+        if not 0.0 < q < 1.0:  # also rejects NaN
+            raise ValueError(f"quantile must be strictly between 0 and 1, got {self.quantile!r}")
+        object.__setattr__(self, "quantile", q)
+        object.__setattr__(self, "c", check_positive("c", self.c))
+
+    def _kernel_args(self) -> tuple:
+        return (self.quantile,)
+
+    @property
+    def default_c(self) -> float:
+        """1.0: ``c`` is unused by the pinball loss."""
+        return 1.0
+
+    @property
+    def max_rho(self) -> float:
+        return math.inf
