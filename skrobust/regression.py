@@ -13,7 +13,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .losses import Barron, Quantile, RobustLoss, available_losses, get_loss
-from .scale import FixedScale, HuberProposal2Scale, JointScale, MADScale, scale_floor
+from .scale import (
+    FixedScale,
+    HuberProposal2Scale,
+    JointScale,
+    MADScale,
+    mad_scale,
+    scale_floor,
+)
 from .solvers import LinearDesign, MProblem, irls, lbfgs, solve_normal_equations
 from .solvers.fast_s import fast_s
 from .solvers.quantile import quantile_regression
@@ -48,8 +55,18 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         Tuning constant in units of the scale.  None uses the loss's
         95%-efficiency constant (1.345 for Huber, 4.685061 for Tukey, the
         shape-dependent constant for Barron's family).
-    shape : float, default=1.0
-        Shape of Barron's loss (``loss="barron"`` only).
+    shape : float or "adaptive", default="adaptive"
+        Shape of Barron's loss (``loss="barron"`` only), at most 2.  With
+        "adaptive" the shape and the scale are learned with the coefficients
+        by maximising the likelihood of Barron's distribution (Barron, CVPR
+        2019): ``sum_i s_i [rho(r_i, shape, c) + log c + log Z(shape)]`` is
+        minimised jointly over (coefficients, shape, log c) by L-BFGS-B, from a
+        Huber M-fit start, with y standardised internally (scale
+        equivariant).  ``scale`` and ``solver`` are then not used.  A fixed
+        shape below 1 is redescending and gets the MM start.
+    shape_bounds : tuple of two floats, default=(0.0, 1.999)
+        Interval of the learned shape, within [0, 2) (the distribution is
+        improper below 0, and the likelihood is singular at 2).
     scale : {"auto", "mad", "huber", "joint"} or float, default="auto"
         How the residual scale is estimated.
 
@@ -60,6 +77,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         - "joint": Owen's concomitant scale, minimised jointly with the
           coefficients (HuberRegressor's objective); convex losses only.
         - a positive float: a known scale, held fixed.
+
+        With ``shape="adaptive"`` the scale is Barron's ``c``, learned.
         - "auto": the S-scale, held fixed, when the start is the S-estimate
           (MM-estimation, as lmrob); otherwise "mad", a 50% breakdown scale
           that is consistent at the normal model.
@@ -118,9 +137,15 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         Robustness weight ``weight(r / scale_) / weight(0)`` of each
         training sample, in [0, 1] (0: rejected as an outlier).
     outliers_ : ndarray of bool, shape (n_samples,)
-        ``|residual| > epsilon * scale_`` (HuberRegressor's semantics).
+        ``|residual| > epsilon * scale_`` (HuberRegressor's semantics).  For
+        the adaptive Barron fit, whose ``scale_`` is Barron's ``c`` rather
+        than a standard deviation, ``|residual| > 3 * sigma`` with ``sigma``
+        the MAD of the residuals / 0.6745 (``epsilon`` replaces 3).
     loss_ : RobustLoss
-        The loss used, with its tuning constant.
+        The loss used, with its tuning constant (for the adaptive Barron
+        fit, ``Barron(shape_, c=1)`` on ``r / scale_``).
+    shape_ : float
+        Barron's shape (learned with ``shape="adaptive"``); Barron losses only.
     s_coef_, s_intercept_, s_scale_ : ndarray, float, float
         The S-estimate (coefficients, intercept, M-scale) when the start
         was ``init="s"``, for inspection.
@@ -156,7 +181,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "loss": [StrOptions(set(available_losses())), RobustLoss],
         "epsilon": [Interval(numbers.Real, 0, None, closed="neither"), None],
-        "shape": [Interval(numbers.Real, None, 2, closed="right")],
+        "shape": [Interval(numbers.Real, None, 2, closed="right"), StrOptions({"adaptive"})],
+        "shape_bounds": [tuple, list],
         "scale": [StrOptions(set(_SCALES)), Interval(numbers.Real, 0, None, closed="neither")],
         "init": [StrOptions(set(_INITS))],
         "quantile": [Interval(numbers.Real, 0, 1, closed="neither")],
@@ -175,7 +201,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         loss="huber",
         *,
         epsilon=None,
-        shape=1.0,
+        shape="adaptive",
+        shape_bounds=(0.0, 1.999),
         scale="auto",
         init="auto",
         quantile=0.5,
@@ -191,6 +218,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         self.loss = loss
         self.epsilon = epsilon
         self.shape = shape
+        self.shape_bounds = shape_bounds
         self.scale = scale
         self.init = init
         self.quantile = quantile
@@ -279,6 +307,10 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             return s_fit.beta, s_fit.scale, rule
         if init == "lad":
             return quantile_regression(design, y, sample_weight, 0.5, alpha=alpha).beta, None, rule
+        if init == "ols" and loss.convex:
+            # the optimum does not depend on the start: the solver starts from least squares
+            # itself (on its row sample when n is large, see skrobust.solvers.mestimate)
+            return None, None, rule
         beta = self._least_squares(design, y, sample_weight)
         if init == "huber":
             start = MProblem(design, y, sample_weight, get_loss("huber"), rule, alpha)
@@ -290,6 +322,36 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
                                  rule, alpha)
                 beta = irls(stage, beta, None, max_iter=self.max_iter, tol=1e-6).beta
         return beta, None, rule
+
+    def _is_adaptive(self) -> bool:
+        if not (self.loss == "barron" and isinstance(self.shape, str)):
+            return False
+        bounds = self.shape_bounds
+        if (len(bounds) != 2 or not all(isinstance(b, numbers.Real) for b in bounds)
+                or not 0.0 <= bounds[0] <= bounds[1] < 2.0):
+            raise ValueError(f"shape_bounds must be (low, high) with 0 <= low <= high < 2, "
+                             f"got {bounds!r}")
+        return True
+
+    def _fit_adaptive(self, design, y, sample_weight):
+        from .solvers.adaptive_barron import adaptive_barron
+
+        if self.warm_start and hasattr(self, "shape_"):
+            beta0 = np.append(self.coef_, self.intercept_) if self.fit_intercept else self.coef_
+            scale0, shape0 = self.scale_, self.shape_
+        else:  # a robust convex start: a Huber M-fit with the MAD scale
+            rule = MADScale(scale_floor(y, sample_weight))
+            start = MProblem(design, y, sample_weight, get_loss("huber"), rule, float(self.alpha))
+            beta0 = irls(start, self._least_squares(design, y, sample_weight), None,
+                         max_iter=self.max_iter, tol=1e-6).beta
+            scale0 = shape0 = None
+        result = adaptive_barron(design, y, sample_weight, beta0=beta0, scale0=scale0,
+                                 shape0=shape0, shape_bounds=tuple(map(float, self.shape_bounds)),
+                                 alpha=float(self.alpha), max_iter=self.max_iter, tol=self.tol,
+                                 verbose=self.verbose)
+        if result.converged and result.scale_at_floor:
+            warnings.warn(f"adaptive Barron fit: {result.message}", UserWarning, stacklevel=3)
+        return result
 
     def _fit_quantile(self, design, y, sample_weight):
         return quantile_regression(design, y, sample_weight, float(self.quantile),
@@ -323,10 +385,11 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
                                              ensure_non_negative=True)
         if not sample_weight.sum() > 0:
             raise ValueError("sample_weight must have a positive sum; all weights are zero")
-        loss = self._resolve_loss()
-        init = self._resolve_init(loss)
+        adaptive = self._is_adaptive()
+        loss = get_loss("barron", shape=1.0) if adaptive else self._resolve_loss()
+        init = "ols" if adaptive else self._resolve_init(loss)
         rng = check_random_state(self.random_state)
-        for name in ("s_coef_", "s_intercept_", "s_scale_"):
+        for name in ("s_coef_", "s_intercept_", "s_scale_", "shape_"):
             self.__dict__.pop(name, None)
         keep = sample_weight > 0
         if keep.all():
@@ -335,7 +398,10 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             Xk, yk, sk = X[keep], y[keep], sample_weight[keep]
         design = LinearDesign(Xk, self.fit_intercept)
         init = self._auto_start_fallback(init, design)
-        if isinstance(loss, Quantile):
+        if adaptive:
+            result = self._fit_adaptive(design, yk, sk)
+            loss = get_loss("barron", shape=result.shape)
+        elif isinstance(loss, Quantile):
             result = self._fit_quantile(design, yk, sk)
         else:
             rule = self._scale_rule(loss, yk, sk, design.n_params)
@@ -351,6 +417,14 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
                           "Returning the last iterate; increase max_iter or check the data.",
                           ConvergenceWarning, stacklevel=2)
         self._set_fitted(design, result, loss, X, y)
+        if isinstance(loss, Barron):
+            self.shape_ = float(loss.shape)
+        if adaptive:
+            # Barron's c is not a standard deviation (about 0.55 sd at shape 0): flag against
+            # the consistent MAD scale of the residuals instead
+            residuals = y - self._decision(X)
+            threshold = 3.0 if self.epsilon is None else float(self.epsilon)
+            self.outliers_ = np.abs(residuals) > threshold * mad_scale(residuals[keep], sk)
         return self
 
     def _set_fitted(self, design, result, loss, X, y):

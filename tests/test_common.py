@@ -20,6 +20,8 @@ REGRESSOR_CONFIGS = [
     dict(loss="tukey"),
     dict(loss="tukey", solver="lbfgs"),
     dict(loss="tukey", scale="huber"),
+    dict(loss="barron"),
+    dict(loss="barron", shape_bounds=(0.5, 1.5)),
     dict(loss="barron", shape=0.5),
     dict(loss="barron", shape=1.5, solver="lbfgs"),
     dict(loss="cauchy"),

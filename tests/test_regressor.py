@@ -152,9 +152,11 @@ def test_integer_weights_equal_repeated_rows(loss, scale):
     a = RobustRegressor(**kw).fit(X, y, sample_weight=w)
     rep = np.repeat(np.arange(len(y)), w)
     b = RobustRegressor(**kw).fit(X[rep], y[rep])
-    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-8, atol=1e-10)
-    np.testing.assert_allclose(a.intercept_, b.intercept_, rtol=1e-8, atol=1e-10)
-    np.testing.assert_allclose(a.scale_, b.scale_, rtol=1e-8)
+    # the adaptive Barron fit (L-BFGS over shape and scale) stops at its gradient tolerance
+    rtol = 1e-6 if loss == "barron" else 1e-8
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=rtol, atol=1e-10)
+    np.testing.assert_allclose(a.intercept_, b.intercept_, rtol=rtol, atol=1e-10)
+    np.testing.assert_allclose(a.scale_, b.scale_, rtol=rtol)
 
 
 @pytest.mark.parametrize("loss", ["huber", "tukey"])
@@ -236,6 +238,8 @@ def test_exact_fit_and_constant_target_are_finite(loss):
     for y in (X @ [1.0, 2.0] + 3.0, np.full(30, 4.0), np.zeros(30)):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
+            if loss == "barron":  # the adaptive likelihood is unbounded on an exact fit: it says so
+                warnings.filterwarnings("ignore", "adaptive Barron fit: .*floor", UserWarning)
             reg = RobustRegressor(loss=loss).fit(X, y)
         assert np.all(np.isfinite(reg.coef_)) and np.isfinite(reg.intercept_)
         assert reg.scale_ > 0 and np.all(np.isfinite(reg.weights_))

@@ -1,0 +1,594 @@
+"""Adaptive Barron regression: coefficients, shape and scale by maximum likelihood.
+
+The residuals ``r = y - A beta`` (``A = [X, 1]``) are modelled with Barron's
+distribution, ``p(r) = exp(-rho(r, shape, c)) / (c Z(shape))``, and the
+negative log-likelihood with frequency weights ``s``
+
+    J(beta, shape, c) = sum_i s_i [rho(r_i, shape, c) + log c + log Z(shape)]
+                        + alpha ||coef||**2 / (2 c**2)
+
+is minimised jointly over ``beta``, ``shape`` in ``[lo, hi]`` (``0 <= lo <=
+hi < 2``) and ``log c``.  The penalty is in the units of ``J``: near the
+origin ``rho ~ r**2 / (2 c**2)``, so ``J ~ (sum_i s_i r_i**2 + alpha
+||coef||**2) / (2 c**2) + ...`` and ``alpha`` means what it means for Ridge
+and for the fixed-shape M-estimators (the intercept is never penalised).
+It is a Gaussian prior on the coefficients whose width follows the scale,
+which keeps the fit scale equivariant.  The plain loss ``rho`` must never be
+minimised over shape and scale: ``log c + log Z(shape)`` is what stops the
+scale from growing and the shape from running to 0.
+
+Gradients (``z = (r/c)**2``, ``b = 2 - shape``, ``u = 1 + z/b``, unscaled
+robustness weight ``omega = u**(shape/2 - 1)``, so ``psi = omega r / c**2``)::
+
+    dJ/dbeta   = -A' (s omega r) / c**2 + alpha coef / c**2
+    dJ/dlog c  = sum_i s_i (1 - omega_i z_i) - alpha ||coef||**2 / c**2
+    dJ/dshape  = sum_i s_i d rho/dshape + (sum_i s_i) d log Z/dshape
+
+``d rho/dshape`` uses the closed form of Barron's note written as
+``-(L/2) phi(x) + b L**2 h(x) / 4 + e**x w / (2 (1 + w))`` with
+``w = z/b``, ``L = log1p(w)``, ``x = shape L / 2``, ``phi(x) = expm1(x)/x``
+and ``h(x) = (x e**x - expm1(x))/x**2`` (by its Taylor series for small ``x``),
+so shape 0 needs no branch (an exact-equality branch would give a zero
+derivative there); for ``L < 0.1``, where the three terms cancel to
+``O(L**3)``, its Taylor series in ``L`` (powers 3 to 11, coefficients
+polynomial in the shape) is used instead.
+
+``log Z(shape)`` and its derivative come from the trapezoidal rule on
+``Z = 2 int exp(t - rho(e**t, shape, 1)) dt`` over ``t in [-40, 40]`` with
+step 1/20: the integrand is analytic in a strip around the real axis and
+decays exponentially, so the rule converges geometrically; it agrees with
+the adaptive quadrature of :func:`skrobust.losses.barron_log_partition` to
+about 1e-13 on ``[0, 1.9999]`` at a fraction of a millisecond per shape
+(1601 nodes), and the derivative is the exact derivative of the same sum
+(consistent with the value, as L-BFGS needs).  Values are cached per shape.
+
+Design choice: joint L-BFGS-B over ``(beta * sd(X), shape, log c)`` with the
+box on the shape put directly on the variable, rather than the alternating
+scheme (weighted least squares for ``beta``, the exact MM scale step
+``c**2 = (sum s omega r**2 + alpha ||coef||**2) / sum s``, then a bounded
+Brent search of ``J`` over the shape, ``xatol=1e-5``; stopped when ``J``
+changes by less than 1e-12 relatively).  Measured with the same
+standardisation, starts (a Huber M-fit) and kernels, on a busy 2-core
+machine (absolute times are inflated, the ratios are what matter):
+
+=======================  ==================  ===================
+case                     joint L-BFGS-B      alternating MM
+=======================  ==================  ===================
+n=2000, d=5, Gaussian    14 ms (16 iter.)    1.3 s (184 iter.)
+n=2000, d=5, Cauchy      16 ms (14 iter.)    0.53 s (54 iter.)
+n=2000, d=5, t(3)        12 ms (11 iter.)    0.41 s (49 iter.)
+n=2000, d=5, 10% outl.   15 ms (10 iter.)    0.52 s (40 iter.)
+n=1e5, d=20, Gaussian    0.68 s (18 iter.)   46 s (86 iter.)
+n=1e5, d=20, t(3)        1.5 s (13 iter.)    15 s (47 iter.)
+n=1e5, d=20, 10% outl.   0.55 s (11 iter.)   21 s (39 iter.)
+=======================  ==================  ===================
+
+Both reach the same optimum (``J`` equal to 1e-9 relatively and shapes to
+1e-4) except on a bound, which bounded Brent never reaches exactly.  MM
+needs 3-10x more iterations (it crawls along the shape-scale ridge, worst
+for Gaussian data where the shape ends near 2), and each of its iterations
+costs a weighted Gram matrix (``O(n d**2)``) plus ~15 ``O(n)`` evaluations
+(and as many new ``log Z``) in the shape search, against about 1.3
+evaluations of two ``O(n d)`` products per L-BFGS iteration.  (Barron's
+note measured 2-7x with a cheaper shape step; the conclusion is the same.)
+L-BFGS-B runs with BLAS limited to one thread: its tiny ``maxcor x n``
+BLAS calls are many times slower with a thread pool.
+
+Scale equivariance: ``y`` is centred by its weighted median (with an
+intercept) and divided by ``1.4826 MAD`` of the start residuals before the
+fit, so fitting ``k y`` gives the same shape and ``k`` times the scale and
+coefficients (up to rounding).  The scale has a floor relative to the data
+(``1e-6`` times the normalised MAD of ``y``) because ``J -> -inf`` as
+``c -> 0`` when more than half of the residuals can be exactly zero; a
+shape or scale that ends on a bound is a legitimate result and is reported
+in ``message`` and in ``shape_at_bound`` / ``scale_at_floor``.
+
+Like every solver here it imports no scikit-learn and never warns: a failure
+to converge is ``converged=False`` with a message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from numba import njit
+
+from .design import LinearDesign
+from .mestimate import SolverResult
+
+_BIG = 1.7976931348623157e308
+_MAD_CONSTANT = 1.482602218505602  # 1 / Phi^-1(3/4)
+_SERIES_L = 0.1  # below this log1p(z/b), d rho/d shape is computed by its series
+_SERIES_TERMS = 9  # powers 3..11 of log1p(z/b)
+_SHAPE_MAX = 2.0  # exclusive upper limit of the shape bounds
+
+# trapezoidal rule for Z(shape) = 2 int exp(t - rho(e^t, shape, 1)) dt
+_QUAD_STEP = 0.05
+_QUAD_T = np.arange(-40.0, 40.0 + 0.5 * _QUAD_STEP, _QUAD_STEP)
+
+
+# Taylor coefficients of h(x) = (x e^x - expm1(x)) / x**2 = sum_k (k+1) x^k / (k+2)!
+_H_COEF = np.array([(k + 1.0) / math.factorial(k + 2) for k in range(10)])
+
+
+@njit(cache=True, nogil=True)
+def _h(x, em1):
+    # h(x) = (x e^x - expm1(x)) / x**2 for x >= 0, given em1 = expm1(x)
+    if x < 0.1:  # the numerator cancels to x**2/2: Horner on the Taylor series
+        acc = 0.0
+        for k in range(_H_COEF.shape[0] - 1, -1, -1):
+            acc = acc * x + _H_COEF[k]
+        return acc
+    return (x + (x - 1.0) * em1) / (x * x)
+
+
+@njit(cache=True, nogil=True)
+def _series_coefs(shape):
+    # d rho/d shape = sum_{m>=3} C_m L**m with L = log1p(z/b), p = shape/2 and
+    # C_m = (b/4) [p**(m-2) (m-1-p) - (-1)**m (b/2)**(m-1)] / m!
+    b = 2.0 - shape
+    p = 0.5 * shape
+    out = np.empty(_SERIES_TERMS)
+    fact = 2.0
+    for j in range(_SERIES_TERMS):
+        m = j + 3
+        fact *= m
+        sign = -1.0 if m % 2 else 1.0
+        out[j] = 0.25 * b * (p ** (m - 2) * (m - 1.0 - p) - sign * (0.5 * b) ** (m - 1)) / fact
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _parts(t, shape, b, coefs):
+    """rho, omega * z, omega and d rho / d shape at ``t = |r| / c`` (0 <= shape < 2)."""
+    if t < 1e150:
+        w = t * t / b
+        u = 1.0 + w
+        # log1p(w) by Goldberg's trick: one log, accurate to a few ulps, and much
+        # cheaper than libm's log1p here
+        L = w if u == 1.0 else math.log(u) * (w / (u - 1.0))
+        frac = w / u
+    else:  # z overflows: work with logs
+        w = math.inf
+        L = 2.0 * math.log(t) - math.log(b) + math.log1p(b / (t * t))
+        frac = 1.0
+    x = 0.5 * shape * L
+    if x > 700.0:  # u**(shape/2) overflows: saturate
+        return _BIG, _BIG, math.exp((0.5 * shape - 1.0) * L), _BIG
+    if x < 0.5:
+        em1 = math.expm1(x)
+        ex = 1.0 + em1  # u**(shape/2)
+    else:  # no cancellation in exp(x) - 1
+        ex = math.exp(x)
+        em1 = ex - 1.0
+    phi = em1 / x if x > 0.0 else 1.0
+    rho = 0.5 * b * L * phi  # b/shape * expm1(x), continuous at shape 0
+    omega = ex / u if t < 1e150 else math.exp((0.5 * shape - 1.0) * L)
+    omega_z = b * ex * frac
+    if L < _SERIES_L:  # the three terms below cancel to O(L**3)
+        acc = 0.0
+        for k in range(coefs.shape[0] - 1, -1, -1):
+            acc = acc * L + coefs[k]
+        drho = acc * L * L * L
+    else:
+        drho = -0.5 * L * phi + 0.25 * b * L * L * _h(x, em1) + 0.5 * ex * frac
+    return rho, omega_z, omega, drho
+
+
+@njit(cache=True, nogil=True)
+def _sums(r, s, c, shape, g_out):
+    """Sums ``s rho``, ``s omega z``, ``s d rho/d shape``; ``g_out = s omega r``."""
+    b = 2.0 - shape
+    coefs = _series_coefs(shape)
+    inv_c = 1.0 / c
+    srho = 0.0
+    soz = 0.0
+    sdrho = 0.0
+    for i in range(r.shape[0]):
+        si = s[i]
+        if si == 0.0:
+            g_out[i] = 0.0
+            continue
+        rho, oz, om, dr = _parts(abs(r[i]) * inv_c, shape, b, coefs)
+        srho += si * rho
+        soz += si * oz
+        sdrho += si * dr
+        g_out[i] = si * om * r[i]
+    return srho, soz, sdrho
+
+
+@njit(cache=True, nogil=True)
+def _partition_sums(tgrid, shape):
+    b = 2.0 - shape
+    coefs = _series_coefs(shape)
+    total = 0.0
+    dtotal = 0.0
+    for k in range(tgrid.shape[0]):
+        t = tgrid[k]
+        rho, _, _, dr = _parts(math.exp(t), shape, b, coefs)
+        f = math.exp(t - rho)
+        total += f
+        dtotal += f * dr
+    return total, dtotal
+
+
+@lru_cache(maxsize=8192)
+def _log_z(shape: float) -> tuple[float, float]:
+    """``log Z(shape)`` and its derivative, for ``0 <= shape < 2``."""
+    total, dtotal = _partition_sums(_QUAD_T, float(shape))
+    return math.log(2.0 * _QUAD_STEP * total), -dtotal / total
+
+
+@lru_cache(maxsize=1)
+def _blas_controller():
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+        return None
+    return ThreadpoolController()
+
+
+def _single_threaded_blas():
+    """Limit BLAS to one thread.
+
+    L-BFGS-B's tiny ``maxcor x n`` BLAS calls are many times slower with a
+    thread pool (measured: 10x on 2 busy cores), and the ``O(n d)`` products
+    of the objective are memory bound.
+    """
+    controller = _blas_controller()
+    if controller is None:  # pragma: no cover
+        return contextlib.nullcontext()
+    return controller.limit(limits=1, user_api="blas")
+
+
+def _check_shape_bounds(shape_bounds) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in shape_bounds)
+    except (TypeError, ValueError):
+        raise ValueError(f"shape_bounds must be a pair (lo, hi), got {shape_bounds!r}") from None
+    if not (0.0 <= lo <= hi < _SHAPE_MAX):
+        raise ValueError(
+            f"shape_bounds must satisfy 0 <= lo <= hi < 2, got {shape_bounds!r} "
+            "(shapes below 0 have no normalisable density; 2 is singular for the shape "
+            "gradient)"
+        )
+    return lo, hi
+
+
+def _weighted_median(x, w) -> float:
+    from ..scale import weighted_median
+
+    return weighted_median(x, w)
+
+
+def _spread(v, w) -> float:
+    """``1.4826 MAD`` of ``v`` about 0, falling back to the mean of ``|v|``, then 0."""
+    a = np.abs(v)
+    mad = _MAD_CONSTANT * _weighted_median(a, w)
+    if mad > 0 and math.isfinite(mad):
+        return mad
+    mean = float(np.dot(w, a) / w.sum())
+    if mean > 0 and math.isfinite(mean):
+        return mean
+    return 0.0
+
+
+def _column_scales(design: LinearDesign) -> np.ndarray:
+    X = design.X
+    if design.sparse:
+        mean = np.asarray(X.mean(axis=0)).ravel()
+        sq = np.asarray(X.multiply(X).mean(axis=0)).ravel()
+        sd = np.sqrt(np.maximum(sq - mean**2, 0.0))
+    else:
+        sd = X.std(axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+    if design.fit_intercept:
+        sd = np.append(sd, 1.0)
+    return sd
+
+
+@dataclass
+class AdaptiveBarronResult(SolverResult):
+    """:class:`SolverResult` plus the fitted shape and bound flags.
+
+    ``shape_at_bound`` is ``"lower"``, ``"upper"`` or ``""``; ``scale_at_floor``
+    tells whether the scale ended on its floor.
+    """
+
+    shape: float = math.nan
+    shape_at_bound: str = ""
+    scale_at_floor: bool = False
+
+
+class _Problem:
+    """``J`` of the module docstring on (already standardised) arrays."""
+
+    def __init__(self, design, y, s, alpha):
+        self.design = design
+        self.y = y
+        self.s = s
+        self.total = float(s.sum())
+        pen = np.full(design.n_params, float(alpha))
+        if design.fit_intercept:
+            pen[-1] = 0.0
+        self.pen = pen
+        self._g = np.empty_like(y)
+
+    def value_grad(self, beta, shape, log_c):
+        c = math.exp(log_c)
+        r = self.y - self.design.predict(beta)
+        srho, soz, sdrho = _sums(r, self.s, c, shape, self._g)
+        log_z, dlog_z = _log_z(shape)
+        inv_c2 = math.exp(-2.0 * log_c)
+        pen = float(np.dot(self.pen, beta * beta)) * inv_c2
+        value = srho + self.total * (log_c + log_z) + 0.5 * pen
+        g_beta = (self.pen * beta - self.design.rmatvec(self._g)) * inv_c2
+        g_shape = sdrho + self.total * dlog_z
+        g_logc = self.total - soz - pen
+        return value, g_beta, g_shape, g_logc
+
+
+def _prepare_weights(design, y, sample_weight):
+    y = np.asarray(y, dtype=np.float64).ravel()
+    n = design.n_samples
+    if y.shape[0] != n:
+        raise ValueError(f"y has {y.shape[0]} values but the design has {n} rows")
+    if sample_weight is None:
+        s = np.ones(n)
+    else:
+        s = np.asarray(sample_weight, dtype=np.float64).ravel()
+        if s.shape[0] != n:
+            raise ValueError(f"sample_weight has {s.shape[0]} values, expected {n}")
+        if not np.all(np.isfinite(s)) or np.any(s < 0):
+            raise ValueError("sample_weight must be finite and non-negative")
+    if not s.sum() > 0:
+        raise ValueError("sample_weight must have a positive sum")
+    keep = s > 0
+    if not keep.all():  # zero weights remove rows
+        design = LinearDesign(design.X[keep], design.fit_intercept)
+        y, s = y[keep], s[keep]
+    return design, y, s
+
+
+def adaptive_barron_objective(design, y, sample_weight, beta, shape, scale, *, alpha=0.0):
+    """The adaptive Barron objective ``J`` and its gradient.
+
+    ``J = sum_i s_i [rho(r_i, shape, scale) + log(scale) + log Z(shape)]
+    + alpha ||coef||**2 / (2 scale**2)`` with ``r = y - A beta``, in the
+    original units of ``y`` (see the module docstring).
+
+    Parameters
+    ----------
+    design : LinearDesign
+    y : ndarray of shape (n_samples,)
+    sample_weight : ndarray of shape (n_samples,) or None
+        Frequency weights (None: all 1).
+    beta : ndarray of shape (n_params,)
+        Coefficients, intercept last.
+    shape : float
+        Shape in ``[0, 2)``.
+    scale : float
+        Scale ``c > 0``.
+    alpha : float, default=0.0
+        L2 penalty on the coefficients (not the intercept).
+
+    Returns
+    -------
+    value : float
+    grad : ndarray of shape (n_params + 2,)
+        ``(dJ/dbeta, dJ/dshape, dJ/dlog(scale))``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrobust.solvers.design import LinearDesign
+    >>> from skrobust.solvers.adaptive_barron import adaptive_barron_objective
+    >>> d = LinearDesign(np.zeros((3, 1)), fit_intercept=True)
+    >>> r = np.array([-1.0, 0.5, 2.0])
+    >>> value, grad = adaptive_barron_objective(d, r, None, np.zeros(2), 0.0, 1.0)
+    >>> from scipy import stats  # shape 0 is a Cauchy of scale sqrt(2) c
+    >>> bool(np.isclose(value, -stats.cauchy(0, np.sqrt(2)).logpdf(r).sum()))
+    True
+    """
+    shape = float(shape)
+    scale = float(scale)
+    if not (0.0 <= shape < _SHAPE_MAX):
+        raise ValueError(f"shape must be in [0, 2), got {shape!r}")
+    if not (scale > 0 and math.isfinite(scale)):
+        raise ValueError(f"scale must be positive and finite, got {scale!r}")
+    design, y, s = _prepare_weights(design, y, sample_weight)
+    problem = _Problem(design, y, s, alpha)
+    value, g_beta, g_shape, g_logc = problem.value_grad(
+        np.asarray(beta, dtype=np.float64), shape, math.log(scale))
+    return value, np.concatenate([g_beta, [g_shape, g_logc]])
+
+
+def adaptive_barron(design, y, sample_weight=None, *, beta0, scale0=None, shape0=None,
+                    shape_bounds=(0.0, 1.999), alpha=0.0, max_iter=200, tol=1e-8,
+                    scale_floor=None, verbose=0) -> AdaptiveBarronResult:
+    """Fit a linear model with Barron's loss, learning its shape and scale.
+
+    Minimises the negative log-likelihood ``J`` of the module docstring
+    jointly over the coefficients, the shape (in ``shape_bounds``) and the
+    log of the scale with L-BFGS-B, from the convex fit ``beta0``, shape 1
+    and ``1.4826 MAD`` of the start residuals.
+
+    Parameters
+    ----------
+    design : LinearDesign
+        The design ``[X, 1]`` (dense or CSR).
+    y : ndarray of shape (n_samples,)
+        Targets.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Frequency weights: an integer weight acts as that many copies of the
+        row, a zero weight removes it.
+    beta0 : ndarray of shape (n_params,)
+        Start coefficients (intercept last), e.g. a Huber or pseudo-Huber
+        M-fit: shapes below 1 are non-convex, so the start matters.
+    scale0 : float, optional
+        Start scale; default ``1.4826 MAD`` of the start residuals.
+    shape0 : float, optional
+        Start shape (e.g. a previous fit's, for a warm start); default 1.
+        Clipped into ``shape_bounds``.
+    shape_bounds : (float, float), default=(0.0, 1.999)
+        ``0 <= lo <= hi < 2``; ``lo == hi`` fixes the shape (the scale is
+        still learnt).  The log-partition has a singular derivative at 2.
+    alpha : float, default=0.0
+        L2 penalty on the coefficients, ``alpha ||coef||**2 / (2 scale**2)``
+        in ``J`` (Ridge's units; the intercept is not penalised).
+    max_iter : int, default=200
+        Maximum number of L-BFGS-B iterations.
+    tol : float, default=1e-8
+        Tolerance on the projected gradient of ``J / sum(s)`` in the
+        conditioned variables ``(beta * sd(X), shape, log scale)``.
+    scale_floor : float, optional
+        Smallest scale, in the units of ``y``; default ``1e-6`` times the
+        normalised MAD of ``y`` about its median (falling back to the mean
+        absolute deviation, then ``max |y|``).
+    verbose : int, default=0
+        Print one line per iteration when positive (and record ``history``).
+
+    Returns
+    -------
+    result : AdaptiveBarronResult
+        ``beta``, ``scale``, ``shape``, ``objective`` (``J`` in the units of
+        ``y``), ``n_iter``, ``converged``, ``message`` (non-empty when not
+        converged or when the shape or scale ended on a bound) and the bound
+        flags.
+
+    Raises
+    ------
+    ValueError
+        On shape bounds outside ``[0, 2)`` or reversed, a non-positive
+        ``scale0`` or ``scale_floor``, negative or all-zero weights, or
+        mismatched lengths.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrobust.solvers.design import LinearDesign
+    >>> from skrobust.solvers.adaptive_barron import adaptive_barron
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(2000, 2))
+    >>> y = X @ [1.0, -2.0] + 0.5 + rng.standard_cauchy(2000)
+    >>> design = LinearDesign(X, fit_intercept=True)
+    >>> res = adaptive_barron(design, y, beta0=np.zeros(3))
+    >>> res.converged, bool(res.shape < 0.5)
+    (True, True)
+    >>> np.round(res.beta, 1)
+    array([ 1. , -2. ,  0.5])
+    """
+    lo, hi = _check_shape_bounds(shape_bounds)
+    if not (alpha >= 0 and math.isfinite(alpha)):
+        raise ValueError(f"alpha must be >= 0, got {alpha!r}")
+    if scale0 is not None and not (scale0 > 0 and math.isfinite(scale0)):
+        raise ValueError(f"scale0 must be positive and finite, got {scale0!r}")
+    if shape0 is not None and not math.isfinite(shape0):
+        raise ValueError(f"shape0 must be finite, got {shape0!r}")
+    if scale_floor is not None and not (scale_floor > 0 and math.isfinite(scale_floor)):
+        raise ValueError(f"scale_floor must be positive and finite, got {scale_floor!r}")
+    max_iter = int(max_iter)
+    if max_iter < 1:
+        raise ValueError(f"max_iter must be >= 1, got {max_iter}")
+    design, y, s = _prepare_weights(design, y, sample_weight)
+    beta0 = np.array(beta0, dtype=np.float64).ravel()
+    if beta0.shape[0] != design.n_params:
+        raise ValueError(f"beta0 has {beta0.shape[0]} values, expected {design.n_params}")
+
+    # ---- standardise: y' = (y - m) / k, so the fit is scale and shift equivariant
+    m = _weighted_median(y, s) if design.fit_intercept else 0.0
+    r0 = y - design.predict(beta0)
+    spread_y = _spread(y - m, s) if design.fit_intercept else _spread(y, s)
+    if spread_y == 0.0:
+        spread_y = float(np.max(np.abs(y))) or 1.0
+    start_scale = _spread(r0, s) if scale0 is None else float(scale0)
+    k = start_scale if start_scale > 0 else spread_y
+    floor = 1e-6 * spread_y if scale_floor is None else float(scale_floor)
+    ys = (y - m) / k
+    beta = beta0 / k
+    if design.fit_intercept:
+        beta[-1] -= m / k
+    c0 = max(start_scale / k if start_scale > 0 else 1.0, floor / k)
+    problem = _Problem(design, ys, s, alpha)
+    total = problem.total
+    p = design.n_params
+    sd = _column_scales(design)
+
+    def fun(theta):
+        value, g_beta, g_shape, g_logc = problem.value_grad(theta[:p] / sd, theta[p],
+                                                           theta[p + 1])
+        grad = np.concatenate([g_beta / sd, [g_shape, g_logc]])
+        return value / total, grad / total
+
+    history = []
+    t_start = time.perf_counter()
+
+    def callback(theta):
+        if verbose:
+            value = fun(theta)[0] * total + total * math.log(k)
+            it = len(history) + 1
+            history.append({"iter": it, "objective": value, "shape": float(theta[p]),
+                            "scale": k * math.exp(theta[p + 1]),
+                            "time": time.perf_counter() - t_start})
+            print(f"adaptive_barron {it:4d}  objective {value:.10g}  "
+                  f"shape {theta[p]:.6f}  scale {k * math.exp(theta[p + 1]):.6g}")
+
+    from scipy.optimize import minimize
+
+    log_floor = math.log(floor / k)
+    shape0 = min(max(1.0 if shape0 is None else float(shape0), lo), hi)
+    theta0 = np.concatenate([beta * sd, [shape0, math.log(c0)]])
+    bounds = [(None, None)] * p + [(lo, hi), (log_floor, None)]
+    with np.errstate(over="ignore", invalid="ignore"), _single_threaded_blas():
+        res = minimize(fun, theta0, jac=True, method="L-BFGS-B", bounds=bounds,
+                       callback=callback,
+                       options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15,
+                                "maxcor": 20})
+    theta = res.x
+    beta = theta[:p] / sd
+    shape = float(theta[p])
+    log_c = float(theta[p + 1])
+
+    # projected gradient: a variable on an active bound has no free direction
+    grad = np.array(res.jac, dtype=np.float64)
+    span = max(hi - lo, 1.0)
+    at_lo = lo < hi and shape <= lo + 1e-9 * span
+    at_hi = lo < hi and shape >= hi - 1e-9 * span
+    at_floor = log_c <= log_floor + 1e-9
+    proj = grad.copy()
+    if lo == hi or (at_lo and proj[p] > 0) or (at_hi and proj[p] < 0):
+        proj[p] = 0.0
+    if at_floor and proj[p + 1] > 0:
+        proj[p + 1] = 0.0
+    pg = float(np.max(np.abs(proj))) if proj.size else 0.0
+    finite = bool(np.all(np.isfinite(theta))) and math.isfinite(float(res.fun))
+    converged = finite and (bool(res.success) or
+                            (res.status == 2 and pg <= max(100.0 * tol, 1e-7)))
+
+    messages = []
+    if not converged:
+        messages.append(f"L-BFGS-B did not converge: {res.message}")
+    if at_lo:
+        messages.append(f"shape reached its lower bound {lo:g}")
+    if at_hi:
+        messages.append(f"shape reached its upper bound {hi:g}")
+    if at_floor:
+        messages.append(f"scale reached its floor {floor:.3g} (are more than half of "
+                        "the residuals exactly zero?)")
+
+    # back to the units of y
+    beta_out = beta * k
+    if design.fit_intercept:
+        beta_out[-1] += m
+    scale = k * math.exp(log_c)
+    objective = float(res.fun) * total + total * math.log(k)
+    return AdaptiveBarronResult(
+        beta=beta_out, scale=scale, n_iter=max(int(res.nit), 1), converged=converged,
+        objective=objective, message="; ".join(messages), history=history, shape=shape,
+        shape_at_bound="lower" if at_lo else ("upper" if at_hi else ""),
+        scale_at_floor=bool(at_floor))
