@@ -80,7 +80,7 @@ _DATASETS = {
     ),
 }
 
-_ROBUSTBASE_NAMES = tuple(k for k in _DATASETS if k != "stackloss")
+_ROBUSTBASE_NAMES = tuple(sorted((k for k in _DATASETS if k != "stackloss"), key=str.lower))
 
 
 def _read_csv(stem):
@@ -103,9 +103,7 @@ def _read_csv(stem):
 def _load(stem, as_frame, return_X_y):
     target_name, description, source = _DATASETS[stem]
     row_names, columns = _read_csv(stem)
-    feature_names = [
-        c for c, v in columns.items() if c != target_name and v.dtype != object
-    ]
+    feature_names = [c for c, v in columns.items() if c != target_name and v.dtype != object]
     extra = {c: v for c, v in columns.items() if v.dtype == object}
     data = np.column_stack([columns[c] for c in feature_names])
     target = columns[target_name]
@@ -178,6 +176,7 @@ def load_stackloss(*, as_frame=False, return_X_y=False):
 
     Parameters
     ----------{params}
+
     {returns}
 
     Examples
@@ -203,6 +202,7 @@ def load_starscyg(*, as_frame=False, return_X_y=False):
 
     Parameters
     ----------{params}
+
     {returns}
 
     Examples
@@ -223,6 +223,7 @@ def load_hbk(*, as_frame=False, return_X_y=False):
 
     Parameters
     ----------{params}
+
     {returns}
 
     Examples
@@ -247,6 +248,7 @@ def load_robustbase(name, *, as_frame=False, return_X_y=False):
         ``"heart"``, ``"salinity"``, ``"starsCYG"`` (case-insensitive).
         robustbase's ``NOxEmissions`` (8088 rows) is not shipped. For R's
         ``stackloss`` use :func:`load_stackloss`.{params}
+
     {returns}
 
     Raises
