@@ -1,4 +1,4 @@
-"""RobustClassifier: linear classifiers that survive mislabelled training data."""
+"""RobustClassifier: linear and kernel classifiers that survive mislabelled training data."""
 
 from __future__ import annotations
 
@@ -6,12 +6,20 @@ import numbers
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import compute_class_weight
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    check_random_state,
+    validate_data,
+)
+
+from ._kernels import KERNEL_CONSTRAINTS, KERNEL_PARAMS_DOC, KernelMap
 
 from .losses.classification import available_classification_losses, get_classification_loss
 from .losses.margin import MarginLoss
@@ -26,6 +34,39 @@ from .solvers.multinomial import (
 
 _SOLVERS = ("auto", "lbfgs", "newton", "irls")
 _TIE_BREAK = 1e-9
+# eigenvalues of an exact kernel matrix below this fraction of the largest are
+# its null space (and the negative part of an indefinite kernel): dropped
+_EIG_RTOL = 1e-12
+
+
+def _int32_indices(X):
+    """A sparse matrix with int32 indices when they fit (some pairwise kernels need them)."""
+    if not sp.issparse(X) or X.indices.dtype == np.int32 or X.nnz >= 2**31 - 1:
+        return X
+    X = X.copy()
+    X.indices = X.indices.astype(np.int32)
+    X.indptr = X.indptr.astype(np.int32)
+    return X
+
+
+def _kernel_features(K):
+    """Features ``Phi = V Lambda**(1/2)`` of a kernel matrix ``K = V Lambda V'``.
+
+    Returns ``(Phi, M)`` with ``M = V Lambda**(-1/2)``, so that a linear
+    model ``Phi W`` is the kernel model ``K B`` with dual coefficients
+    ``B = M W`` and ``||W||**2 = tr(B' K B)``.  Eigenvalues below
+    ``1e-12`` times the largest are dropped.
+    """
+    K = 0.5 * (K + K.T)
+    lam, V = np.linalg.eigh(K)
+    top = float(lam.max(initial=0.0))
+    kept = lam > _EIG_RTOL * top if top > 0 else np.zeros(lam.shape, dtype=bool)
+    if not kept.any():  # a zero kernel: the constant model
+        zero = np.zeros((K.shape[0], 1))
+        return zero, zero
+    root = np.sqrt(lam[kept])
+    V = V[:, kept]
+    return V * root, V / root
 
 
 def _log_softmax(Z):
@@ -35,7 +76,7 @@ def _log_softmax(Z):
 
 
 class RobustClassifier(ClassifierMixin, BaseEstimator):
-    """Linear classifier with a loss that backs off from mislabelled samples.
+    """Linear or kernel classifier with a loss that backs off from mislabelled samples.
 
     Minimises ``sum_i s_i l_i + alpha / 2 * ||coef||**2`` over linear scores,
     with frequency weights ``s_i`` (``sample_weight`` times ``class_weight``)
@@ -141,8 +182,8 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         Start from the previous fit's coefficients (skipping the warm-up)
         when the classes and features match.
     random_state : int, RandomState instance or None, default=None
-        Unused by the current solvers (deterministic); kept for API
-        stability.
+        Seeds the Nystroem landmarks of a kernel model with ``n_components``;
+        the solvers themselves are deterministic.
     verbose : int, default=0
         Print solver progress when positive.
     q : float in (0, 1], default=0.7
@@ -181,6 +222,11 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         Tuning constant of the margin losses on the margin scale: the hinge
         residual where "huber" turns linear (default 2, sklearn's modified
         Huber), Tukey's ``c`` (default 2.5), Barron's ``c`` (default 1).
+{kernel_params}
+        For the classifier the exact model's scores are
+        ``f_k(x) = sum_j k(x, x_j) dual_coef_[j, k] + intercept_[k]`` with
+        the penalty ``alpha / 2 tr(dual_coef_' K dual_coef_)`` (the RKHS
+        analogue of ``alpha / 2 ||coef||**2``); see Notes.
 
     Attributes
     ----------
@@ -188,7 +234,17 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         Class labels.
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
         Coefficients; one row for binary problems (positive class
-        ``classes_[1]``).
+        ``classes_[1]``).  For a Nystroem kernel model, coefficients of the
+        ``n_components`` features; absent for the exact kernel model.
+    dual_coef_ : ndarray of shape (n_samples_fit, 1) or (n_samples_fit, n_classes)
+        Dual coefficients of the exact kernel model (``kernel`` set,
+        ``n_components=None``), one row per training sample with a positive
+        weight.
+    X_fit_ : ndarray or sparse matrix
+        The training rows the exact kernel model expands on (not stored for
+        ``kernel="precomputed"``).
+    nystroem_ : Nystroem
+        The fitted feature map of a Nystroem kernel model.
     intercept_ : ndarray of shape (1,) or (n_classes,)
         Intercepts (zeros when ``fit_intercept=False``); softmax intercepts
         are centred.
@@ -224,6 +280,21 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
     1, or all below -1, where SGDClassifier returns uniform probabilities) are
     broken by adding ``1e-9`` times the softmax of the scores before the
     normalisation, so ``argmax(predict_proba)`` always equals ``predict``.
+
+    **Kernel models.**  The exact kernel model is fitted in kernel feature
+    coordinates: with the eigendecomposition ``K = V Lambda V'`` of the
+    training kernel matrix (rows with a positive weight only),
+    ``Phi = V Lambda**(1/2)`` has ``Phi Phi' = K``, and the linear model
+    ``Phi W`` with penalty ``alpha / 2 ||W||**2`` is exactly the kernel model
+    with ``dual_coef_ = V Lambda**(-1/2) W`` and penalty
+    ``alpha / 2 tr(dual_coef_' K dual_coef_)``.  Every loss and solver of the
+    linear model then applies unchanged, and zero robustness weights
+    (Tukey, Piecewise-zero, clipped Blurry) are safe because no inverse of
+    the weights appears.  This is exact, not an approximation, except that
+    eigenvalues below ``1e-12`` times the largest are dropped: the kernel's
+    numerical null space (which does not change the fitted function on the
+    training rows) and, for an indefinite kernel such as "sigmoid", its
+    negative part.  The eigendecomposition costs ``O(n**3)`` once.
 
     The Blurry and Piecewise-zero formulas are reconstructed from the
     authors' public research code (Pellegrino, Szczecina & Fieguth, "Loss
@@ -267,6 +338,7 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         "cutoff_mode": [StrOptions(set(CUTOFF_MODES))],
         "shape": [Interval(numbers.Real, None, 2, closed="right")],
         "epsilon": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        **KERNEL_CONSTRAINTS,
     }
 
     def __init__(
@@ -291,6 +363,12 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         cutoff_mode="relative",
         shape=0.0,
         epsilon=None,
+        kernel=None,
+        gamma=None,
+        degree=3,
+        coef0=1,
+        kernel_params=None,
+        n_components=None,
     ):
         self.loss = loss
         self.alpha = alpha
@@ -311,6 +389,12 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         self.cutoff_mode = cutoff_mode
         self.shape = shape
         self.epsilon = epsilon
+        self.kernel = kernel
+        self.gamma = gamma
+        self.degree = degree
+        self.coef0 = coef0
+        self.kernel_params = kernel_params
+        self.n_components = n_components
 
     # ------------------------------------------------------------------ setup
     def _resolve_loss(self):
@@ -375,7 +459,7 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
                              dtype=[np.float64, np.float32])
         check_classification_targets(y)
-        X = X.astype(np.float64, copy=False)
+        X = self._kernel_input(X.astype(np.float64, copy=False))
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
                                              ensure_non_negative=True)
         classes, codes = np.unique(y, return_inverse=True)
@@ -409,16 +493,12 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
             Xk, yk, sk = X, codes, sample_weight
         else:
             Xk, yk, sk = X[keep], codes[keep], sample_weight[keep]
-        problem = ClassificationProblem(Xk, yk, n_classes, sk, loss, float(self.alpha),
-                                        bool(self.fit_intercept))
+        features, dual_map = self._design(X, Xk, keep)
+        problem = ClassificationProblem(features, yk, n_classes, sk, loss, float(self.alpha),
+                                        bool(self.fit_intercept),
+                                        standardize=self._kernel_map is None)
 
-        B0 = None
-        if (self.warm_start and hasattr(self, "coef_")
-                and np.array_equal(getattr(self, "classes_", None), classes)
-                and self.coef_.shape == (problem.n_outputs, problem.n_features)):
-            B0 = self.coef_
-            if self.fit_intercept:
-                B0 = np.hstack([B0, np.asarray(self.intercept_)[:, None]])
+        B0 = self._warm_start_coef(classes, problem, features, dual_map)
         if B0 is None:
             B0 = problem.initial_coef()
             if not loss.convex:
@@ -436,13 +516,66 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         B = result.beta
         d = problem.n_features
         self.classes_ = classes
-        self.coef_ = np.ascontiguousarray(B[:, :d])
+        W = np.ascontiguousarray(B[:, :d])
+        # a refit must not leave attributes of another kind of model behind
+        for name in ("coef_", "dual_coef_", "X_fit_", "nystroem_"):
+            self.__dict__.pop(name, None)
+        kmap = self._kernel_map
+        if kmap is not None and kmap.exact:
+            self.dual_coef_ = np.ascontiguousarray(dual_map @ W.T)
+            if self.kernel != "precomputed":
+                self.X_fit_ = kmap.X_fit_
+        else:
+            self.coef_ = W
+            if kmap is not None:
+                self.nystroem_ = kmap.nystroem_
         self.intercept_ = B[:, d].copy() if self.fit_intercept else np.zeros(problem.n_outputs)
         self.loss_ = loss
         self._solver = solver
         self.n_iter_ = int(max(result.n_iter, 1))
         self.weights_ = self._robustness_weights(X, codes, sample_weight)
         return self
+
+    def _design(self, X, Xk, keep):
+        """The features of the linear solvers: X, Nystroem features or kernel features.
+
+        Returns ``(features, dual_map)``; ``dual_map`` maps feature
+        coefficients to dual coefficients for the exact kernel model (else None).
+        """
+        self._support = None if keep.all() else keep
+        if self.kernel is None:
+            self._kernel_map = None
+            return Xk, None
+        kmap = KernelMap(self)
+        if self.kernel == "precomputed":
+            if X.shape[0] != X.shape[1]:
+                raise ValueError("a precomputed kernel must be square at fit time, got shape "
+                                 f"{X.shape}")
+            if not keep.all():
+                Xk = Xk[:, keep]  # zero-weight rows leave the kernel's columns too
+        Z = kmap.fit_transform(Xk, check_random_state(self.random_state))
+        self._kernel_map = kmap
+        if not kmap.exact:
+            return np.asarray(Z, dtype=np.float64), None
+        return _kernel_features(np.asarray(Z, dtype=np.float64))
+
+    def _warm_start_coef(self, classes, problem, features, dual_map):
+        """The previous fit's coefficients in the current coordinates, or None."""
+        if not (self.warm_start and np.array_equal(getattr(self, "classes_", None), classes)):
+            return None
+        shape = (problem.n_outputs, problem.n_features)
+        if dual_map is not None:
+            dual = getattr(self, "dual_coef_", None)
+            if dual is None or dual.shape != (problem.n_samples, problem.n_outputs):
+                return None
+            W = (features.T @ dual).T  # Phi' B = W when the training rows are the same
+        else:
+            W = getattr(self, "coef_", None)
+            if W is None or W.shape != shape:
+                return None
+        if self.fit_intercept:
+            W = np.hstack([W, np.asarray(self.intercept_)[:, None]])
+        return W
 
     def _robustness_weights(self, X, codes, sample_weight):
         loss = self.loss_
@@ -462,8 +595,15 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------- prediction
     def _scores(self, X):
-        Z = np.asarray(X @ self.coef_.T, dtype=np.float64)
-        return Z + self.intercept_
+        kmap = getattr(self, "_kernel_map", None)
+        if kmap is None:
+            Z = np.asarray(X @ self.coef_.T, dtype=np.float64)
+            return Z + self.intercept_
+        if self.kernel == "precomputed" and self._support is not None:
+            X = X[:, self._support]
+        F = kmap.transform(X)
+        Z = F @ self.dual_coef_ if kmap.exact else F @ self.coef_.T
+        return np.asarray(Z, dtype=np.float64) + self.intercept_
 
     def _full_logits(self, Z):
         if Z.shape[1] == 1:
@@ -474,7 +614,14 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=["csr", "csc"],
                           dtype=[np.float64, np.float32], reset=False)
-        return self._scores(X.astype(np.float64, copy=False))
+        return self._scores(self._kernel_input(X.astype(np.float64, copy=False)))
+
+    def _kernel_input(self, X):
+        if self.kernel is None:
+            return X
+        if self.kernel == "precomputed":
+            return X.toarray() if sp.issparse(X) else X
+        return _int32_indices(X)
 
     def decision_function(self, X):
         """Linear scores.
@@ -555,4 +702,9 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.input_tags.pairwise = self.kernel == "precomputed"
         return tags
+
+
+RobustClassifier.__doc__ = RobustClassifier.__doc__.replace("{kernel_params}",
+                                                            KERNEL_PARAMS_DOC)

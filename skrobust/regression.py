@@ -12,6 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._kernels import KERNEL_CONSTRAINTS, KernelMap
 from .losses import Barron, Quantile, RobustLoss, available_losses, get_loss
 from .scale import (
     FixedScale,
@@ -21,8 +22,9 @@ from .scale import (
     mad_scale,
     scale_floor,
 )
-from .solvers import LinearDesign, MProblem, irls, lbfgs, solve_normal_equations
+from .solvers import LinearDesign, MProblem, irls, lbfgs
 from .solvers.fast_s import fast_s
+from .solvers.kernel_design import KernelDesign
 from .solvers.quantile import quantile_regression
 
 _SCALES = ("auto", "mad", "huber", "joint")
@@ -102,12 +104,38 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
           M-fit start and warns.
     quantile : float, default=0.5
         The quantile fitted by ``loss="quantile"`` (the pinball loss).
-    alpha : float, default=0.0
-        L2 penalty on the coefficients (the intercept is never penalised).
+    alpha : float, default=None
+        L2 penalty on the coefficients (the intercept is never penalised); for
+        kernel models the RKHS norm ``alpha dual_coef_' K dual_coef_``, as in
+        :class:`~sklearn.kernel_ridge.KernelRidge`.  None means 0 for the
+        linear model and 1.0 for kernel models (KernelRidge's default).
     solver : {"auto", "irls", "lbfgs"}, default="auto"
         "irls": iteratively reweighted least squares; "lbfgs":
         L-BFGS-B.  Both reach the same optimum on convex losses.  "auto"
         is "irls".
+    kernel : str, callable or None, default=None
+        "linear", "rbf", "poly", "laplacian", "sigmoid", "cosine",
+        "precomputed" or a callable.  None fits the linear model on X.  Otherwise a kernel model
+        ``f(x) = sum_j k(x, x_j) dual_coef_j + intercept`` (as in
+        :class:`sklearn.kernel_ridge.KernelRidge`), whose penalty ``alpha`` is
+        the RKHS norm.  "precomputed" takes the (n_samples, n_samples) kernel
+        matrix at fit time and the (n_test, n_samples) matrix at predict time.
+    gamma : float, default=None
+        Kernel coefficient of "rbf", "laplacian", "poly", "sigmoid" (None:
+        scikit-learn's default, 1 / n_features).
+    degree : float, default=3
+        Degree of the "poly" kernel.
+    coef0 : float, default=1
+        Zero coefficient of the "poly" and "sigmoid" kernels.
+    kernel_params : dict, default=None
+        Extra keyword arguments of a callable kernel.
+    n_components : int, default=None
+        None fits the exact kernel model (O(n**3) per iteration: it warns
+        above 20000 training samples).  An integer fits a linear model on that
+        many :class:`~sklearn.kernel_approximation.Nystroem` features, with
+        landmarks drawn (seeded by ``random_state``) among the rows with a
+        positive sample weight; every loss, scale, start and solver then
+        applies, including the S-start and the adaptive shape.
     fit_intercept : bool, default=True
         Whether to fit an (unpenalised) intercept.
     max_iter : int, default=100
@@ -125,8 +153,16 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_features,)
-        Coefficients.
+    coef_ : ndarray of shape (n_features,) or (n_components,)
+        Coefficients (of the Nystroem features for ``n_components=int``;
+        absent for the exact kernel model).
+    dual_coef_ : ndarray of shape (n_samples_fit,)
+        Dual coefficients of the exact kernel model (``kernel`` set,
+        ``n_components=None``), one per training row with a positive weight.
+    X_fit_ : ndarray or sparse matrix
+        The training rows the exact kernel model expands on.
+    nystroem_ : Nystroem
+        The fitted feature map of a Nystroem kernel model.
     intercept_ : float
         Intercept (0.0 when ``fit_intercept=False``).
     scale_ : float
@@ -186,7 +222,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         "scale": [StrOptions(set(_SCALES)), Interval(numbers.Real, 0, None, closed="neither")],
         "init": [StrOptions(set(_INITS))],
         "quantile": [Interval(numbers.Real, 0, 1, closed="neither")],
-        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "alpha": [Interval(numbers.Real, 0, None, closed="left"), None],
+        **KERNEL_CONSTRAINTS,
         "solver": [StrOptions(set(_SOLVERS))],
         "fit_intercept": ["boolean"],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -206,8 +243,14 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         scale="auto",
         init="auto",
         quantile=0.5,
-        alpha=0.0,
+        alpha=None,
         solver="auto",
+        kernel=None,
+        gamma=None,
+        degree=3,
+        coef0=1,
+        kernel_params=None,
+        n_components=None,
         fit_intercept=True,
         max_iter=100,
         tol=1e-8,
@@ -224,6 +267,12 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         self.quantile = quantile
         self.alpha = alpha
         self.solver = solver
+        self.kernel = kernel
+        self.gamma = gamma
+        self.degree = degree
+        self.coef0 = coef0
+        self.kernel_params = kernel_params
+        self.n_components = n_components
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter
         self.tol = tol
@@ -278,7 +327,9 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     def _auto_start_fallback(self, init, design) -> str:
         # "auto" asks for a sound start, not for the S-estimator at any price: on data too
         # small for it (n < 2(p + 1)) the MM start becomes a Huber M-fit, with a warning
-        if self.init == "auto" and init == "s" and design.n_samples < 2 * (design.n_params + 1):
+        too_small = design.n_samples < 2 * (design.n_params + 1)
+        if (self.init == "auto" and init == "s" and too_small
+                and not isinstance(design, KernelDesign)):
             warnings.warn(
                 f"{design.n_samples} samples are too few for the S-estimator start "
                 f"(it needs 2(p+1) = {2 * (design.n_params + 1)}); starting the "
@@ -288,16 +339,13 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         return init
 
     def _least_squares(self, design, y, sample_weight):
-        G, h = design.gram(sample_weight, y)
-        pen = np.full(design.n_params, float(self.alpha))
-        if design.fit_intercept:
-            pen[-1] = 0.0
-        G[np.diag_indices_from(G)] += pen
-        return solve_normal_equations(G, h)
+        return design.solve_weighted(sample_weight, y, self._alpha)
 
     def _start(self, init, design, y, sample_weight, loss, rule, rng):
         """Starting coefficients and, for the MM start, the S-scale rule to hold fixed."""
-        alpha = float(self.alpha)
+        alpha = self._alpha
+        if init == "s" and isinstance(design, KernelDesign):
+            return self._kernel_s_start(design, y, sample_weight, loss, rule, rng)
         if init == "s":
             s_fit = fast_s(design, y, sample_weight, random_state=rng, floor=rule_floor(rule))
             coef, intercept = design.split(s_fit.beta)
@@ -341,21 +389,45 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             scale0, shape0 = self.scale_, self.shape_
         else:  # a robust convex start: a Huber M-fit with the MAD scale
             rule = MADScale(scale_floor(y, sample_weight))
-            start = MProblem(design, y, sample_weight, get_loss("huber"), rule, float(self.alpha))
+            start = MProblem(design, y, sample_weight, get_loss("huber"), rule, self._alpha)
             beta0 = irls(start, self._least_squares(design, y, sample_weight), None,
                          max_iter=self.max_iter, tol=1e-6).beta
             scale0 = shape0 = None
         result = adaptive_barron(design, y, sample_weight, beta0=beta0, scale0=scale0,
                                  shape0=shape0, shape_bounds=tuple(map(float, self.shape_bounds)),
-                                 alpha=float(self.alpha), max_iter=self.max_iter, tol=self.tol,
+                                 alpha=self._alpha, max_iter=self.max_iter, tol=self.tol,
                                  verbose=self.verbose)
         if result.converged and result.scale_at_floor:
             warnings.warn(f"adaptive Barron fit: {result.message}", UserWarning, stacklevel=3)
         return result
 
+    def _kernel_s_start(self, design, y, sample_weight, loss, rule, rng):
+        """MM start of an exact kernel model: an S-fit on the leading kernel principal components.
+
+        The S-estimator needs n >= 2 (p + 1), so it cannot run on n dual
+        coefficients; it runs on the ``m = min(100, n // 4)`` leading
+        eigenvectors of K scaled by the square roots of their eigenvalues
+        (the best rank-m feature map of the kernel), and the dual start is
+        the weighted ridge step with the S-fit's robustness weights.
+        """
+        from scipy.linalg import eigh
+
+        n = design.n_samples
+        m = max(1, min(100, n // 4 - 1))
+        vals, vecs = eigh(design.K, subset_by_index=[n - m, n - 1])
+        features = vecs * np.sqrt(np.clip(vals, 0.0, None))
+        s_fit = fast_s(LinearDesign(features, design.fit_intercept), y, sample_weight,
+                       random_state=rng, floor=rule_floor(rule))
+        r = y - LinearDesign(features, design.fit_intercept).predict(s_fit.beta)
+        self.s_scale_ = s_fit.scale
+        if self.scale == "auto":
+            rule = FixedScale(s_fit.scale)
+        v = sample_weight * loss.weight(r / s_fit.scale) / loss.weight_at_zero()
+        return design.solve_weighted(v, y, self._alpha), s_fit.scale, rule
+
     def _fit_quantile(self, design, y, sample_weight):
         return quantile_regression(design, y, sample_weight, float(self.quantile),
-                                   alpha=float(self.alpha), max_iter=max(self.max_iter, 200))
+                                   alpha=self._alpha, max_iter=max(self.max_iter, 200))
 
     # -------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -386,17 +458,19 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         if not sample_weight.sum() > 0:
             raise ValueError("sample_weight must have a positive sum; all weights are zero")
         adaptive = self._is_adaptive()
+        self._alpha = (0.0 if self.kernel is None else 1.0) if self.alpha is None else float(
+            self.alpha)
         loss = get_loss("barron", shape=1.0) if adaptive else self._resolve_loss()
         init = "ols" if adaptive else self._resolve_init(loss)
         rng = check_random_state(self.random_state)
-        for name in ("s_coef_", "s_intercept_", "s_scale_", "shape_"):
+        for name in ("s_coef_", "s_intercept_", "s_scale_", "X_fit_", "nystroem_"):
             self.__dict__.pop(name, None)
         keep = sample_weight > 0
         if keep.all():
             Xk, yk, sk = X, y, sample_weight
         else:  # a zero weight removes the row from every step (scale, start, solver)
             Xk, yk, sk = X[keep], y[keep], sample_weight[keep]
-        design = LinearDesign(Xk, self.fit_intercept)
+        design = self._design(X, Xk, keep, rng, loss, init, adaptive)
         init = self._auto_start_fallback(init, design)
         if adaptive:
             result = self._fit_adaptive(design, yk, sk)
@@ -410,7 +484,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
                 scale0 = self.scale_
             else:
                 beta0, scale0, rule = self._start(init, design, yk, sk, loss, rule, rng)
-            problem = MProblem(design, yk, sk, loss, rule, float(self.alpha))
+            problem = MProblem(design, yk, sk, loss, rule, self._alpha)
             result = self._solve(problem, beta0, scale0)
         if not result.converged:
             warnings.warn(f"RobustRegressor did not converge: {result.message}. "
@@ -427,9 +501,44 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             self.outliers_ = np.abs(residuals) > threshold * mad_scale(residuals[keep], sk)
         return self
 
+    def _design(self, X, Xk, keep, rng, loss, init, adaptive):
+        """The design of the model: X itself, Nystroem features or the kernel matrix."""
+        self._support = None if keep.all() else keep
+        if self.kernel is None:
+            self._kernel_map = None
+            return LinearDesign(Xk, self.fit_intercept)
+        kmap = KernelMap(self)
+        if kmap.exact:
+            for what, bad in (("shape='adaptive'", adaptive),
+                              ("solver='lbfgs'", self.solver == "lbfgs"),
+                              ("loss='quantile'", isinstance(loss, Quantile)),
+                              ("init='lad'", init == "lad")):
+                if bad:
+                    raise ValueError(f"{what} is not available for the exact kernel model; "
+                                     "set n_components to use Nystroem features")
+        if self.kernel == "precomputed" and not keep.all():
+            Xk = Xk[:, keep]  # zero-weight rows leave the kernel's columns too
+        Z = kmap.fit_transform(Xk, rng)
+        self._kernel_map = kmap
+        if kmap.exact:
+            if self.kernel != "precomputed":
+                self.X_fit_ = kmap.X_fit_
+            return KernelDesign(Z, self.fit_intercept)
+        if self.kernel != "precomputed":
+            self.nystroem_ = kmap.nystroem_
+        return LinearDesign(Z, self.fit_intercept)
+
     def _set_fitted(self, design, result, loss, X, y):
         coef, intercept = design.split(result.beta)
-        self.coef_ = np.asarray(coef, dtype=np.float64).copy()
+        coef = np.asarray(coef, dtype=np.float64).copy()
+        # a refit must not leave attributes of another kind of model behind
+        stale = ("coef_",) if isinstance(design, KernelDesign) else ("dual_coef_",)
+        for name in stale + (() if isinstance(loss, Barron) else ("shape_",)):
+            self.__dict__.pop(name, None)
+        if isinstance(design, KernelDesign):
+            self.dual_coef_ = coef
+        else:
+            self.coef_ = coef
         self.intercept_ = float(intercept)
         self.scale_ = float(result.scale)
         self.loss_ = loss
@@ -445,10 +554,17 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         self.outliers_ = np.abs(residuals) > loss.c * self.scale_
 
     def _decision(self, X):
-        return np.asarray(X @ self.coef_, dtype=np.float64).ravel() + self.intercept_
+        kmap = self._kernel_map
+        if kmap is None:
+            return np.asarray(X @ self.coef_, dtype=np.float64).ravel() + self.intercept_
+        if self.kernel == "precomputed" and self._support is not None:
+            X = X[:, self._support]
+        Z = kmap.transform(X)
+        coef = self.dual_coef_ if kmap.exact else self.coef_
+        return np.asarray(Z @ coef, dtype=np.float64).ravel() + self.intercept_
 
     def predict(self, X):
-        """Predict with the fitted linear model.
+        """Predict with the fitted model.
 
         Parameters
         ----------
@@ -466,4 +582,5 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.input_tags.pairwise = self.kernel == "precomputed"
         return tags

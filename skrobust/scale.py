@@ -17,6 +17,10 @@ import numpy as np
 MAD_NORMAL_CONSTANT = 0.6744897501960817  # Phi^-1(3/4): MAD / this is consistent at the normal
 
 
+_WINDOW_MIN_SIZE = 1 << 15  # from this many residuals, look for the MAD near a guess first
+_WINDOW_WIDTH = 0.05
+
+
 def weighted_median(x, sample_weight=None) -> float:
     """Median of ``x`` with frequency weights.
 
@@ -33,23 +37,70 @@ def weighted_median(x, sample_weight=None) -> float:
     2.0
     """
     x = np.asarray(x, dtype=np.float64).ravel()
-    if sample_weight is None:
-        return float(np.median(x))
-    w = np.asarray(sample_weight, dtype=np.float64).ravel()
+    w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64).ravel()
+    if w is None or _equal_weights(w):
+        # equal weights: the plain median (any constant weight repeats every row alike)
+        return float(np.median(x))  # a selection (np.partition), O(n)
     keep = w > 0
-    x, w = x[keep], w[keep]
+    if not keep.all():
+        x, w = x[keep], w[keep]
     order = np.argsort(x, kind="stable")
-    x, cum = x[order], np.cumsum(w[order])
-    half = 0.5 * cum[-1]
+    return _middle(x[order], np.cumsum(w[order]), None)
+
+
+def _equal_weights(w) -> bool:
+    return bool(w.size and w[0] > 0 and w.min() == w.max())
+
+
+def _middle(x_sorted, cum, total):
     # lower: first value whose cumulative weight reaches half; upper: first exceeding it
-    tol = 1e-12 * cum[-1]
-    lower = x[np.searchsorted(cum, half - tol, side="left")]
-    upper = x[min(np.searchsorted(cum, half + tol, side="right"), x.size - 1)]
+    total = float(cum[-1]) if total is None else total
+    half = 0.5 * total
+    tol = 1e-12 * total
+    lower = x_sorted[np.searchsorted(cum, half - tol, side="left")]
+    upper = x_sorted[min(np.searchsorted(cum, half + tol, side="right"), x_sorted.size - 1)]
     return 0.5 * (float(lower) + float(upper))
 
 
-def mad_scale(residuals, sample_weight=None) -> float:
+def _abs_median_near(r, w, guess):
+    """``weighted_median(|r|, w)`` from the ``|r|`` within 5% of ``guess``; None if not there.
+
+    One compiled pass counts the values below the window and copies those in
+    it; the middle values are then selected (or, with weights, sorted) among
+    the copies only.
+    """
+    from .losses._fused import abs_window
+
+    lo, hi = guess * (1.0 - _WINDOW_WIDTH), guess * (1.0 + _WINDOW_WIDTH)
+    r = np.ascontiguousarray(r, dtype=np.float64)
+    values = np.empty_like(r)
+    weights = np.empty_like(r) if w is not None else values[:0]
+    n_below, w_below, k = abs_window(r, w if w is not None else values[:0], lo, hi, values,
+                                     weights)
+    values = values[:k]
+    if w is None:
+        k_lo, k_hi = (r.size - 1) // 2, r.size // 2  # ranks of the two middle values
+        if not (n_below <= k_lo and k_hi < n_below + k):
+            return None
+        part = np.partition(values, [k_lo - n_below, k_hi - n_below])
+        return 0.5 * (float(part[k_lo - n_below]) + float(part[k_hi - n_below]))
+    weights = weights[:k]
+    total = float(w.sum())
+    half, tol = 0.5 * total, 1e-12 * total
+    if not (w_below < half - tol and w_below + float(weights.sum()) > half + tol):
+        return None
+    order = np.argsort(values, kind="stable")
+    return _middle(values[order], w_below + np.cumsum(weights[order]), total)
+
+
+def mad_scale(residuals, sample_weight=None, guess=None) -> float:
     """Normalised median absolute residual, ``median(|r|) / 0.6745`` (centre 0, as MASS::rlm).
+
+    ``guess`` (optional) is a scale believed close, such as the previous
+    iteration's: for large samples the median of ``|r|`` is then selected
+    among the residuals within 5% of it, after counting those below (one
+    compiled pass, no sort or partition of everything).  The result is the
+    same; when the median is not in that window the full computation runs.
 
     Examples
     --------
@@ -57,7 +108,14 @@ def mad_scale(residuals, sample_weight=None) -> float:
     >>> round(mad_scale([-1.0, 1.0, 2.0, -2.0, 100.0]), 4)
     2.9652
     """
-    return weighted_median(np.abs(residuals), sample_weight) / MAD_NORMAL_CONSTANT
+    r = np.asarray(residuals, dtype=np.float64).ravel()
+    w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64).ravel()
+    if guess is not None and r.size >= _WINDOW_MIN_SIZE and math.isfinite(guess) and guess > 0:
+        value = _abs_median_near(r, None if w is None or _equal_weights(w) else w,
+                                 guess * MAD_NORMAL_CONSTANT)
+        if value is not None:
+            return value / MAD_NORMAL_CONSTANT
+    return weighted_median(np.abs(r), w) / MAD_NORMAL_CONSTANT
 
 
 def scale_floor(y, sample_weight=None) -> float:
@@ -74,8 +132,10 @@ def scale_floor(y, sample_weight=None) -> float:
     total = w.sum()
     if total <= 0:
         return 1e-300
-    spread = float(np.dot(w, np.abs(y - np.dot(w, y) / total)) / total)
-    magnitude = float(np.max(np.abs(y))) if y.size else 0.0
+    dev = y - np.dot(w, y) / total
+    np.abs(dev, out=dev)
+    spread = float(np.dot(w, dev) / total)
+    magnitude = max(float(y.max()), -float(y.min())) if y.size else 0.0
     return max(1e-10 * spread, 1e-12 * magnitude, 1e-300)
 
 
@@ -114,7 +174,7 @@ class MADScale:
         return max(mad_scale(residuals, sample_weight), self.floor)
 
     def update(self, residuals, sample_weight, scale) -> float:
-        return max(mad_scale(residuals, sample_weight), self.floor)
+        return max(mad_scale(residuals, sample_weight, guess=scale), self.floor)
 
 
 @dataclass(frozen=True)
@@ -131,17 +191,29 @@ class HuberProposal2Scale:
         return max(mad_scale(residuals, sample_weight), self.floor)
 
     def update(self, residuals, sample_weight, scale) -> float:
+        # Root of F(t) = sum w min(r**2, k**2 t) - dof t in t = s**2.  F is concave and
+        # piecewise linear, so Newton steps (exact on the current clipping pattern) reach
+        # the root in a few passes; where F still rises, a fixed-point step is taken.
         r2 = np.asarray(residuals, dtype=np.float64) ** 2
         w = sample_weight
+        k2 = self.k * self.k
         dof = max(float(w.sum()) - self.n_params, 1.0) * _normal_truncated_second_moment(self.k)
-        s = max(scale, self.floor)
-        for _ in range(100):  # fixed point; contracts because the clipped sum grows slower than s^2
-            new = math.sqrt(float(np.dot(w, np.minimum(r2, (self.k * s) ** 2))) / dof)
-            new = max(new, self.floor)
-            if abs(new - s) <= 1e-12 * s:
-                return new
-            s = new
-        return s
+        floor2 = self.floor * self.floor
+        t = max(scale, self.floor) ** 2
+        for _ in range(200):
+            clipped = r2 > k2 * t
+            w_out = float(np.dot(w, clipped))
+            s_in = float(np.dot(w, np.where(clipped, 0.0, r2)))
+            denom = dof - k2 * w_out
+            if denom > 0:
+                new = s_in / denom
+            else:
+                new = (s_in + k2 * t * w_out) / dof
+            new = max(new, floor2)
+            if abs(new - t) <= 1e-14 * t:
+                return math.sqrt(new)
+            t = new
+        return math.sqrt(t)
 
 
 @dataclass(frozen=True)
@@ -152,7 +224,8 @@ class JointScale:
     over ``s``: the root of ``sum w 2 (u psi(u) - rho(u)) / w0 = sum w``
     with ``u = r/s``.  For Huber's loss that is
     ``sum w min((r/s)**2, eps**2) = sum w``.  The left side falls with
-    ``s`` for convex losses, so the root is bracketed and bisected.
+    ``s`` for convex losses, so the root is found by Newton steps in
+    ``log(s)`` safeguarded by a bracket (a few passes over the residuals).
     """
 
     floor: float
@@ -163,27 +236,39 @@ class JointScale:
     def initial(self, residuals, sample_weight) -> float:
         return max(mad_scale(residuals, sample_weight), self.floor)
 
+    def excess(self, residuals, sample_weight, scale, slope=True):
+        """``sum w 2 (u psi - rho)(u) / w0 - sum w`` at ``u = r / scale``, and its derivative
+        in ``log(scale)``, ``-sum w 2 u**2 psi'(u) / w0`` (never positive for convex losses)."""
+        loss = self.loss
+        w0 = loss.weight_at_zero()
+        u = np.asarray(residuals, dtype=np.float64) / scale
+        w = sample_weight
+        value = 2.0 * float(np.dot(w, u * loss.psi(u) - loss.rho(u))) / w0 - float(w.sum())
+        if not slope:
+            return value, math.nan
+        return value, -2.0 * float(np.dot(w, u * u * loss.psi_deriv(u))) / w0
+
     def update(self, residuals, sample_weight, scale) -> float:
+        # safeguarded Newton on log(scale): the excess falls with the scale, so every
+        # evaluation also tightens a bracket, and a step leaving it is replaced by bisection
         r = np.asarray(residuals, dtype=np.float64)
         w = sample_weight
-        total = float(w.sum())
-        w0 = self.loss.weight_at_zero()
-
-        def excess(s):
-            u = r / s
-            return 2.0 * float(np.dot(w, u * self.loss.psi(u) - self.loss.rho(u))) / w0 - total
-
-        if excess(self.floor) <= 0:
+        if self.excess(r, w, self.floor, slope=False)[0] <= 0:
             return self.floor
-        lo, hi = self.floor, max(scale, self.floor)
-        while excess(hi) > 0:
-            lo, hi = hi, hi * 2.0
+        lo, hi = math.log(self.floor), math.inf
+        t = math.log(max(scale, self.floor))
         for _ in range(200):
-            mid = math.sqrt(lo * hi)
-            if excess(mid) > 0:
-                lo = mid
+            value, slope = self.excess(r, w, math.exp(t))
+            if value == 0:
+                return math.exp(t)
+            if value > 0:
+                lo = max(lo, t)
             else:
-                hi = mid
-            if hi - lo <= 1e-15 * hi:
-                break
-        return 0.5 * (lo + hi)
+                hi = min(hi, t)
+            new = t - value / slope if slope < 0 else math.nan
+            if not lo < new < hi:  # NaN fails too
+                new = t + math.log(2.0) if math.isinf(hi) else 0.5 * (lo + hi)
+            if abs(new - t) <= 1e-12 or hi - lo <= 1e-14:
+                return max(math.exp(new), self.floor)
+            t = new
+        return max(math.exp(t), self.floor)

@@ -10,5 +10,5 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 @pytest.fixture(scope="session")
 def shared_data():
     if not SHARED_DATA.is_dir():
-        pytest.fail(f"reference data not found at {SHARED_DATA} (../shared must be beside the repo)")
+        pytest.fail(f"reference data not found at {SHARED_DATA} (put ../shared beside the repo)")
     return SHARED_DATA

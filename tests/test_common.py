@@ -32,11 +32,31 @@ REGRESSOR_CONFIGS = [
     dict(loss="quantile", quantile=0.3),
     dict(loss="tukey", init="lad"),
     dict(loss="cauchy", init="gnc"),
+    dict(loss="huber", kernel="rbf"),
+    dict(loss="tukey", kernel="rbf", alpha=0.1),
+    dict(loss="huber", kernel="rbf", n_components=20, random_state=0),
+    dict(loss="huber", kernel="precomputed"),
 ]
+
+# The S-start of an exact kernel model runs on the leading eigenvectors of K.  Repeating
+# a row changes K's spectrum, so weighted and repeated data start the redescending M-step
+# from different points and may end in different local minima (tests/test_kernels.py
+# checks weights as frequency weights for the convex losses).
+_EXPECTED_FAILURES = {
+    "RobustRegressor(alpha=0.1, kernel='rbf', loss='tukey')": {
+        "check_sample_weight_equivalence_on_dense_data": "kernel S-start differs on repeated rows",
+        "check_sample_weight_equivalence_on_sparse_data": "kernel S-start differs on repeated rows",
+    },
+}
+
+
+def expected_failed_checks(estimator):
+    return _EXPECTED_FAILURES.get(repr(estimator), {})
 
 
 @parametrize_with_checks(
-    [RobustRegressor(**cfg) for cfg in REGRESSOR_CONFIGS], xfail_strict=True
+    [RobustRegressor(**cfg) for cfg in REGRESSOR_CONFIGS],
+    expected_failed_checks=expected_failed_checks, xfail_strict=True,
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)

@@ -261,11 +261,11 @@ def test_penalty_shrinks_and_is_optimal(q):
     s = np.random.default_rng(5).uniform(0.5, 2.0, 700)
     free = fit(X, y, q, s)
     norms = [np.linalg.norm(free.beta[:-1])]
+    A = np.hstack([X, np.ones((700, 1))])
     for alpha in (1.0, 100.0, 1e4):
         res = fit(X, y, q, s, alpha=alpha)
         norms.append(np.linalg.norm(res.beta[:-1]))
         assert subgradient_holds(X, y, s, q, alpha, res.beta)
-        A = np.hstack([X, np.ones((700, 1))])
 
         def objective(b, alpha=alpha):
             return float(s @ pinball(y - A @ b, q)) + alpha * float(b[:-1] @ b[:-1])
@@ -325,6 +325,10 @@ def test_bad_arguments():
         quantile_regression(design, y[:-1], None, 0.5)
     with pytest.raises(ValueError, match="finite"):
         quantile_regression(design, np.r_[y[:-1], np.nan], None, 0.5)
+    X_bad = X.copy()
+    X_bad[3, 1] = np.inf
+    with pytest.raises(ValueError, match="X must be finite"):
+        quantile_regression(LinearDesign(X_bad, True), y, None, 0.5)
     with pytest.raises(ValueError, match="beta0"):
         quantile_regression(design, y, None, 0.5, beta0=np.zeros(2))
     with pytest.raises(TypeError, match="LinearDesign"):

@@ -17,8 +17,9 @@ The loss has a kink at ``u = 0``, where the kernels make these choices:
 * ``weight(u) = |psi(u)| / max(|u|, delta)`` with ``delta = QUANTILE_WEIGHT_FLOOR``
   (``1e-6``), which is ``psi(u) / u`` for ``|u| >= delta`` and finite
   everywhere; at exactly ``u = 0`` it is the midpoint ``1 / (2 delta)`` of the
-  two one-sided limits ``q / delta`` and ``(1 - q) / delta``.  It is the
-  floored IRLS weight of the pinball loss, the largest weight for ``q = 1/2``.
+  two one-sided limits ``q / delta`` and ``(1 - q) / delta``, so that
+  ``weight(u) / weight(0)`` stays in ``[0, 2 max(q, 1 - q)]``.  It is the
+  floored IRLS weight of the pinball loss.
 
 Quantile regression itself is solved exactly by
 :func:`skrobust.solvers.quantile.quantile_regression`, not by IRLS on these

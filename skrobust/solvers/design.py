@@ -2,8 +2,28 @@
 
 Solvers see only this object, so dense, CSR/CSC and (later) feature maps
 share one code path.  Coefficients are ``beta = (coef..., intercept)`` when
-the model has an intercept.  The weighted Gram matrix is accumulated over
-row blocks, so no ``n x d`` temporary is ever created.
+the model has an intercept.  The interface the M-estimation solvers need of
+any design is ``predict``, ``rmatvec``, ``penalty_value``, ``penalty_grad``
+and ``solve_weighted`` (the exact-kernel design offers those too); the
+Grams, row blocks and fused passes below are what makes the linear design
+fast.
+
+Memory and passes over ``X``: every method walks ``X`` in row blocks
+(about 320 KiB of a dense ``X``), so nothing of size ``n x d`` is ever
+allocated (a float32 ``X`` is cast a block at a time; a sparse one is
+weighted a block of rows at a time), and the work on a block happens while
+it is in cache, so ``X`` is read from memory once per call.
+
+- :meth:`LinearDesign.gram` / :meth:`LinearDesign.gram_ext`: ``A' diag(v) A``
+  accumulated in float64 over blocks (BLAS through NumPy's ``matmul``, so
+  ``threadpoolctl`` limits on NumPy's BLAS apply), optionally with extra
+  columns and over a subset of rows (gathered a block at a time).
+- :meth:`LinearDesign.residual_pass`: for each block ``r = y - A beta``,
+  then a caller's pointwise function of the block's residuals (the loss's
+  ``psi``), then ``A' g``: the residuals *and* the gradient in one read.
+- :meth:`LinearDesign.row_pass`: the same as one compiled loop over the
+  rows (a kernel from :mod:`skrobust.losses._fused`), for dense
+  C-contiguous float64 ``X``.
 """
 
 from __future__ import annotations
@@ -11,7 +31,11 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-_BLOCK_ROWS = 4096
+_BLOCK_VALUES = 40960  # values per row block (320 KiB of float64): a block stays in L2
+
+
+def _block_rows(n_features: int) -> int:
+    return int(max(256, _BLOCK_VALUES // max(n_features, 1)))
 
 
 class LinearDesign:
@@ -39,6 +63,7 @@ class LinearDesign:
         self.fit_intercept = bool(fit_intercept)
         self.n_samples, self.n_features = X.shape
         self.n_params = self.n_features + int(self.fit_intercept)
+        self.block_rows = _block_rows(self.n_features)
 
     def split(self, beta):
         """(coef, intercept) from the parameter vector."""
@@ -46,51 +71,205 @@ class LinearDesign:
             return beta[:-1], float(beta[-1])
         return beta, 0.0
 
+    def subset(self, rows) -> LinearDesign:
+        """The design restricted to ``rows`` (a copy of those rows of ``X``)."""
+        X = self.X[rows] if self.sparse else np.take(self.X, rows, axis=0)
+        return LinearDesign(X, self.fit_intercept)
+
+    def _blocks(self, rows_per_block=None):
+        n, b = self.n_samples, rows_per_block or self.block_rows
+        for start in range(0, n, b):
+            yield slice(start, min(start + b, n))
+
+    # ------------------------------------------------------------ products
+    @property
+    def _blocked(self) -> bool:
+        # a dense X of another dtype (float32) is cast a block at a time, never as a whole
+        return not self.sparse and self.X.dtype != np.float64
+
     def predict(self, beta):
+        """``A beta``."""
         coef, intercept = self.split(beta)
-        out = self.X @ coef
-        return np.asarray(out, dtype=np.float64).ravel() + intercept
+        if self._blocked:
+            out = np.empty(self.n_samples)
+            for rows in self._blocks():
+                out[rows] = self.X[rows] @ coef
+        else:
+            out = np.asarray(self.X @ coef, dtype=np.float64).ravel()
+        if intercept != 0.0:
+            out += intercept
+        return out
 
     def rmatvec(self, g):
-        """``[X, 1]' g``."""
-        xg = np.asarray(self.X.T @ g, dtype=np.float64).ravel()
+        """``A' g``."""
+        if self._blocked:
+            xg = np.zeros(self.n_features)
+            for rows in self._blocks():
+                xg += g[rows] @ self.X[rows]
+        else:
+            xg = np.asarray(self.X.T @ g, dtype=np.float64).ravel()
         if self.fit_intercept:
             return np.append(xg, g.sum())
         return xg
 
+    def residual_pass(self, beta, y, pointwise, out=None):
+        """Residuals ``r = y - A beta`` and ``A' g`` with ``g = pointwise(r, rows)``, one read of X.
+
+        ``pointwise(r_block, rows)`` gets the residuals of a block of rows (a
+        slice) and returns that block's ``g``; it may accumulate scalars of
+        its own (a loss sum) on the side.  ``out`` receives the residuals (a
+        reused buffer saves the page faults of a fresh length-``n`` array).
+        Returns ``(r, A' g)``.
+        """
+        coef, intercept = self.split(beta)
+        d = self.n_features
+        r = np.empty(self.n_samples) if out is None else out
+        if self.sparse:
+            np.subtract(y, np.asarray(self.X @ coef, dtype=np.float64).ravel(), out=r)
+            r -= intercept
+            g = pointwise(r, slice(0, self.n_samples))
+            xg = np.asarray(self.X.T @ g, dtype=np.float64).ravel()
+            return r, (np.append(xg, g.sum()) if self.fit_intercept else xg)
+        X = self.X
+        xg = np.zeros(d)
+        gsum = 0.0
+        # blocks 4x the Gram's: the per-block Python work is amortised, X stays in L2/L3
+        for rows in self._blocks(4 * self.block_rows):
+            block = X[rows]
+            rb = r[rows]
+            np.dot(block, coef, out=rb)
+            np.subtract(y[rows], rb, out=rb)
+            if intercept != 0.0:
+                rb -= intercept
+            g = pointwise(rb, rows)
+            xg += g @ block
+            gsum += float(g.sum())
+        return r, (np.append(xg, gsum) if self.fit_intercept else xg)
+
+    def row_pass(self, beta, y, kernel, args, out=None):
+        """One compiled loop over the rows: ``kernel(X, y, coef, intercept, *args, r, xg)``.
+
+        For a dense, C-contiguous float64 ``X`` only (otherwise None, and the
+        caller uses :meth:`residual_pass`).  The kernel (see
+        :func:`skrobust.losses._fused.row_pass`) writes the residuals into
+        ``r``, adds ``X' g`` into ``xg`` and returns its sums, the third of
+        which is ``sum g``.  Returns ``(r, A' g, sums)``.
+        """
+        X = self.X
+        if self.sparse or X.dtype != np.float64 or not X.flags.c_contiguous:
+            return None
+        coef, intercept = self.split(beta)
+        r = np.empty(self.n_samples) if out is None else out
+        xg = np.zeros(self.n_features)
+        sums = kernel(X, y, np.ascontiguousarray(coef, dtype=np.float64), intercept, *args, r, xg)
+        return r, (np.append(xg, sums[2]) if self.fit_intercept else xg), sums
+
+    # ------------------------------------------------------------ penalty
+    def penalty_value(self, beta, alpha: float) -> float:
+        """``alpha ||coef||**2`` (the intercept is not penalised)."""
+        coef, _ = self.split(beta)
+        return float(alpha) * float(np.dot(coef, coef))
+
+    def penalty_grad(self, beta, alpha: float):
+        """Gradient of :meth:`penalty_value`."""
+        g = 2.0 * float(alpha) * np.asarray(beta, dtype=np.float64)
+        if self.fit_intercept:
+            g[-1] = 0.0
+        return g
+
+    def solve_weighted(self, v, z, alpha: float):
+        """Minimise ``sum v (z - A beta)**2 + alpha ||coef||**2`` (normal equations)."""
+        G, h = self.gram(v, z)
+        d = self.n_features
+        G[np.arange(d), np.arange(d)] += float(alpha)
+        return solve_normal_equations(G, h)
+
+    # -------------------------------------------------------------- Grams
     def gram(self, v, z):
         """``A' diag(v) A`` and ``A' (v * z)`` for ``A = [X, 1]``, in float64."""
-        p = self.n_params
-        d = self.n_features
-        G = np.zeros((p, p))
-        h = np.zeros(p)
-        vz = v * z
-        if self.sparse:
-            Xv = self.X.multiply(v[:, None]).tocsr()
-            G[:d, :d] = (self.X.T @ Xv).toarray()
-            h[:d] = np.asarray(self.X.T @ vz).ravel()
-            if self.fit_intercept:
-                col = np.asarray(Xv.sum(axis=0)).ravel()
-                G[:d, d] = col
-                G[d, :d] = col
-        else:
-            X = self.X
-            xv_sum = np.zeros(d)
-            for start in range(0, self.n_samples, _BLOCK_ROWS):
-                block = X[start : start + _BLOCK_ROWS]
-                vb = v[start : start + _BLOCK_ROWS]
-                weighted = block * vb[:, None]
-                G[:d, :d] += block.T @ weighted
-                h[:d] += block.T @ vz[start : start + _BLOCK_ROWS]
-                if self.fit_intercept:
-                    xv_sum += weighted.sum(axis=0)
-            if self.fit_intercept:
-                G[:d, d] = xv_sum
-                G[d, :d] = xv_sum
-        if self.fit_intercept:
-            G[d, d] = v.sum()
-            h[d] = vz.sum()
+        G = self.gram_ext(v)
+        h = self.rmatvec(v * z)
         return G, h
+
+    def gram_ext(self, v, extra=None, rows=None):
+        """``B' diag(v) B`` for ``B = [A, extra]``: the Gram of the design and extra columns.
+
+        ``extra`` is None or a sequence of vectors appended as columns after
+        the intercept (the Hessians append the target).  ``v`` may have any
+        sign.  With ``rows`` (indices), the Gram of those rows only: ``v`` and
+        ``extra`` then have one entry per index, and the rows are gathered a
+        block at a time (no copy of the row subset).
+        """
+        extra = [] if extra is None else [np.asarray(e, dtype=np.float64) for e in extra]
+        d = self.n_features
+        n_tail = int(self.fit_intercept) + len(extra)  # columns after X
+        q = d + n_tail
+        v = np.asarray(v, dtype=np.float64)
+        if self.sparse:
+            if rows is not None:
+                return self.subset(rows)._gram_sparse(v, extra)
+            return self._gram_sparse(v, extra)
+        X = self.X
+        n_rows = self.n_samples if rows is None else len(rows)
+        top = np.zeros((d, q))  # X' W [X, tail]
+        bottom = np.zeros((n_tail, q))  # tail' W [X, tail]
+        b = min(self.block_rows, max(n_rows, 1))
+        wbuf = np.empty((b, q))
+        tbuf = np.empty((b, n_tail))
+        gbuf = np.empty((b, d), dtype=X.dtype) if rows is not None else None
+        for start in range(0, n_rows, b):
+            sl = slice(start, min(start + b, n_rows))
+            if rows is None:
+                block = X[sl]
+            else:
+                block = gbuf[: sl.stop - start]
+                np.take(X, rows[sl], axis=0, out=block)
+            m = block.shape[0]
+            vb = v[sl]
+            W = wbuf[:m]
+            np.multiply(block, vb[:, None], out=W[:, :d])
+            if n_tail:
+                T = tbuf[:m]
+                j = 0
+                if self.fit_intercept:
+                    T[:, 0] = 1.0
+                    j = 1
+                for e in extra:
+                    T[:, j] = e[sl]
+                    j += 1
+                np.multiply(T, vb[:, None], out=W[:, d:])
+                bottom += T.T @ W
+            top += block.T @ W
+        G = np.empty((q, q))
+        G[:d] = top
+        G[d:] = bottom
+        # symmetrise (the two halves are computed by different products)
+        G[:d, d:] = G[d:, :d].T
+        return G
+
+    def _gram_sparse(self, v, extra):
+        # over row blocks too: X.multiply(v) on all of X would copy X (its non-zeros)
+        d = self.n_features
+        X = self.X
+        q = d + int(self.fit_intercept) + len(extra)
+        G = np.zeros((q, q))
+        nnz_per_row = max(X.nnz / max(self.n_samples, 1), 1.0)
+        rows_per_block = int(max(1024, _BLOCK_VALUES * 8 // nnz_per_row))
+        for rows in self._blocks(rows_per_block):
+            Xb = X[rows]
+            vb = v[rows]
+            Xv = Xb.multiply(vb[:, None]).tocsr()
+            G[:d, :d] += (Xb.T @ Xv).toarray()
+            tail = []
+            if self.fit_intercept:
+                tail.append(np.ones(Xb.shape[0]))
+            tail.extend(e[rows] for e in extra)
+            if tail:
+                T = np.column_stack(tail)
+                G[:d, d:] += np.asarray(Xv.T @ T)
+                G[d:, d:] += T.T @ (T * vb[:, None])
+        G[d:, :d] = G[:d, d:].T
+        return G
 
 
 def solve_normal_equations(G, h):
@@ -100,19 +279,38 @@ def solve_normal_equations(G, h):
     (collinear columns, many zero weights) a minimum-norm least-squares
     solution is returned instead of an exception.
     """
-    from scipy.linalg import LinAlgError, cho_factor, cho_solve, lstsq
+    from scipy.linalg import lstsq
 
+    sol = cholesky_solve(G, h)
+    if sol is not None:
+        return sol
     diag = np.sqrt(np.clip(np.diag(G), 0.0, None))
     scale = np.where(diag > 0, 1.0 / np.where(diag > 0, diag, 1.0), 1.0)
     Gs = G * scale[:, None] * scale[None, :]
-    hs = h * scale
+    sol = lstsq(Gs, h * scale, cond=1e-12, check_finite=False, lapack_driver="gelsd")[0]
+    return sol * scale
+
+
+def cholesky_solve(G, h, rcond=1e-7):
+    """``G^-1 h`` by Cholesky of the equilibrated ``G``, or None when ``G`` is not safely PD.
+
+    ``rcond`` bounds the ratio of the smallest to the largest diagonal entry
+    of the Cholesky factor (a cheap condition estimate).
+    """
+    from scipy.linalg import LinAlgError, cho_factor, cho_solve
+
+    G = np.asarray(G, dtype=np.float64)
+    diag = np.diag(G)
+    if not np.all(np.isfinite(G)) or not np.all(np.isfinite(h)):
+        return None
+    pos = diag > 0
+    scale = np.where(pos, 1.0 / np.sqrt(np.where(pos, diag, 1.0)), 1.0)
+    Gs = G * scale[:, None] * scale[None, :]
     try:
         factor = cho_factor(Gs, lower=True, check_finite=False)
-        # reject factorizations of numerically singular matrices
-        d = np.abs(np.diag(factor[0]))
-        if d.min() <= 1e-7 * d.max():
-            raise LinAlgError("ill-conditioned")
-        return cho_solve(factor, hs, check_finite=False) * scale
     except (LinAlgError, ValueError):
-        sol = lstsq(Gs, hs, cond=1e-12, check_finite=False, lapack_driver="gelsd")[0]
-        return sol * scale
+        return None
+    dg = np.abs(np.diag(factor[0]))
+    if dg.size and dg.min() <= rcond * dg.max():
+        return None
+    return cho_solve(factor, h * scale, check_finite=False) * scale

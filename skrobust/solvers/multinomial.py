@@ -93,6 +93,11 @@ class ClassificationProblem:
     alpha : float, default=1.0
         L2 penalty ``alpha / 2 ||W||**2`` (``alpha = 1 / C``).
     fit_intercept : bool, default=True
+    standardize : bool, default=True
+        Condition L-BFGS in standardised coordinates (the model does not
+        change).  False keeps unit column scales (still centred): for
+        kernel features ``V Lambda**(1/2)``, whose tiny-eigenvalue columns
+        would otherwise get huge penalty curvature.
 
     Examples
     --------
@@ -111,6 +116,7 @@ class ClassificationProblem:
     loss: object
     alpha: float = 1.0
     fit_intercept: bool = True
+    standardize: bool = True
 
     def __post_init__(self):
         self.sparse = sp.issparse(self.X)
@@ -147,6 +153,8 @@ class ClassificationProblem:
             sq = s @ (self.X * self.X)
         sd = np.sqrt(np.maximum(sq - mean * mean, 0.0))
         sd = np.where(sd > 1e-12 * max(1.0, float(np.max(np.abs(mean), initial=0.0))), sd, 1.0)
+        if not self.standardize:
+            sd = np.ones_like(sd)
         self.column_mean = mean if self.fit_intercept else np.zeros_like(mean)
         if self.fit_intercept:
             sd = np.append(sd, 1.0)

@@ -1,0 +1,157 @@
+"""Kernel parameters shared by RobustRegressor and RobustClassifier.
+
+``kernel=None`` keeps the linear model.  With a kernel, ``n_components=None``
+fits the exact kernel model on dual coefficients (the representer theorem)
+and an integer fits a linear model on :class:`sklearn.kernel_approximation.Nystroem`
+features, so every loss, scale, start and solver of the linear path applies.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.kernel_approximation import Nystroem
+from sklearn.metrics.pairwise import pairwise_kernels
+from sklearn.utils._param_validation import Interval, StrOptions
+
+KERNELS = ("linear", "rbf", "poly", "laplacian", "sigmoid", "cosine", "precomputed")
+EXACT_KERNEL_WARN_SAMPLES = 20_000
+
+KERNEL_CONSTRAINTS = {
+    "kernel": [StrOptions(set(KERNELS)), callable, None],
+    "gamma": [Interval(numbers.Real, 0, None, closed="left"), None],
+    "degree": [Interval(numbers.Real, 0, None, closed="left")],
+    "coef0": [Interval(numbers.Real, None, None, closed="neither")],
+    "kernel_params": [dict, None],
+    "n_components": [Interval(numbers.Integral, 1, None, closed="left"), None],
+}
+
+KERNEL_PARAMS_DOC = """    kernel : str, callable or None, default=None
+        "linear", "rbf", "poly", "laplacian", "sigmoid", "cosine",
+        "precomputed" or a callable.  None fits the linear model on X.  Otherwise a kernel model
+        ``f(x) = sum_j k(x, x_j) dual_coef_j + intercept`` (as in
+        :class:`sklearn.kernel_ridge.KernelRidge`), whose penalty ``alpha`` is
+        the RKHS norm.  "precomputed" takes the (n_samples, n_samples) kernel
+        matrix at fit time and the (n_test, n_samples) matrix at predict time.
+    gamma : float, default=None
+        Kernel coefficient of "rbf", "laplacian", "poly", "sigmoid" (None:
+        scikit-learn's default, 1 / n_features).
+    degree : float, default=3
+        Degree of the "poly" kernel.
+    coef0 : float, default=1
+        Zero coefficient of the "poly" and "sigmoid" kernels.
+    kernel_params : dict, default=None
+        Extra keyword arguments of a callable kernel.
+    n_components : int, default=None
+        None fits the exact kernel model (O(n**3) per iteration: it warns
+        above 20000 training samples).  An integer fits a linear model on that
+        many :class:`~sklearn.kernel_approximation.Nystroem` features, with
+        landmarks drawn (seeded by ``random_state``) among the rows with a
+        positive sample weight (for "precomputed", landmark columns of the
+        given kernel); every loss, scale, start and solver then
+        applies, including the S-start and the adaptive shape."""
+
+
+def kernel_kwargs(est) -> dict:
+    """Keyword arguments of ``pairwise_kernels`` / ``Nystroem`` for an estimator's kernel."""
+    if callable(est.kernel):
+        return dict(est.kernel_params or {})
+    return {"gamma": est.gamma, "degree": est.degree, "coef0": est.coef0}
+
+
+class KernelMap:
+    """Maps inputs to the design of a kernel model, fitted on the training rows.
+
+    Parameters
+    ----------
+    est : estimator
+        With the attributes ``kernel``, ``gamma``, ``degree``, ``coef0``,
+        ``kernel_params``, ``n_components``.
+    """
+
+    def __init__(self, est):
+        self.kernel = est.kernel
+        self.kwargs = kernel_kwargs(est)
+        self.n_components = est.n_components
+
+    @property
+    def exact(self) -> bool:
+        return self.n_components is None
+
+    def fit_transform(self, X, rng):
+        """The training design: the kernel matrix (exact) or Nystroem features."""
+        X = _int32_indices(X)
+        if self.kernel == "precomputed":
+            if X.shape[0] != X.shape[1]:
+                raise ValueError("a precomputed kernel must be square at fit time, got shape "
+                                 f"{X.shape}")
+            K = _dense(X)
+            if self.exact:
+                return K
+            # Nystroem on a precomputed kernel: landmark columns, whitened by K_LL^(-1/2)
+            from scipy.linalg import svd
+
+            m = min(int(self.n_components), K.shape[0])
+            self.landmarks_ = rng.permutation(K.shape[0])[:m]
+            U, S, Vt = svd(K[np.ix_(self.landmarks_, self.landmarks_)], check_finite=False)
+            self.normalization_ = (U / np.sqrt(np.maximum(S, 1e-12))) @ Vt
+            return K[:, self.landmarks_] @ self.normalization_
+        if self.exact:
+            if X.shape[0] > EXACT_KERNEL_WARN_SAMPLES:
+                warnings.warn(f"the exact kernel model on {X.shape[0]} samples costs O(n**3) "
+                              "per iteration; set n_components for a Nystroem approximation",
+                              UserWarning, stacklevel=4)
+            self.X_fit_ = X
+            return self._pairwise(X, X)
+        n_components = min(int(self.n_components), X.shape[0])
+        self.nystroem_ = Nystroem(kernel=self.kernel, n_components=n_components,
+                                  random_state=rng, **self._nystroem_kwargs())
+        return self.nystroem_.fit_transform(X)
+
+    def transform(self, X):
+        """The design rows of new inputs."""
+        X = _int32_indices(X)
+        if self.kernel == "precomputed":
+            K = _dense(X)
+            return K if self.exact else K[:, self.landmarks_] @ self.normalization_
+        if self.exact:
+            return self._pairwise(X, self.X_fit_)
+        return self.nystroem_.transform(X)
+
+    def _pairwise(self, A, B):
+        if callable(self.kernel):
+            return pairwise_kernels(A, B, metric=self.kernel, **self.kwargs)
+        return pairwise_kernels(A, B, metric=self.kernel, filter_params=True, **self.kwargs)
+
+    def _nystroem_kwargs(self):
+        if callable(self.kernel):
+            return {"kernel_params": self.kwargs}
+        keep = {}
+        for name, value in self.kwargs.items():
+            # Nystroem forwards gamma/degree/coef0 only to kernels that take them
+            if name in _KERNEL_ARGS.get(self.kernel, ()):
+                keep[name] = value
+        return keep
+
+
+def _dense(X):
+    return X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+
+
+def _int32_indices(X):
+    # some of scikit-learn's sparse distance kernels (laplacian) take int32 indices only
+    if sp.issparse(X) and X.format in ("csr", "csc") and X.indices.dtype != np.int32 \
+            and X.nnz < 2**31 - 1:
+        X = X.copy()
+        X.indices = X.indices.astype(np.int32)
+        X.indptr = X.indptr.astype(np.int32)
+    return X
+
+
+_KERNEL_ARGS = {
+    "rbf": ("gamma",), "laplacian": ("gamma",), "poly": ("gamma", "degree", "coef0"),
+    "sigmoid": ("gamma", "coef0"), "linear": (), "cosine": (),
+}
