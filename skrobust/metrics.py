@@ -2,8 +2,8 @@
 
 Detection metrics compare a predicted boolean mask (flagged samples) with the
 true mask (corrupted samples), the protocol of the label-noise literature:
-precision = |flagged & corrupted| / |flagged|, recall = |flagged & corrupted| /
-|corrupted|, their harmonic mean F1, and the balanced accuracy
+precision = ``|flagged & corrupted| / |flagged|``, recall =
+``|flagged & corrupted| / |corrupted|``, their harmonic mean F1, and the balanced accuracy
 (TPR + TNR) / 2.
 
 Examples

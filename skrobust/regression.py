@@ -79,11 +79,11 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         - "joint": Owen's concomitant scale, minimised jointly with the
           coefficients (HuberRegressor's objective); convex losses only.
         - a positive float: a known scale, held fixed.
-
-        With ``shape="adaptive"`` the scale is Barron's ``c``, learned.
         - "auto": the S-scale, held fixed, when the start is the S-estimate
           (MM-estimation, as lmrob); otherwise "mad", a 50% breakdown scale
           that is consistent at the normal model.
+
+        With ``shape="adaptive"`` the scale is Barron's ``c``, learned.
     init : {"auto", "ols", "s", "lad", "gnc"}, default="auto"
         Start of the iterations.
 

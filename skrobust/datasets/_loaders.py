@@ -144,7 +144,9 @@ _RETURNS = """
         target : ndarray of shape (n_samples,) or Series
             The response.
         feature_names : list of str
+            Names of the columns of ``data``.
         target_name : str
+            Name of the response column.
         frame : DataFrame or None
             All columns, indexed by the R row names, when ``as_frame=True``.
         row_names : ndarray of int
