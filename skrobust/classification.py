@@ -6,6 +6,7 @@ import numbers
 import warnings
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
@@ -39,16 +40,6 @@ _TIE_BREAK = 1e-9
 _EIG_RTOL = 1e-12
 
 
-def _int32_indices(X):
-    """A sparse matrix with int32 indices when they fit (some pairwise kernels need them)."""
-    if not sp.issparse(X) or X.indices.dtype == np.int32 or X.nnz >= 2**31 - 1:
-        return X
-    X = X.copy()
-    X.indices = X.indices.astype(np.int32)
-    X.indptr = X.indptr.astype(np.int32)
-    return X
-
-
 def _kernel_features(K):
     """Features ``Phi = V Lambda**(1/2)`` of a kernel matrix ``K = V Lambda V'``.
 
@@ -58,7 +49,7 @@ def _kernel_features(K):
     ``1e-12`` times the largest are dropped.
     """
     K = 0.5 * (K + K.T)
-    lam, V = np.linalg.eigh(K)
+    lam, V = scipy.linalg.eigh(K, driver="evr", check_finite=False)
     top = float(lam.max(initial=0.0))
     kept = lam > _EIG_RTOL * top if top > 0 else np.zeros(lam.shape, dtype=bool)
     if not kept.any():  # a zero kernel: the constant model
@@ -244,7 +235,8 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         The training rows the exact kernel model expands on (not stored for
         ``kernel="precomputed"``).
     nystroem_ : Nystroem
-        The fitted feature map of a Nystroem kernel model.
+        The fitted feature map of a Nystroem kernel model (not for
+        ``kernel="precomputed"``, whose landmarks are columns of the kernel).
     intercept_ : ndarray of shape (1,) or (n_classes,)
         Intercepts (zeros when ``fit_intercept=False``); softmax intercepts
         are centred.
@@ -459,7 +451,7 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
                              dtype=[np.float64, np.float32])
         check_classification_targets(y)
-        X = self._kernel_input(X.astype(np.float64, copy=False))
+        X = X.astype(np.float64, copy=False)
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
                                              ensure_non_negative=True)
         classes, codes = np.unique(y, return_inverse=True)
@@ -527,7 +519,7 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
                 self.X_fit_ = kmap.X_fit_
         else:
             self.coef_ = W
-            if kmap is not None:
+            if kmap is not None and self.kernel != "precomputed":
                 self.nystroem_ = kmap.nystroem_
         self.intercept_ = B[:, d].copy() if self.fit_intercept else np.zeros(problem.n_outputs)
         self.loss_ = loss
@@ -614,14 +606,7 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=["csr", "csc"],
                           dtype=[np.float64, np.float32], reset=False)
-        return self._scores(self._kernel_input(X.astype(np.float64, copy=False)))
-
-    def _kernel_input(self, X):
-        if self.kernel is None:
-            return X
-        if self.kernel == "precomputed":
-            return X.toarray() if sp.issparse(X) else X
-        return _int32_indices(X)
+        return self._scores(X.astype(np.float64, copy=False))
 
     def decision_function(self, X):
         """Linear scores.

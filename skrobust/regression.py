@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._kernels import KERNEL_CONSTRAINTS, KernelMap
+from .dask_backend import fit_dask, is_dask_input, predict_dask
 from .losses import Barron, Quantile, RobustLoss, available_losses, get_loss
 from .scale import (
     FixedScale,
@@ -436,8 +437,9 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data (CSR/CSC sparse accepted).
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Training data (CSR/CSC sparse accepted; a dask array chunked by
+            rows gives a distributed fit, see :mod:`skrobust.dask_backend`).
         y : array-like of shape (n_samples,)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -449,6 +451,10 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         self : RobustRegressor
             The fitted estimator.
         """
+        if is_dask_input(X, y, sample_weight):
+            # row-chunked dask arrays: a distributed fit, never scikit-learn's validation
+            # (which would gather X); see skrobust.dask_backend
+            return fit_dask(self, X, y, sample_weight)
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
                              dtype=[np.float64, np.float32], y_numeric=True)
         X = X.astype(np.float64, copy=False)
@@ -568,13 +574,16 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            A lazy dask array for dask input.
         """
         check_is_fitted(self)
+        if is_dask_input(X):
+            return predict_dask(self, X)  # lazy, chunked like X's rows
         X = validate_data(self, X, accept_sparse=["csr", "csc"],
                           dtype=[np.float64, np.float32], reset=False)
         return self._decision(X)

@@ -3,7 +3,8 @@
 One configuration per classification loss, plus the other solvers where
 they differ (probability losses: "lbfgs" by default, "irls" on request;
 margin losses: "newton" by default, "lbfgs" and "irls" on request) and the
-Blurry and Piecewise-zero variants.  Expected failures go in
+Blurry and Piecewise-zero variants, and the kernel models (exact,
+Nystroem, precomputed).  Expected failures go in
 ``EXPECTED_FAILED_CHECKS`` with a written reason; xfail is strict, so a
 check that starts passing is noticed.
 """
@@ -34,6 +35,10 @@ CLASSIFIER_CONFIGS = [
     dict(loss="tukey", solver="irls", epsilon=2.0),
     dict(loss="barron"),
     dict(loss="squared_hinge"),
+    # kernel models: exact (kernel feature coordinates), Nystroem, precomputed
+    dict(kernel="rbf"),
+    dict(kernel="rbf", n_components=20, random_state=0),
+    dict(loss="tukey", kernel="precomputed"),
 ]
 
 
