@@ -7,7 +7,6 @@ import warnings
 
 import numpy as np
 import scipy.linalg
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import compute_class_weight
@@ -21,7 +20,6 @@ from sklearn.utils.validation import (
 )
 
 from ._kernels import KERNEL_CONSTRAINTS, KERNEL_PARAMS_DOC, KernelMap
-
 from .losses.classification import available_classification_losses, get_classification_loss
 from .losses.margin import MarginLoss
 from .losses.probability import CUTOFF_MODES, ProbabilityLoss
