@@ -18,7 +18,6 @@ from skrobust.losses.classification import available_classification_losses
 
 CLASSIFIER_CONFIGS = [
     dict(loss="log"),
-    dict(loss="log", solver="irls"),
     dict(loss="log", fit_intercept=False, alpha=0.1),
     dict(loss="gce"),
     dict(loss="gce", solver="irls", q=0.5),
@@ -32,7 +31,6 @@ CLASSIFIER_CONFIGS = [
     dict(loss="huber"),
     dict(loss="huber", solver="lbfgs"),
     dict(loss="tukey"),
-    dict(loss="tukey", solver="irls", epsilon=2.0),
     dict(loss="barron"),
     dict(loss="squared_hinge"),
     # kernel models: exact (kernel feature coordinates), Nystroem, precomputed
