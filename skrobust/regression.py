@@ -406,17 +406,21 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         """MM start of an exact kernel model: an S-fit on the leading kernel principal components.
 
         The S-estimator needs n >= 2 (p + 1), so it cannot run on n dual
-        coefficients; it runs on the ``m = min(100, n // 4)`` leading
-        eigenvectors of K scaled by the square roots of their eigenvalues
-        (the best rank-m feature map of the kernel), and the dual start is
-        the weighted ridge step with the S-fit's robustness weights.
+        coefficients; it runs on the at most ``min(100, n // 4)`` leading
+        eigenvectors of K (those with eigenvalues above 1e-8 of the largest)
+        scaled by the square roots of their eigenvalues (the best low-rank
+        feature map of the kernel), and the dual start is the weighted ridge
+        step with the S-fit's robustness weights.
         """
         from scipy.linalg import eigh
 
         n = design.n_samples
         m = max(1, min(100, n // 4 - 1))
         vals, vecs = eigh(design.K, subset_by_index=[n - m, n - 1])
-        features = vecs * np.sqrt(np.clip(vals, 0.0, None))
+        # a smooth kernel's spectrum decays fast: components far below the largest are
+        # numerically zero columns, which would make every elemental subset singular
+        keep = vals > 1e-8 * max(float(vals[-1]), 1e-300)
+        features = vecs[:, keep] * np.sqrt(vals[keep])
         s_fit = fast_s(LinearDesign(features, design.fit_intercept), y, sample_weight,
                        random_state=rng, floor=rule_floor(rule))
         r = y - LinearDesign(features, design.fit_intercept).predict(s_fit.beta)
