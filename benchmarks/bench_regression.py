@@ -23,7 +23,9 @@ Pairs (each skrobust fit is timed in the same run as its peer):
 
 Timing: BLAS is pinned to one thread for everyone
 (``threadpoolctl.threadpool_limits(1)``, entered after every library, and
-so every BLAS, is loaded).  Each fit runs ``--repeats`` times; the table
+so every BLAS, is loaded).  Each fit runs ``--repeats`` times (fits
+faster than that repeat until they took ``--min-time`` seconds in all, at
+most 15 times: short fits suffer most from scheduling noise); the table
 shows the median wall-clock time and the median CPU time of the process
 (``time.process_time``; on a shared machine CPU time is the steadier
 number, on an idle one the two agree).  "ratio" is peer time / skrobust
@@ -161,10 +163,16 @@ def rel_gap(a, b):
 
 
 # ------------------------------------------------------------------ timing
-def time_fit(name, X, y, repeats):
+def time_fit(name, X, y, repeats, min_time=2.0, max_repeats=15):
+    """Median wall and CPU time of ``repeats`` fits, more for fast fits.
+
+    A fit faster than ``min_time / repeats`` is repeated until the fits took
+    ``min_time`` seconds in all (at most ``max_repeats`` times): short fits
+    are the most exposed to scheduling noise on a shared machine.
+    """
     walls, cpus = [], []
     est = None
-    for _ in range(repeats):
+    while len(walls) < repeats or (sum(walls) < min_time and len(walls) < max_repeats):
         est = make_estimator(name)
         w0, c0 = time.perf_counter(), time.process_time()
         with warnings.catch_warnings():
@@ -249,7 +257,10 @@ def main(argv=None):
     ap.add_argument("--n-large", type=int, default=1_000_000)
     ap.add_argument("--n-small", type=int, default=100_000)
     ap.add_argument("--d", type=int, default=20)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="fits per estimator (at least; fast fits repeat up to --min-time)")
+    ap.add_argument("--min-time", type=float, default=2.0,
+                    help="repeat fast fits until they took this long in all (at most 15 fits)")
     ap.add_argument("--noise", choices=["t2", "gross", "both"], default="both")
     ap.add_argument("--memory", choices=["tracemalloc", "rss", "both", "none"],
                     default="tracemalloc")
@@ -269,7 +280,7 @@ def main(argv=None):
     print(f"# skrobust regression benchmark\n\n{platform.platform()}, {os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}, NumPy {np.__version__}; "
           f"BLAS pinned to 1 thread ({', '.join(f'{a}: {b}' for a, b in libs)}).  "
-          f"d = {args.d}, noise = {args.noise}, median of {args.repeats} fits; "
+          f"d = {args.d}, noise = {args.noise}, median of >= {args.repeats} fits; "
           f"memory: {args.memory}.\n")
     table = []
     with threadpool_limits(1):
@@ -286,7 +297,7 @@ def main(argv=None):
                     make_estimator(name).fit(X[:2000], y[:2000])
             fitted = {}
             for name in names:
-                est, wall, cpu = time_fit(name, X, y, args.repeats)
+                est, wall, cpu = time_fit(name, X, y, args.repeats, args.min_time)
                 mem = {}
                 if args.memory in ("tracemalloc", "both"):
                     mem["tracemalloc"] = traced_peak(name, X, y) / 2**20

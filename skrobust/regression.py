@@ -111,9 +111,14 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         :class:`~sklearn.kernel_ridge.KernelRidge`.  None means 0 for the
         linear model and 1.0 for kernel models (KernelRidge's default).
     solver : {"auto", "irls", "lbfgs"}, default="auto"
-        "irls": iteratively reweighted least squares; "lbfgs":
-        L-BFGS-B.  Both reach the same optimum on convex losses.  "auto"
-        is "irls".
+        "irls": iteratively reweighted least squares -- for convex losses
+        on a linear design each step is a Newton step (weights ``psi'``,
+        jointly in the scale for ``scale="joint"``) with a line search and a
+        warm start on a row sample for large n; for redescending losses and
+        exact kernels the classic, monotone step with weights ``psi(u)/u``.
+        "lbfgs": L-BFGS-B.  Both reach the same optimum on convex losses.
+        "auto" is "irls".  (The quantile loss and the adaptive shape have
+        their own solvers.)
     kernel : str, callable or None, default=None
         "linear", "rbf", "poly", "laplacian", "sigmoid", "cosine",
         "precomputed" or a callable.  None fits the linear model on X.  Otherwise a kernel model
