@@ -1262,23 +1262,6 @@ def lbfgs_dask(data, loss, scaler, alpha, beta0, scale0=None, max_iter=100, tol=
 
 
 # ============================================================ the estimator's fit
-def _scale_rule(est, loss, floor, n_params):
-    """RobustRegressor._scale_rule with the floor computed on dask."""
-    scale = est.scale
-    if not isinstance(scale, str):
-        return FixedScale(max(float(scale), floor))
-    if scale == "joint":
-        if not loss.convex:
-            raise ValueError(
-                f"scale='joint' needs a convex loss; {loss.name!r} is redescending, "
-                "use scale='mad' or 'huber'"
-            )
-        return JointScale(floor, loss)
-    if scale == "huber":
-        return HuberProposal2Scale(floor, n_params)
-    return MADScale(floor)
-
-
 def _stratified_rows(n, m, seed=_WARM_START_SEED):
     """One random row in each of ``m`` equal strata of ``range(n)``: deterministic, sorted."""
     m = int(min(m, n))
@@ -1427,7 +1410,7 @@ def fit_dask(estimator, X, y, sample_weight=None, *, s_sample_size=None, persist
     est.n_features_in_ = data.d
     rng = check_random_state(est.random_state)
     init = est._auto_start_fallback(init, SimpleNamespace(n_samples=data.n_pos, n_params=data.p))
-    rule = _scale_rule(est, loss, data.floor, data.p)
+    rule = est._scale_rule(loss, data.floor, data.p)
     alpha = 0.0 if est.alpha is None else float(est.alpha)  # None: 0 for the linear model
     verbose = est.verbose
     cap = median_gather_cap

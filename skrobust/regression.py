@@ -300,8 +300,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         c = loss.default_c if self.epsilon is None else float(self.epsilon)
         return loss.with_c(c)
 
-    def _scale_rule(self, loss, y, sample_weight, n_params):
-        floor = scale_floor(y, sample_weight)
+    def _scale_rule(self, loss, floor, n_params):
+        """The scale rule of the ``scale`` parameter, with the given scale floor."""
         scale = self.scale
         if not isinstance(scale, str):
             return FixedScale(max(float(scale), floor))
@@ -493,7 +493,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         elif isinstance(loss, Quantile):
             result = self._fit_quantile(design, yk, sk)
         else:
-            rule = self._scale_rule(loss, yk, sk, design.n_params)
+            rule = self._scale_rule(loss, scale_floor(yk, sk), design.n_params)
             if self.warm_start and hasattr(self, "coef_"):
                 beta0 = np.append(self.coef_, self.intercept_) if self.fit_intercept else self.coef_
                 scale0 = self.scale_
