@@ -31,8 +31,8 @@ KERNEL_CONSTRAINTS = {
 
 KERNEL_PARAMS_DOC = """    kernel : str, callable or None, default=None
         "linear", "rbf", "poly", "laplacian", "sigmoid", "cosine",
-        "precomputed" or a callable.  None fits the linear model on X.  Otherwise a kernel model
-        ``f(x) = sum_j k(x, x_j) dual_coef_j + intercept`` (as in
+        "precomputed" or a callable.  None fits the linear model on X.
+        Otherwise a kernel model ``f(x) = sum_j k(x, x_j) dual_coef_j + intercept`` (as in
         :class:`sklearn.kernel_ridge.KernelRidge`), whose penalty ``alpha`` is
         the RKHS norm.  "precomputed" takes the (n_samples, n_samples) kernel
         matrix at fit time and the (n_test, n_samples) matrix at predict time.
