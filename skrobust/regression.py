@@ -12,7 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._kernels import KERNEL_CONSTRAINTS, KernelMap
+from ._kernels import KERNEL_CONSTRAINTS, KERNEL_PARAMS_DOC, KernelMap
 from .dask_backend import fit_dask, is_dask_input, predict_dask
 from .losses import Barron, Quantile, RobustLoss, available_losses, get_loss
 from .scale import (
@@ -119,29 +119,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         "lbfgs": L-BFGS-B.  Both reach the same optimum on convex losses.
         "auto" is "irls".  (The quantile loss and the adaptive shape have
         their own solvers.)
-    kernel : str, callable or None, default=None
-        "linear", "rbf", "poly", "laplacian", "sigmoid", "cosine",
-        "precomputed" or a callable.  None fits the linear model on X.  Otherwise a kernel model
-        ``f(x) = sum_j k(x, x_j) dual_coef_j + intercept`` (as in
-        :class:`sklearn.kernel_ridge.KernelRidge`), whose penalty ``alpha`` is
-        the RKHS norm.  "precomputed" takes the (n_samples, n_samples) kernel
-        matrix at fit time and the (n_test, n_samples) matrix at predict time.
-    gamma : float, default=None
-        Kernel coefficient of "rbf", "laplacian", "poly", "sigmoid" (None:
-        scikit-learn's default, 1 / n_features).
-    degree : float, default=3
-        Degree of the "poly" kernel.
-    coef0 : float, default=1
-        Zero coefficient of the "poly" and "sigmoid" kernels.
-    kernel_params : dict, default=None
-        Extra keyword arguments of a callable kernel.
-    n_components : int, default=None
-        None fits the exact kernel model (O(n**3) per iteration: it warns
-        above 20000 training samples).  An integer fits a linear model on that
-        many :class:`~sklearn.kernel_approximation.Nystroem` features, with
-        landmarks drawn (seeded by ``random_state``) among the rows with a
-        positive sample weight; every loss, scale, start and solver then
-        applies, including the S-start and the adaptive shape.
+{kernel_params}
     fit_intercept : bool, default=True
         Whether to fit an (unpenalised) intercept.
     max_iter : int, default=100
@@ -602,3 +580,6 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         tags.input_tags.sparse = True
         tags.input_tags.pairwise = self.kernel == "precomputed"
         return tags
+
+
+RobustRegressor.__doc__ = RobustRegressor.__doc__.replace("{kernel_params}", KERNEL_PARAMS_DOC)
