@@ -29,6 +29,7 @@ from .solvers.kernel_design import KernelDesign
 from .solvers.quantile import quantile_regression
 
 _SCALES = ("auto", "mad", "huber", "joint")
+_S_MAX_PARAMS = 101  # above this many parameters a kernel model's S-start uses components
 
 
 def rule_floor(rule) -> float:
@@ -328,7 +329,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     def _start(self, init, design, y, sample_weight, loss, rule, rng):
         """Starting coefficients and, for the MM start, the S-scale rule to hold fixed."""
         alpha = self._alpha
-        if init == "s" and isinstance(design, KernelDesign):
+        if init == "s" and (isinstance(design, KernelDesign)
+                            or (self.kernel is not None and design.n_params > _S_MAX_PARAMS)):
             return self._kernel_s_start(design, y, sample_weight, loss, rule, rng)
         if init == "s":
             s_fit = fast_s(design, y, sample_weight, random_state=rng, floor=rule_floor(rule))
@@ -386,20 +388,32 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         return result
 
     def _kernel_s_start(self, design, y, sample_weight, loss, rule, rng):
-        """MM start of an exact kernel model: an S-fit on the leading kernel principal components.
+        """MM start of a kernel model: an S-fit on the leading kernel principal components.
 
-        The S-estimator needs n >= 2 (p + 1), so it cannot run on n dual
-        coefficients; it runs on the at most ``min(100, n // 4)`` leading
-        eigenvectors of K (those with eigenvalues above 1e-8 of the largest)
-        scaled by the square roots of their eigenvalues (the best low-rank
-        feature map of the kernel), and the dual start is the weighted ridge
-        step with the S-fit's robustness weights.
+        The S-estimator needs n >= 2 (p + 1) and costs O(p**3) per subset, so
+        it cannot run on n dual coefficients (nor on hundreds of Nystroem
+        features); it runs on the at most ``min(100, n // 4)`` leading
+        (uncentred) principal components of the kernel feature map -- the
+        eigenvectors of K with eigenvalues above 1e-8 of the largest, scaled
+        by the square roots of their eigenvalues -- and the start is the
+        weighted ridge step of the full model with the S-fit's robustness
+        weights.
         """
         from scipy.linalg import eigh
 
         n = design.n_samples
-        m = max(1, min(100, n // 4 - 1))
-        vals, vecs = eigh(design.K, subset_by_index=[n - m, n - 1])
+        m = max(1, min(_S_MAX_PARAMS - 1, n // 4 - 1))
+        if isinstance(design, KernelDesign):
+            K = design.K
+        else:  # Nystroem features Z: the kernel approximation is Z Z'
+            Z = np.asarray(design.X, dtype=np.float64)
+            K = Z @ Z.T if n <= 4 * Z.shape[1] else None
+            if K is None:  # the right singular vectors of Z give the same components
+                vals, right = eigh(Z.T @ Z)  # ascending, as eigh of K below
+                vals, right = vals[-m:], right[:, -m:]
+                vecs = (Z @ right) / np.sqrt(np.maximum(vals, 1e-300))
+        if K is not None:
+            vals, vecs = eigh(K, subset_by_index=[n - m, n - 1])
         # a smooth kernel's spectrum decays fast: components far below the largest are
         # numerically zero columns, which would make every elemental subset singular
         keep = vals > 1e-8 * max(float(vals[-1]), 1e-300)

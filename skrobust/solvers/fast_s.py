@@ -408,8 +408,10 @@ def _draw_elemental(A, y, rng, n_subsets):
     n_drawn = 0
     n_singular = 0
     batch = n_subsets
+    # the (batch, p, p) stack of subsets stays within the memory budget of the outer products
+    max_batch = max(1, _OUTER_BUDGET // (p * p))
     while n_ok < n_subsets and n_drawn < _MAX_DRAW_FACTOR * n_subsets:
-        batch = min(batch, _MAX_DRAW_FACTOR * n_subsets - n_drawn)
+        batch = min(batch, _MAX_DRAW_FACTOR * n_subsets - n_drawn, max_batch)
         idx = _draw_index_sets(rng, m, p, batch)
         n_drawn += batch
         M = As[idx]  # (batch, p, p), equilibrated columns
