@@ -96,7 +96,14 @@ from types import SimpleNamespace
 import numpy as np
 
 from .losses import Barron, Quantile, get_loss
-from .scale import MAD_NORMAL_CONSTANT, FixedScale, HuberProposal2Scale, JointScale, MADScale
+from .scale import (
+    MAD_NORMAL_CONSTANT,
+    FixedScale,
+    HuberProposal2Scale,
+    JointScale,
+    MADScale,
+    decreasing_root,
+)
 from .solvers.design import LinearDesign, solve_normal_equations
 from .solvers.fast_s import S_BREAKDOWN_B, S_TUKEY_C, fast_s
 from .solvers.mestimate import SolverResult
@@ -663,31 +670,6 @@ def _check_layout(X, y, sample_weight):
 
 
 # ============================================================ scale on dask
-def _decreasing_root(fun, s0, floor, tol=1e-12, max_iter=200):
-    """Root in ``s`` of a function falling with ``s``: safeguarded Newton in ``log s``.
-
-    ``fun(s)`` returns ``(value, d value / d log s)``; every evaluation is one
-    reduction.  The same iteration as :class:`skrobust.scale.JointScale`.
-    """
-    lo, hi = math.log(floor), math.inf
-    t = math.log(max(s0, floor))
-    for _ in range(max_iter):
-        value, slope = fun(math.exp(t))
-        if value == 0:
-            return math.exp(t)
-        if value > 0:
-            lo = max(lo, t)
-        else:
-            hi = min(hi, t)
-        new = t - value / slope if slope < 0 else math.nan
-        if not lo < new < hi:  # NaN fails too
-            new = t + math.log(2.0) if math.isinf(hi) else 0.5 * (lo + hi)
-        if abs(new - t) <= tol or hi - lo <= 1e-14:
-            return max(math.exp(new), floor)
-        t = new
-    return max(math.exp(t), floor)
-
-
 def weighted_abs_median(r, w, total_weight=None, *, hint=None, hint_width=_HINT_WIDTH,
                         count=None, cap=None, return_info=False):
     """Exact weighted median of ``|r|`` by distributed selection (no global sort, no rechunk).
@@ -902,7 +884,7 @@ class _ScaleOnDask:
 
         if excess(rule.floor)[0] <= 0:
             return rule.floor
-        return _decreasing_root(excess, scale, rule.floor)
+        return decreasing_root(excess, scale, rule.floor)
 
 
 def _truncated_second_moment(k: float) -> float:
@@ -927,7 +909,7 @@ def m_scale_dask(r, w, *, denom, nonzero_weight, scale0, floor, c=S_TUKEY_C, b=S
         a, g = _sum_rows(_mscale_block, 2, r, w, scale=s, loss=loss)
         return a / top / denom - b, -g / top / denom
 
-    return _decreasing_root(fun, scale0, floor, tol=1e-13)
+    return decreasing_root(fun, scale0, floor, tol=1e-13)
 
 
 # ============================================================ solvers on dask

@@ -139,6 +139,40 @@ def scale_floor(y, sample_weight=None) -> float:
     return max(1e-10 * spread, 1e-12 * magnitude, 1e-300)
 
 
+def decreasing_root(fun, s0, floor, tol=1e-12, max_iter=200) -> float:
+    """Root in ``s >= floor`` of a function that falls with ``s``.
+
+    Safeguarded Newton in ``log s``: ``fun(s)`` returns ``(value, d value / d
+    log s)``; every evaluation tightens a bracket, and a step that leaves it is
+    replaced by bisection (or doubling while no upper end is known).  Used by
+    the joint scale in memory and on dask, where each evaluation is one
+    reduction.
+
+    Examples
+    --------
+    >>> from skrobust.scale import decreasing_root
+    >>> round(decreasing_root(lambda s: (4.0 / s**2 - 1.0, -8.0 / s**2), 1.0, 1e-9), 12)
+    2.0
+    """
+    lo, hi = math.log(floor), math.inf
+    t = math.log(max(s0, floor))
+    for _ in range(max_iter):
+        value, slope = fun(math.exp(t))
+        if value == 0:
+            return math.exp(t)
+        if value > 0:
+            lo = max(lo, t)
+        else:
+            hi = min(hi, t)
+        new = t - value / slope if slope < 0 else math.nan
+        if not lo < new < hi:  # NaN fails too
+            new = t + math.log(2.0) if math.isinf(hi) else 0.5 * (lo + hi)
+        if abs(new - t) <= tol or hi - lo <= 1e-14:
+            return max(math.exp(new), floor)
+        t = new
+    return max(math.exp(t), floor)
+
+
 def _normal_truncated_second_moment(k: float) -> float:
     # E[min(Z**2, k**2)] for Z ~ N(0, 1)
     from scipy.stats import norm
@@ -255,20 +289,4 @@ class JointScale:
         w = sample_weight
         if self.excess(r, w, self.floor, slope=False)[0] <= 0:
             return self.floor
-        lo, hi = math.log(self.floor), math.inf
-        t = math.log(max(scale, self.floor))
-        for _ in range(200):
-            value, slope = self.excess(r, w, math.exp(t))
-            if value == 0:
-                return math.exp(t)
-            if value > 0:
-                lo = max(lo, t)
-            else:
-                hi = min(hi, t)
-            new = t - value / slope if slope < 0 else math.nan
-            if not lo < new < hi:  # NaN fails too
-                new = t + math.log(2.0) if math.isinf(hi) else 0.5 * (lo + hi)
-            if abs(new - t) <= 1e-12 or hi - lo <= 1e-14:
-                return max(math.exp(new), self.floor)
-            t = new
-        return max(math.exp(t), self.floor)
+        return decreasing_root(lambda s: self.excess(r, w, s), scale, self.floor)
