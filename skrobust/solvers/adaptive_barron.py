@@ -98,7 +98,7 @@ from functools import lru_cache
 import numpy as np
 from numba import njit
 
-from .design import LinearDesign
+from .design import LinearDesign, positive_weight_rows
 from .mestimate import SolverResult
 
 _BIG = 1.7976931348623157e308
@@ -333,28 +333,6 @@ class _Problem:
         return value, g_beta, g_shape, g_logc
 
 
-def _prepare_weights(design, y, sample_weight):
-    y = np.asarray(y, dtype=np.float64).ravel()
-    n = design.n_samples
-    if y.shape[0] != n:
-        raise ValueError(f"y has {y.shape[0]} values but the design has {n} rows")
-    if sample_weight is None:
-        s = np.ones(n)
-    else:
-        s = np.asarray(sample_weight, dtype=np.float64).ravel()
-        if s.shape[0] != n:
-            raise ValueError(f"sample_weight has {s.shape[0]} values, expected {n}")
-        if not np.all(np.isfinite(s)) or np.any(s < 0):
-            raise ValueError("sample_weight must be finite and non-negative")
-    if not s.sum() > 0:
-        raise ValueError("sample_weight must have a positive sum")
-    keep = s > 0
-    if not keep.all():  # zero weights remove rows
-        design = LinearDesign(design.X[keep], design.fit_intercept)
-        y, s = y[keep], s[keep]
-    return design, y, s
-
-
 def adaptive_barron_objective(design, y, sample_weight, beta, shape, scale, *, alpha=0.0):
     """The adaptive Barron objective ``J`` and its gradient.
 
@@ -401,7 +379,7 @@ def adaptive_barron_objective(design, y, sample_weight, beta, shape, scale, *, a
         raise ValueError(f"shape must be in [0, 2), got {shape!r}")
     if not (scale > 0 and math.isfinite(scale)):
         raise ValueError(f"scale must be positive and finite, got {scale!r}")
-    design, y, s = _prepare_weights(design, y, sample_weight)
+    design, y, s = positive_weight_rows(design, y, sample_weight)
     problem = _Problem(design, y, s, alpha)
     value, g_beta, g_shape, g_logc = problem.value_grad(
         np.asarray(beta, dtype=np.float64), shape, math.log(scale))
@@ -495,7 +473,7 @@ def adaptive_barron(design, y, sample_weight=None, *, beta0, scale0=None, shape0
     max_iter = int(max_iter)
     if max_iter < 1:
         raise ValueError(f"max_iter must be >= 1, got {max_iter}")
-    design, y, s = _prepare_weights(design, y, sample_weight)
+    design, y, s = positive_weight_rows(design, y, sample_weight)
     beta0 = np.array(beta0, dtype=np.float64).ravel()
     if beta0.shape[0] != design.n_params:
         raise ValueError(f"beta0 has {beta0.shape[0]} values, expected {design.n_params}")

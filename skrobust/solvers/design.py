@@ -272,6 +272,42 @@ class LinearDesign:
         return G
 
 
+def positive_weight_rows(design, y, sample_weight):
+    """Validate ``y`` and frequency weights, and drop the rows whose weight is zero.
+
+    Returns ``(design, y, s)`` on the rows with positive weight, so that a zero
+    weight is exactly a removed row in every later step.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrobust.solvers.design import LinearDesign, positive_weight_rows
+    >>> d, y, s = positive_weight_rows(LinearDesign(np.eye(3), True), [1.0, 2.0, 3.0],
+    ...                                [1.0, 0.0, 2.0])
+    >>> d.n_samples, y, s
+    (2, array([1., 3.]), array([1., 2.]))
+    """
+    y = np.asarray(y, dtype=np.float64).ravel()
+    n = design.n_samples
+    if y.shape[0] != n:
+        raise ValueError(f"y has {y.shape[0]} values but the design has {n} rows")
+    if sample_weight is None:
+        s = np.ones(n)
+    else:
+        s = np.asarray(sample_weight, dtype=np.float64).ravel()
+        if s.shape[0] != n:
+            raise ValueError(f"sample_weight has {s.shape[0]} values, expected {n}")
+        if not np.all(np.isfinite(s)) or np.any(s < 0):
+            raise ValueError("sample_weight must be finite and non-negative")
+    if not s.sum() > 0:
+        raise ValueError("sample_weight must have a positive sum")
+    keep = s > 0
+    if not keep.all():
+        design = LinearDesign(design.X[keep], design.fit_intercept)
+        y, s = y[keep], s[keep]
+    return design, y, s
+
+
 def solve_normal_equations(G, h):
     """Solve ``G beta = h`` for a symmetric positive semi-definite ``G``.
 

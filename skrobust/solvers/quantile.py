@@ -91,7 +91,7 @@ import time
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve, lu_factor, lu_solve
 
-from .design import LinearDesign, solve_normal_equations
+from .design import LinearDesign, positive_weight_rows, solve_normal_equations
 from .mestimate import SolverResult
 
 _STEP = 0.9995  # fraction of the distance to the boundary taken by a step
@@ -269,28 +269,11 @@ class _Problem:
             raise ValueError(f"alpha must be a non-negative number, got {alpha!r}") from None
         if not (alpha >= 0.0 and math.isfinite(alpha)):
             raise ValueError(f"alpha must be a finite non-negative number, got {alpha!r}")
-        y = np.asarray(y, dtype=np.float64).ravel()
-        n = design.n_samples
-        if y.shape[0] != n:
-            raise ValueError(f"y has {y.shape[0]} rows, the design has {n}")
-        if sample_weight is None:
-            s = np.ones(n)
-        else:
-            s = np.asarray(sample_weight, dtype=np.float64).ravel()
-            if s.shape[0] != n:
-                raise ValueError(f"sample_weight has {s.shape[0]} rows, the design has {n}")
-        if not np.all(np.isfinite(y)):
+        if not np.all(np.isfinite(np.asarray(y, dtype=np.float64))):
             raise ValueError("y must be finite")
         if not np.all(np.isfinite(design.X.data if design.sparse else design.X)):
             raise ValueError("X must be finite")
-        if not (np.all(np.isfinite(s)) and np.all(s >= 0)):
-            raise ValueError("sample_weight must be finite and non-negative")
-        if not s.sum() > 0:
-            raise ValueError("sample_weight must have a positive sum")
-        keep = s > 0
-        if not keep.all():
-            design = LinearDesign(design.X[keep], design.fit_intercept)
-            y, s = y[keep], s[keep]
+        design, y, s = positive_weight_rows(design, y, sample_weight)
         return cls(design, y, s, q, alpha)
 
     @property
