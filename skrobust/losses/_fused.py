@@ -46,38 +46,29 @@ def _tukey_rho_psi(u, c, cap):
     return rho, psi
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _rho_psi(u, c, cap, tukey):
+    # ``tukey`` is loop-invariant in every caller, so the branch is hoisted out of the loops
+    if tukey:
+        return _tukey_rho_psi(u, c, cap)
+    return _huber_rho_psi(u, c)
+
+
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def huber_block_sums(r, s, inv_scale, c, g, ref):
-    """``g = s * psi(u)`` with ``u = r * inv_scale``.
+def fused_block_sums(r, s, inv_scale, c, tukey, g, ref):
+    """``g = s * psi(u)`` with ``u = r * inv_scale`` for Huber's (or Tukey's) loss.
 
     Returns ``sum s rho(u)``, ``sum s u psi(u)`` and ``sum s (r - ref)**2``
     (pass ``ref = r`` when there is no reference).
     """
     # branch-free (selects, no jumps): residuals straddle +-c unpredictably
-    sum_rho = 0.0
-    sum_upsi = 0.0
-    change = 0.0
-    for i in range(r.shape[0]):
-        u = r[i] * inv_scale
-        rho, psi = _huber_rho_psi(u, c)
-        g[i] = s[i] * psi
-        sum_rho += s[i] * rho
-        sum_upsi += s[i] * (u * psi)
-        diff = r[i] - ref[i]
-        change += s[i] * (diff * diff)
-    return sum_rho, sum_upsi, change
-
-
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def tukey_block_sums(r, s, inv_scale, c, g, ref):
-    """Tukey's biweight version of :func:`huber_block_sums`."""
     cap = min(c * c / 6.0, _BIG)
     sum_rho = 0.0
     sum_upsi = 0.0
     change = 0.0
     for i in range(r.shape[0]):
         u = r[i] * inv_scale
-        rho, psi = _tukey_rho_psi(u, c, cap)
+        rho, psi = _rho_psi(u, c, cap, tukey)
         g[i] = s[i] * psi
         sum_rho += s[i] * rho
         sum_upsi += s[i] * (u * psi)
@@ -87,40 +78,13 @@ def tukey_block_sums(r, s, inv_scale, c, g, ref):
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def huber_rows(X, y, coef, intercept, s, inv_scale, c, ref, has_ref, r, xg):
+def fused_rows(X, y, coef, intercept, s, inv_scale, c, tukey, ref, has_ref, r, xg):
     """The whole pass in one loop over the rows of a C-contiguous ``X``.
 
-    ``r = y - X coef - intercept``, ``xg += X' g`` with ``g = s psi(r * inv_scale)``;
-    returns ``sum s rho``, ``sum s u psi``, ``sum g`` and ``sum s (r - ref)**2``.
+    ``r = y - X coef - intercept``, ``xg += X' g`` with ``g = s psi(r * inv_scale)``
+    for Huber's (or Tukey's) loss; returns ``sum s rho``, ``sum s u psi``,
+    ``sum g`` and ``sum s (r - ref)**2``.
     """
-    n, d = X.shape
-    sum_rho = 0.0
-    sum_upsi = 0.0
-    sum_g = 0.0
-    change = 0.0
-    for i in range(n):
-        acc = 0.0
-        for j in range(d):
-            acc += X[i, j] * coef[j]
-        ri = y[i] - acc - intercept
-        r[i] = ri
-        u = ri * inv_scale
-        rho, psi = _huber_rho_psi(u, c)
-        g = s[i] * psi
-        sum_rho += s[i] * rho
-        sum_upsi += s[i] * (u * psi)
-        sum_g += g
-        if has_ref:
-            diff = ri - ref[i]
-            change += s[i] * (diff * diff)
-        for j in range(d):
-            xg[j] += g * X[i, j]
-    return sum_rho, sum_upsi, sum_g, change
-
-
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def tukey_rows(X, y, coef, intercept, s, inv_scale, c, ref, has_ref, r, xg):
-    """Tukey's biweight version of :func:`huber_rows`."""
     cap = min(c * c / 6.0, _BIG)
     n, d = X.shape
     sum_rho = 0.0
@@ -134,7 +98,7 @@ def tukey_rows(X, y, coef, intercept, s, inv_scale, c, ref, has_ref, r, xg):
         ri = y[i] - acc - intercept
         r[i] = ri
         u = ri * inv_scale
-        rho, psi = _tukey_rho_psi(u, c, cap)
+        rho, psi = _rho_psi(u, c, cap, tukey)
         g = s[i] * psi
         sum_rho += s[i] * rho
         sum_upsi += s[i] * (u * psi)
@@ -145,26 +109,31 @@ def tukey_rows(X, y, coef, intercept, s, inv_scale, c, ref, has_ref, r, xg):
         for j in range(d):
             xg[j] += g * X[i, j]
     return sum_rho, sum_upsi, sum_g, change
+
+
+def _tukey_flag(loss):
+    # True for Tukey, False for Huber, None for losses without fused kernels
+    from .huber import Huber
+    from .tukey import Tukey
+
+    return {Huber: False, Tukey: True}.get(type(loss))
 
 
 def row_pass(loss):
     """The one-loop pass ``kernel(X, y, coef, intercept, s, inv_scale, ref, r, xg)`` or None.
 
     ``ref`` is the reference residual vector or None; returns the four sums
-    of :func:`huber_rows`.
+    of :func:`fused_rows`.
     """
-    from .huber import Huber
-    from .tukey import Tukey
-
-    kernel = {Huber: huber_rows, Tukey: tukey_rows}.get(type(loss))
-    if kernel is None:
+    tukey = _tukey_flag(loss)
+    if tukey is None:
         return None
     c = float(loss.c)
 
     def fused(X, y, coef, intercept, s, inv_scale, ref, r, xg):
         has_ref = ref is not None
-        return kernel(X, y, coef, float(intercept), s, float(inv_scale), c,
-                      ref if has_ref else r, has_ref, r, xg)
+        return fused_rows(X, y, coef, float(intercept), s, float(inv_scale), c, tukey,
+                          ref if has_ref else r, has_ref, r, xg)
 
     return fused
 
@@ -196,20 +165,16 @@ def abs_window(r, w, lo, hi, values, weights):
 
 
 @njit(cache=True, nogil=True)
-def huber_curvature(u, s, c, out):
-    """``out = s * psi'(u)`` for Huber's loss (``s`` inside ``+-c``, else 0), branch-free."""
-    for i in range(u.shape[0]):
-        out[i] = s[i] if abs(u[i]) <= c else 0.0
-
-
-@njit(cache=True, nogil=True)
-def tukey_curvature(u, s, c, out):
-    """``out = s * psi'(u)`` for Tukey's biweight."""
+def fused_curvature(u, s, c, tukey, out):
+    """``out = s * psi'(u)`` for Huber's (``s`` inside ``+-c``, else 0) or Tukey's loss."""
     for i in range(u.shape[0]):
         inside = abs(u[i]) <= c
-        uc = u[i] / c if inside else 0.0
-        q = uc * uc
-        out[i] = s[i] * ((1.0 - q) * (1.0 - 5.0 * q)) if inside else 0.0
+        if tukey:
+            uc = u[i] / c if inside else 0.0
+            q = uc * uc
+            out[i] = s[i] * ((1.0 - q) * (1.0 - 5.0 * q)) if inside else 0.0
+        else:
+            out[i] = s[i] if inside else 0.0
 
 
 def curvature(loss, u, s):
@@ -223,16 +188,13 @@ def curvature(loss, u, s):
     >>> curvature(get_loss("huber", c=1.0), np.array([0.5, -3.0]), np.array([2.0, 2.0]))
     array([2., 0.])
     """
-    from .huber import Huber
-    from .tukey import Tukey
-
-    kernel = {Huber: huber_curvature, Tukey: tukey_curvature}.get(type(loss))
-    if kernel is None:
+    tukey = _tukey_flag(loss)
+    if tukey is None:
         return s * loss.psi_deriv(u)
     u = np.ascontiguousarray(u, dtype=np.float64)
     s = np.ascontiguousarray(s, dtype=np.float64)
     out = np.empty_like(u)
-    kernel(u, s, float(loss.c), out)
+    fused_curvature(u, s, float(loss.c), tukey, out)
     return out
 
 
@@ -251,15 +213,12 @@ def block_sums(loss):
     >>> kernel(r, np.ones(2), 1.0, g, r), g
     ((2.625, 3.25, 0.0), array([ 0.5, -1. ]))
     """
-    from .huber import Huber
-    from .tukey import Tukey
-
-    kernel = {Huber: huber_block_sums, Tukey: tukey_block_sums}.get(type(loss))
-    if kernel is None:
+    tukey = _tukey_flag(loss)
+    if tukey is None:
         return None
     c = float(loss.c)
 
     def fused(r, s, inv_scale, g, ref):
-        return kernel(r, s, float(inv_scale), c, g, ref)
+        return fused_block_sums(r, s, float(inv_scale), c, tukey, g, ref)
 
     return fused
