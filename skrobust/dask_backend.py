@@ -47,9 +47,9 @@ Passes
 Zero-weight rows are kept in the chunks but contribute nothing (the
 in-memory fit removes them first; the sums are the same).
 
-Not supported on dask input (``NotImplementedError``): kernel models
-(``kernel=...``, exact or Nystroem: out of scope until the kernel issue has
-landed), ``shape="adaptive"``, ``loss="quantile"`` and ``init="lad"``;
+Not supported on dask input (``NotImplementedError``, with the supported
+alternative in the message): kernel models (``kernel=...``, exact or
+Nystroem), ``shape="adaptive"``, ``loss="quantile"`` and ``init="lad"``;
 sparse chunks and dask DataFrames are refused with a message.
 
 Examples

@@ -362,7 +362,7 @@ def test_pickle_round_trip():
 
 
 def test_pandas_input_keeps_feature_names():
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
     X, _, y, _ = _noisy_blobs(n=60)
     df = pd.DataFrame(X, columns=["a", "b", "c"])
     est = RobustClassifier().fit(df, pd.Series(y))

@@ -3,9 +3,8 @@
 Selected by the ``dask`` marker (``pytest -m dask``; ``-m "not dask"`` skips them).
 Tests named ``test_cluster_*`` run on a module-scoped ``LocalCluster`` with two
 worker processes listening on 127.0.0.1 only; the others use the synchronous
-scheduler.  Every fit goes through ``RobustRegressor.fit`` / ``predict``: until
-the estimator has its dask hook, the module-scoped ``estimator_hook`` fixture
-installs exactly those hook lines on the class (and undoes it afterwards).
+scheduler.  Every fit goes through ``RobustRegressor.fit`` / ``predict`` and their
+dask hook.
 """
 
 import logging
@@ -22,10 +21,7 @@ from sklearn.base import clone
 from skrobust import RobustRegressor
 from skrobust import dask_backend as backend
 from skrobust.dask_backend import (
-    fit_dask,
-    is_dask_input,
     m_scale_dask,
-    predict_dask,
     robustness_weights,
     weighted_abs_median,
 )
@@ -85,48 +81,13 @@ def sync():
 
 
 # ----------------------------------------------------------------- the estimator hook
-def _hook_present():
-    X, y = da.ones((8, 1), chunks=4), da.arange(8.0, chunks=4)
-    with dask.config.set(scheduler="synchronous"):
-        est = RobustRegressor(loss="huber").fit(X, y)
-    # the in-memory path (a dask array gathered by sklearn's validation) sets weights_
-    return not hasattr(est, "weights_")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def estimator_hook():
-    """True when RobustRegressor has the dask hook; otherwise install the same lines here."""
-    if _hook_present():
-        yield True
-        return
-    fit, predict = RobustRegressor.fit, RobustRegressor.predict
-
-    def hooked_fit(self, X, y, sample_weight=None):
-        if is_dask_input(X, y, sample_weight):
-            self._validate_params()
-            return fit_dask(self, X, y, sample_weight)
-        return fit(self, X, y, sample_weight)
-
-    def hooked_predict(self, X):
-        if is_dask_input(X):
-            return predict_dask(self, X)
-        return predict(self, X)
-
-    mp = pytest.MonkeyPatch()
-    mp.setattr(RobustRegressor, "fit", hooked_fit)
-    mp.setattr(RobustRegressor, "predict", hooked_predict)
-    yield False
-    mp.undo()
-
-
-def test_estimator_has_the_dask_hook(estimator_hook):
-    if not estimator_hook:
-        pytest.skip("RobustRegressor.fit/predict have no dask hook yet (the lead adds it); "
-                    "the other tests run through the same lines installed by a fixture")
+def test_estimator_has_the_dask_hook():
     X, y = to_dask(*contaminated(400, seed=1), chunk=100)
     with dask.config.set(scheduler="synchronous"):
         est = RobustRegressor().fit(X, y)
-    assert isinstance(est.predict(X), da.Array)
+        # the in-memory path (sklearn's validation gathering X) would set weights_
+        assert not hasattr(est, "weights_")
+        assert isinstance(est.predict(X), da.Array)
 
 
 # ----------------------------------------------------------------- cluster fixture

@@ -284,7 +284,7 @@ def test_load_robustbase_unknown():
 
 
 def test_loaders_as_frame():
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
     ds = load_stackloss(as_frame=True)
     assert isinstance(ds.data, pd.DataFrame) and isinstance(ds.target, pd.Series)
     assert list(ds.frame.columns) == ["Air.Flow", "Water.Temp", "Acid.Conc.", "stack.loss"]

@@ -25,7 +25,7 @@ MM_C = 4.685061
 
 
 def _read(data_dir, name):
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
     return pd.read_csv(data_dir / name, index_col=0)
 
 

@@ -130,7 +130,7 @@ def test_curve_reproducible_and_scaled_per_feature(iris_clf):
 
 
 def test_curve_with_dataframe_keeps_feature_names(iris_clf):
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
     _, X, y = iris_clf
     df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
     clf = LogisticRegression(max_iter=1000).fit(df, y)
