@@ -25,7 +25,7 @@ from .scale import (
 )
 from .solvers import LinearDesign, MProblem, irls, lbfgs
 from .solvers.fast_s import fast_s
-from .solvers.kernel_design import KernelDesign
+from .solvers.kernel_design import KernelDesign, principal_components
 from .solvers.quantile import quantile_regression
 
 _SCALES = ("auto", "mad", "huber", "joint")
@@ -397,27 +397,22 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         eigenvectors of K with eigenvalues above 1e-8 of the largest, scaled
         by the square roots of their eigenvalues -- and the start is the
         weighted ridge step of the full model with the S-fit's robustness
-        weights.
+        weights.  The components come from a low-rank factor ``K ~ F F'``
+        (the pivoted Cholesky factor of an exact kernel, which reproduces K
+        to 1e-12 of its trace where 500 columns suffice; the Nystroem
+        features), through the small matrix ``F'F``: no eigendecomposition of
+        the n x n kernel matrix.
         """
-        from scipy.linalg import eigh
-
         n = design.n_samples
         m = max(1, min(_S_MAX_PARAMS - 1, n // 4 - 1))
-        if isinstance(design, KernelDesign):
-            K = design.K
-        else:  # Nystroem features Z: the kernel approximation is Z Z'
-            Z = np.asarray(design.X, dtype=np.float64)
-            K = Z @ Z.T if n <= 4 * Z.shape[1] else None
-            if K is None:  # the right singular vectors of Z give the same components
-                vals, right = eigh(Z.T @ Z)  # ascending, as eigh of K below
-                vals, right = vals[-m:], right[:, -m:]
-                vecs = (Z @ right) / np.sqrt(np.maximum(vals, 1e-300))
-        if K is not None:
-            vals, vecs = eigh(K, subset_by_index=[n - m, n - 1])
+        # the kernel K ~ F F' for the pivoted Cholesky factor F of an exact kernel, or for
+        # the Nystroem features
+        Ft = design.factor()[0] if isinstance(design, KernelDesign) else design.X.T
+        features, vals = principal_components(np.asarray(Ft, dtype=np.float64), m)
         # a smooth kernel's spectrum decays fast: components far below the largest are
         # numerically zero columns, which would make every elemental subset singular
-        keep = vals > 1e-8 * max(float(vals[-1]), 1e-300)
-        features = vecs[:, keep] * np.sqrt(vals[keep])
+        keep = vals > 1e-8 * max(float(vals[-1]) if vals.size else 0.0, 1e-300)
+        features = features[:, keep]
         s_fit = fast_s(LinearDesign(features, design.fit_intercept), y, sample_weight,
                        random_state=rng, floor=rule_floor(rule))
         r = y - LinearDesign(features, design.fit_intercept).predict(s_fit.beta)
@@ -497,13 +492,12 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             warnings.warn(f"RobustRegressor did not converge: {result.message}. "
                           "Returning the last iterate; increase max_iter or check the data.",
                           ConvergenceWarning, stacklevel=2)
-        self._set_fitted(design, result, loss, X, y)
+        residuals = self._set_fitted(design, result, loss, X, y)
         if isinstance(loss, Barron):
             self.shape_ = float(loss.shape)
         if adaptive:
             # Barron's c is not a standard deviation (about 0.55 sd at shape 0): flag against
             # the consistent MAD scale of the residuals instead
-            residuals = y - self._decision(X)
             threshold = 3.0 if self.epsilon is None else float(self.epsilon)
             self.outliers_ = np.abs(residuals) > threshold * mad_scale(residuals[keep], sk)
         return self
@@ -535,7 +529,23 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             self.nystroem_ = kmap.nystroem_
         return LinearDesign(Z, self.fit_intercept)
 
+    def _training_decision(self, design, beta, X):
+        """The fitted values of the training rows (from the design where it holds the row).
+
+        The design already holds the kernel matrix or the Nystroem features of
+        the rows with positive weight; recomputing them for ``weights_`` would
+        cost as much as building the design again.
+        """
+        support = self._support
+        if support is None:
+            return design.predict(beta)
+        fitted = np.empty(X.shape[0])
+        fitted[support] = design.predict(beta)
+        fitted[~support] = self._decision(X[~support])
+        return fitted
+
     def _set_fitted(self, design, result, loss, X, y):
+        """Set the fitted attributes; returns the training residuals."""
         coef, intercept = design.split(result.beta)
         coef = np.asarray(coef, dtype=np.float64).copy()
         # a refit must not leave attributes of another kind of model behind
@@ -550,15 +560,16 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         self.scale_ = float(result.scale)
         self.loss_ = loss
         self.n_iter_ = int(max(result.n_iter, 1))
-        residuals = y - self._decision(X)
+        residuals = y - self._training_decision(design, result.beta, X)
         if isinstance(loss, Quantile):
             # the pinball loss bounds every influence without down-weighting anyone
             self.weights_ = np.ones_like(residuals)
             self.outliers_ = np.zeros(residuals.shape, dtype=bool)
-            return
+            return residuals
         w = loss.weight(residuals / self.scale_) / loss.weight_at_zero()
         self.weights_ = np.clip(w, 0.0, 1.0)
         self.outliers_ = np.abs(residuals) > loss.c * self.scale_
+        return residuals
 
     def _decision(self, X):
         kmap = self._kernel_map
