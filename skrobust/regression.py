@@ -24,12 +24,13 @@ from .scale import (
     scale_floor,
 )
 from .solvers import LinearDesign, MProblem, irls, lbfgs
-from .solvers.fast_s import fast_s
+from .solvers.fast_s import fast_s, fast_s_sampled
 from .solvers.kernel_design import KernelDesign, principal_components
 from .solvers.quantile import quantile_regression
 
 _SCALES = ("auto", "mad", "huber", "joint")
 _S_MAX_PARAMS = 101  # above this many parameters a kernel model's S-start uses components
+_S_SAMPLE_ROWS = 20_000  # a kernel model's S-start runs on a row sample of this many rows
 
 
 def rule_floor(rule) -> float:
@@ -401,7 +402,9 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         (the pivoted Cholesky factor of an exact kernel, which reproduces K
         to 1e-12 of its trace where 500 columns suffice; the Nystroem
         features), through the small matrix ``F'F``: no eigendecomposition of
-        the n x n kernel matrix.
+        the n x n kernel matrix.  Above 20 000 rows the S-fit runs on a uniform
+        row sample of 20 000 rows and its scale is the M-scale of all residuals
+        (:func:`~skrobust.solvers.fast_s.fast_s_sampled`).
         """
         n = design.n_samples
         m = max(1, min(_S_MAX_PARAMS - 1, n // 4 - 1))
@@ -413,9 +416,10 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         # numerically zero columns, which would make every elemental subset singular
         keep = vals > 1e-8 * max(float(vals[-1]) if vals.size else 0.0, 1e-300)
         features = features[:, keep]
-        s_fit = fast_s(LinearDesign(features, design.fit_intercept), y, sample_weight,
-                       random_state=rng, floor=rule_floor(rule))
-        r = y - LinearDesign(features, design.fit_intercept).predict(s_fit.beta)
+        components = LinearDesign(features, design.fit_intercept)
+        s_fit = fast_s_sampled(components, y, sample_weight, n_rows=_S_SAMPLE_ROWS,
+                               random_state=rng, floor=rule_floor(rule))
+        r = y - components.predict(s_fit.beta)
         self.s_scale_ = s_fit.scale
         if self.scale == "auto":
             rule = FixedScale(s_fit.scale)

@@ -31,7 +31,14 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from .cg import pcg
+
 _BLOCK_VALUES = 40960  # values per row block (320 KiB of float64): a block stays in L2
+#: designs with at least this many parameters solve weighted steps by PCG on an earlier Gram
+PCG_MIN_PARAMS = 128
+#: PCG iterations (two products with the design each) before the Gram is rebuilt
+PCG_MAX_ITER = 10
+_PCG_RTOL = 1e-12
 
 
 def _block_rows(n_features: int) -> int:
@@ -64,6 +71,9 @@ class LinearDesign:
         self.n_samples, self.n_features = X.shape
         self.n_params = self.n_features + int(self.fit_intercept)
         self.block_rows = _block_rows(self.n_features)
+        self._reference = None  # (Cholesky factor, equilibration) of the last Gram
+        self._warm = None  # the last weighted least-squares solution
+        self.pcg_iterations = []  # per solve_weighted call by PCG (-1: fell back to a Gram)
 
     def split(self, beta):
         """(coef, intercept) from the parameter vector."""
@@ -178,11 +188,51 @@ class LinearDesign:
         return g
 
     def solve_weighted(self, v, z, alpha: float):
-        """Minimise ``sum v (z - A beta)**2 + alpha ||coef||**2`` (normal equations)."""
+        """Minimise ``sum v (z - A beta)**2 + alpha ||coef||**2`` (normal equations).
+
+        A wide design (at least :data:`PCG_MIN_PARAMS` parameters, where the
+        Gram costs ``n d**2`` flops against ``n d`` for a product with ``A``)
+        keeps the Cholesky factor of its last Gram and solves the next
+        systems by conjugate gradients preconditioned with it, from the last
+        solution: IRLS changes the weights a little per step, so a few
+        products with ``A`` replace a Gram.  When PCG needs more than
+        :data:`PCG_MAX_ITER` iterations the Gram is rebuilt.
+        """
+        if self._reference is not None:
+            sol = self._solve_pcg(v, z, alpha)
+            if sol is not None:
+                return sol
         G, h = self.gram(v, z)
         d = self.n_features
         G[np.arange(d), np.arange(d)] += float(alpha)
-        return solve_normal_equations(G, h)
+        sol = solve_normal_equations(G, h)
+        if self.n_params >= PCG_MIN_PARAMS and np.all(np.isfinite(sol)):
+            self._reference = _equilibrated_cholesky(G)
+            self._warm = sol
+        return sol
+
+    def _solve_pcg(self, v, z, alpha):
+        from scipy.linalg import cho_solve
+
+        factor, scale = self._reference
+        d = self.n_features
+        pen = np.full(self.n_params, float(alpha))
+        pen[d:] = 0.0
+
+        def apply_a(X):
+            return (self.rmatvec(v * self.predict(X[0])) + pen * X[0])[None, :]
+
+        def apply_p_inv(R):
+            return (cho_solve(factor, R[0] * scale, check_finite=False) * scale)[None, :]
+
+        h = self.rmatvec(v * z)
+        X, n_iter = pcg(apply_a, apply_p_inv, h[None, :], self._warm[None, :], _PCG_RTOL,
+                        PCG_MAX_ITER)
+        self.pcg_iterations.append(n_iter if X is not None else -1)
+        if X is None:
+            return None
+        self._warm = X[0]
+        return X[0]
 
     # -------------------------------------------------------------- Grams
     def gram(self, v, z):
@@ -327,18 +377,18 @@ def solve_normal_equations(G, h):
     return sol * scale
 
 
-def cholesky_solve(G, h, rcond=1e-7):
-    """``G^-1 h`` by Cholesky of the equilibrated ``G``, or None when ``G`` is not safely PD.
+def _equilibrated_cholesky(G, rcond=1e-7):
+    """``(cho_factor of D G D, D)`` with ``D = diag(G)**-1/2``, or None when ``G`` is not safely PD.
 
     ``rcond`` bounds the ratio of the smallest to the largest diagonal entry
     of the Cholesky factor (a cheap condition estimate).
     """
-    from scipy.linalg import LinAlgError, cho_factor, cho_solve
+    from scipy.linalg import LinAlgError, cho_factor
 
     G = np.asarray(G, dtype=np.float64)
-    diag = np.diag(G)
-    if not np.all(np.isfinite(G)) or not np.all(np.isfinite(h)):
+    if not np.all(np.isfinite(G)):
         return None
+    diag = np.diag(G)
     pos = diag > 0
     scale = np.where(pos, 1.0 / np.sqrt(np.where(pos, diag, 1.0)), 1.0)
     Gs = G * scale[:, None] * scale[None, :]
@@ -349,4 +399,21 @@ def cholesky_solve(G, h, rcond=1e-7):
     dg = np.abs(np.diag(factor[0]))
     if dg.size and dg.min() <= rcond * dg.max():
         return None
+    return factor, scale
+
+
+def cholesky_solve(G, h, rcond=1e-7):
+    """``G^-1 h`` by Cholesky of the equilibrated ``G``, or None when ``G`` is not safely PD.
+
+    ``rcond`` bounds the ratio of the smallest to the largest diagonal entry
+    of the Cholesky factor (a cheap condition estimate).
+    """
+    from scipy.linalg import cho_solve
+
+    if not np.all(np.isfinite(h)):
+        return None
+    done = _equilibrated_cholesky(G, rcond)
+    if done is None:
+        return None
+    factor, scale = done
     return cho_solve(factor, h * scale, check_finite=False) * scale

@@ -48,6 +48,8 @@ import math
 
 import numpy as np
 
+from .cg import pcg
+
 #: kernel models with at most this many rows solve each weighted step directly (Cholesky)
 DIRECT_MAX_SAMPLES = 1000
 #: largest rank of the pivoted Cholesky factor of K
@@ -282,38 +284,11 @@ class KernelDesign:
             # Woodbury: (S F F' S + lam I)^-1 = (I - S F (lam I + F'S'S F)^-1 F' S) / lam
             return (R - cho_solve(inner, FS @ R.T, check_finite=False).T @ FS) / lam
 
-        B = np.ascontiguousarray(rhs.T)
-        X = self._warm
-        if X is None or X.shape != B.shape or not np.all(np.isfinite(X)):
-            X = np.zeros_like(B)
-        R = B - apply_a(X)
-        if np.sum(R * R) > np.sum(B * B):  # the last solution is a worse start than zero
-            X = np.zeros_like(B)
-            R = B.copy()
-        Z = apply_p_inv(R)
-        rz = np.einsum("ij,ij->i", R, Z)
-        target = _CG_RTOL**2 * np.einsum("ij,ij->i", B, apply_p_inv(B))
-        P = Z.copy()
-        for it in range(CG_MAX_ITER + 1):
-            active = rz > target
-            if not active.any():
-                self._warm = X
-                self.cg_iterations.append(it)
-                return X.T
-            if it == CG_MAX_ITER:
-                break
-            AP = apply_a(P)
-            pap = np.einsum("ij,ij->i", P, AP)
-            if np.any(pap[active] <= 0) or not np.all(np.isfinite(pap)):
-                break  # not positive definite: an indefinite kernel
-            step = np.where(active, rz / np.where(active, pap, 1.0), 0.0)[:, None]
-            X += step * P
-            R -= step * AP
-            Z = apply_p_inv(R)
-            rz_new = np.einsum("ij,ij->i", R, Z)
-            P = Z + np.where(active, rz_new / np.where(rz > 0, rz, 1.0), 0.0)[:, None] * P
-            rz = rz_new
-        # PCG failed: this fit's steps are solved directly from now on
-        self.solver = "direct"
-        self._warm = None
-        return None
+        X, n_iter = pcg(apply_a, apply_p_inv, rhs.T, self._warm, _CG_RTOL, CG_MAX_ITER)
+        if X is None:  # PCG failed: this fit's steps are solved directly from now on
+            self.solver = "direct"
+            self._warm = None
+            return None
+        self._warm = X
+        self.cg_iterations.append(n_iter)
+        return X.T
