@@ -120,6 +120,26 @@ def pivoted_cholesky(K, max_rank, rtol=FACTOR_RTOL):
     return Ft[:k].copy(), left[:k].copy()
 
 
+def factor_error(K, Ft, block_rows=1024):
+    """``max |K - F F'|`` over all entries, by blocks of rows (no n x n temporary).
+
+    A small trace of the residual proves the factor for a positive
+    semi-definite ``K`` only; this check also holds for an indefinite one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrobust.solvers.kernel_design import factor_error
+    >>> float(factor_error(np.array([[0.0, 1.0], [1.0, 0.0]]), np.zeros((1, 2))))
+    1.0
+    """
+    worst = 0.0
+    for start in range(0, K.shape[0], block_rows):
+        rows = slice(start, start + block_rows)
+        worst = max(worst, float(np.max(np.abs(K[rows] - Ft[:, rows].T @ Ft), initial=0.0)))
+    return worst
+
+
 def principal_components(Ft, n_components):
     """Features of the ``n_components`` leading principal components of ``F F'``.
 
