@@ -71,6 +71,7 @@ class LinearDesign:
         self.n_samples, self.n_features = X.shape
         self.n_params = self.n_features + int(self.fit_intercept)
         self.block_rows = _block_rows(self.n_features)
+        self._pcg = self.n_params >= PCG_MIN_PARAMS
         self._reference = None  # (Cholesky factor, equilibration) of the last Gram
         self._warm = None  # the last weighted least-squares solution
         self.pcg_iterations = []  # per solve_weighted call by PCG (-1: fell back to a Gram)
@@ -206,7 +207,7 @@ class LinearDesign:
         d = self.n_features
         G[np.arange(d), np.arange(d)] += float(alpha)
         sol = solve_normal_equations(G, h)
-        if self.n_params >= PCG_MIN_PARAMS and np.all(np.isfinite(sol)):
+        if self._pcg and np.all(np.isfinite(sol)):
             self._reference = _equilibrated_cholesky(G)
             self._warm = sol
         return sol
