@@ -46,8 +46,10 @@ KERNEL_PARAMS_DOC = """    kernel : str, callable or None, default=None
     kernel_params : dict, default=None
         Extra keyword arguments of a callable kernel.
     n_components : int, default=None
-        None fits the exact kernel model (O(n**3) per iteration: it warns
-        above 20000 training samples).  An integer fits a linear model on that
+        None fits the exact kernel model on the n x n kernel matrix (its
+        weighted steps are solved by preconditioned conjugate gradients above
+        1000 samples, O(n**2) per iteration; it warns above 20000 training
+        samples).  An integer fits a linear model on that
         many :class:`~sklearn.kernel_approximation.Nystroem` features, with
         landmarks drawn (seeded by ``random_state``) among the rows with a
         positive sample weight (for "precomputed", landmark columns of the

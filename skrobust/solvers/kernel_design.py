@@ -215,6 +215,7 @@ class KernelDesign:
         self.solver = solver
         self._factor = None
         self._warm = None  # the last PCG solution, the next step's start
+        self._last_product = None  # (dual, K @ dual) of the last product
         self.cg_iterations = []  # PCG iterations of each step, for the diagnostics
 
     def split(self, beta):
@@ -222,9 +223,19 @@ class KernelDesign:
             return beta[:-1], float(beta[-1])
         return beta, 0.0
 
+    def _k_times(self, dual):
+        """``K @ dual``, remembered for the last ``dual``: the solvers ask for the fitted
+        values, the penalty and its gradient at the same point (three n x n products)."""
+        last = self._last_product
+        if last is not None and last[0].shape == dual.shape and np.array_equal(last[0], dual):
+            return last[1]
+        product = self.K @ dual
+        self._last_product = (np.array(dual, dtype=np.float64), product)
+        return product
+
     def predict(self, beta):
         dual, intercept = self.split(beta)
-        return self.K @ dual + intercept
+        return self._k_times(dual) + intercept
 
     def rmatvec(self, g):
         kg = self.K @ g
@@ -232,11 +243,11 @@ class KernelDesign:
 
     def penalty_value(self, beta, alpha: float) -> float:
         dual, _ = self.split(beta)
-        return float(alpha) * float(dual @ (self.K @ dual))
+        return float(alpha) * float(dual @ self._k_times(dual))
 
     def penalty_grad(self, beta, alpha: float):
         dual, _ = self.split(beta)
-        g = 2.0 * float(alpha) * (self.K @ dual)
+        g = 2.0 * float(alpha) * self._k_times(dual)
         return np.append(g, 0.0) if self.fit_intercept else g
 
     # ------------------------------------------------------------ low rank
@@ -250,17 +261,76 @@ class KernelDesign:
     def solve_weighted(self, v, z, alpha: float):
         """Minimise ``sum v (z - K beta - b)**2 + alpha beta' K beta`` (symmetric form)."""
         s = np.sqrt(np.clip(v, 0.0, None))
+        return self._symmetric_solve(s, s * z, alpha, intercept_shift=0.0,
+                                     fallback=lambda: float(np.average(z, weights=v)))
+
+    def newton_step(self, curvature, fitted, gradient, alpha: float):
+        """The point a Newton step of a convex M-estimation objective goes to.
+
+        For ``J = sum_i L_i(f_i) + alpha beta' K beta`` with ``f = K beta + b``,
+        ``gradient = -dL/df`` and ``curvature = d2L/df2`` (both per row, at the
+        current ``fitted`` values), the Newton system
+        ``(K D K + 2 alpha K) delta = K (g - 2 alpha beta)`` (and its intercept
+        row) reduces, where ``K`` is invertible, to
+        ``(D K + 2 alpha I) beta+ + D 1 b+ = g + D f``:
+
+        - rows with zero curvature (Huber's outliers) have ``beta+_i =
+          g_i / (2 alpha)``: their dual coefficients are fixed, and their
+          influence enters the others only as an offset ``K beta+_flat``;
+        - the other rows solve the weighted ridge problem of
+          :meth:`solve_weighted` with weights ``d / 2`` and the working
+          response ``f + g / d`` less that offset -- in the symmetric form, so
+          it is solved by the same (direct or PCG) path;
+        - the intercept condition gains the flat rows' total gradient.
+
+        Returns ``(dual..., intercept)`` or None (no penalty, or no row with
+        curvature).
+        """
+        lam = float(alpha)
+        d = np.asarray(curvature, dtype=np.float64)
+        top = float(np.max(d, initial=0.0))
+        flat = d <= 1e-12 * top
+        if not lam > self.jitter or not top > 0:
+            return None
+        g = np.asarray(gradient, dtype=np.float64)
+        beta_flat = np.where(flat, g / (2.0 * lam), 0.0)
+        s = np.sqrt(np.where(flat, 0.0, 0.5 * d))
+        z = np.asarray(fitted, dtype=np.float64)
+        if flat.any():
+            z = z - self.K @ beta_flat
+        safe = np.where(flat, 1.0, s)
+        # S times the working response f + g / d, written so that small d stays exact
+        sz = np.where(flat, 0.0, s * z + g / (2.0 * safe))
+        shift = float(g[flat].sum()) / (2.0 * lam)
+        solution = self._symmetric_solve(s, sz, lam, intercept_shift=shift, fallback=None)
+        if solution is None:
+            return None
+        solution[: self.n_samples] += beta_flat
+        return solution
+
+    def _symmetric_solve(self, s, sz, alpha, intercept_shift, fallback):
+        """``beta = S gamma`` with ``(S K S + alpha I) gamma = S (z - b)``, and the intercept.
+
+        The intercept makes ``sum v (z - f) = -alpha * intercept_shift``
+        (zero for :meth:`solve_weighted`); ``fallback()`` gives it when no row
+        has weight (None: return None then).
+        """
         lam = max(float(alpha), self.jitter)
-        rhs = np.column_stack([s * z, s]) if self.fit_intercept else (s * z)[:, None]
+        rhs = np.column_stack([sz, s]) if self.fit_intercept else sz[:, None]
         sol = self._solve_cg(s, lam, rhs) if self.solver == "cg" else None
         if sol is None:
             sol = self._solve_direct(s, lam, rhs)
         if not self.fit_intercept:
             return s * sol[:, 0]
         t1, t2 = sol[:, 0], sol[:, 1]
-        # the intercept minimises the profiled quadratic (z - b)' S B S (z - b)
+        # the intercept minimises the profiled quadratic (z - b)' S B S (z - b) (+ shift b)
         denom = float(s @ t2)
-        b = float(s @ t1) / denom if denom > 0 else float(np.average(z, weights=v))
+        if denom > 0:
+            b = (float(s @ t1) + intercept_shift) / denom
+        elif fallback is None:
+            return None
+        else:
+            b = fallback()
         return np.append(s * (t1 - b * t2), b)
 
     def _solve_direct(self, s, lam, rhs):

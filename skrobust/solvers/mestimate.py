@@ -176,9 +176,15 @@ class MProblem:
 
     @property
     def newton(self) -> bool:
-        """Whether Newton steps apply: a convex, symmetric loss (``psi' >= 0``), a linear design."""
-        return (self.linear and bool(self.loss.convex)
-                and bool(getattr(self.loss, "symmetric", True)))
+        """Whether Newton steps apply: a convex, symmetric loss (``psi' >= 0``) and a design
+        that takes them (a linear design; an exact kernel with a penalty and no joint scale).
+        """
+        if not (bool(self.loss.convex) and bool(getattr(self.loss, "symmetric", True))):
+            return False
+        if self.linear:
+            return True
+        return (hasattr(self.design, "newton_step") and not self.joint
+                and self.alpha > getattr(self.design, "jitter", 0.0))
 
     def penalty_factor(self, scale: float) -> float:
         return scale if self.joint else 1.0
@@ -374,6 +380,32 @@ class _Hessian:
         self.grams += 1
 
 
+class _Direction:
+    """The Newton direction at a point: from the Hessian of a linear design, or the
+    exact kernel design's own Newton step (:meth:`KernelDesign.newton_step`)."""
+
+    def __init__(self, problem: MProblem, hessian_rows=None):
+        self.problem = problem
+        self.hessian = _Hessian(problem, hessian_rows) if problem.linear else None
+
+    @property
+    def grams(self) -> int:
+        return self.hessian.grams if self.hessian is not None else 0
+
+    def __call__(self, point: _Point):
+        if self.hessian is not None:
+            return cholesky_solve(self.hessian(point), -point.grad)
+        problem = self.problem
+        loss, s, w0 = problem.loss, problem.sample_weight, problem.w0
+        u = point.r / point.scale
+        # derivatives of the data term with respect to the fitted values
+        curvature = 2.0 * s * loss.psi_deriv(u) / w0
+        gradient = 2.0 * point.scale * s * loss.psi(u) / w0
+        target = problem.design.newton_step(curvature, problem.y - point.r, gradient,
+                                            problem.alpha)
+        return None if target is None else target - point.beta
+
+
 def _secant_correction(delta, grad, pairs):
     """Correct a Newton step of an approximate Hessian with exact Hessian products.
 
@@ -447,7 +479,7 @@ def _irls_beta(problem, r, scale):
 def _hessian_rows(problem):
     """The rows whose Hessian stands in for the full one (None: all rows)."""
     n = problem.design.n_samples
-    if n < HESSIAN_MIN_ROWS:
+    if n < HESSIAN_MIN_ROWS or not problem.linear:
         return None
     rows = sample_rows(n, min(HESSIAN_ROWS, n // 4))
     return rows if problem.sample_weight[rows].sum() > 0 else None
@@ -468,7 +500,7 @@ def irls(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, ver
     hessian_rows = _hessian_rows(problem)
     beta = beta0
     metric = None
-    if n >= WARM_MIN_ROWS:
+    if n >= WARM_MIN_ROWS and problem.linear:
         warm_problem = problem.subproblem(sample_rows(n, WARM_ROWS))
         if warm_problem is not None:
             warm = _newton(warm_problem, _start(warm_problem, beta0), scale0, None, None,
@@ -565,7 +597,7 @@ def _newton(problem, beta, scale0, hessian_rows, metric, max_iter, tol, verbose)
     point = problem.evaluate(beta, max(float(scale0), floor))
     if joint and point.scale <= floor:
         point = problem.rescale(point, rule.update(point.r, s, point.scale))
-    hessian = _Hessian(problem, hessian_rows)
+    direction = _Direction(problem, hessian_rows)
     secant = []  # (step, gradient change) of the last full steps, when the Hessian is sampled
     spare = [None]  # a residual buffer no live point uses
     history = []
@@ -580,7 +612,7 @@ def _newton(problem, beta, scale0, hessian_rows, metric, max_iter, tol, verbose)
         new = None
         step = "newton"
         t = 0.0
-        delta = cholesky_solve(hessian(point), -point.grad)
+        delta = direction(point)
         if delta is not None and np.all(np.isfinite(delta)) and secant:
             delta = _secant_correction(delta, point.grad, secant)
         if delta is not None and np.all(np.isfinite(delta)):
@@ -613,7 +645,7 @@ def _newton(problem, beta, scale0, hessian_rows, metric, max_iter, tol, verbose)
             history.append({"iter": n_iter, "objective": new.f, "scale": new.scale, "step": step,
                             "change": change, "time": time.perf_counter() - t0})
             print(f"irls {n_iter:4d}  {step:6s}  objective {new.f:.12g}  scale {new.scale:.6g}"
-                  f"  fit change {change:.2e}  Grams {hessian.grams}")
+                  f"  fit change {change:.2e}  Grams {direction.grams}")
         if hessian_rows is not None and step == "newton" and t == 1.0:
             # a full step: (step, gradient change) is an exact product with the Hessian
             # averaged along the step, which corrects the next steps (see _secant_correction)
