@@ -78,7 +78,10 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         - "mad": median absolute residual / 0.6745, re-estimated before
           every step from the current residuals (MASS::rlm).
         - "huber": Huber's proposal 2 (``k = 1.345``, ``n - p`` degrees of
-          freedom), re-estimated every step.
+          freedom; for kernel models ``p`` is the smoother's effective
+          degrees of freedom ``sum_j lambda_j / (lambda_j + alpha)`` over
+          the kernel matrix's eigenvalues, plus the intercept), re-estimated
+          every step.
         - "joint": Owen's concomitant scale, minimised jointly with the
           coefficients (HuberRegressor's objective); convex losses only.
         - a positive float: a known scale, held fixed.
@@ -296,6 +299,29 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             return HuberProposal2Scale(floor, n_params)
         return MADScale(floor)
 
+    def _degrees_of_freedom(self, design) -> float:
+        """The number of parameters a scale rule subtracts from the sample size.
+
+        ``n_params`` for the linear model.  A kernel model has ``n + 1`` (exact)
+        or ``m + 1`` (Nystroem) coefficients but far fewer degrees of freedom:
+        its penalty shrinks them.  It counts the effective degrees of freedom
+        of the kernel ridge smoother, ``sum_j lambda_j / (lambda_j + alpha)``
+        over the eigenvalues of the kernel matrix (of ``Z Z'`` for Nystroem
+        features ``Z``), plus the intercept -- so the full Nystroem model
+        keeps the exact model's scale.
+        """
+        if self.kernel is None:
+            return design.n_params
+        Ft = design.factor()[0] if isinstance(design, KernelDesign) else design.X.T
+        Ft = np.asarray(Ft, dtype=np.float64)
+        vals = np.clip(np.linalg.eigvalsh(Ft @ Ft.T), 0.0, None) if Ft.size else np.zeros(0)
+        alpha = self._alpha
+        if alpha > 0:
+            dof = float(np.sum(vals / (vals + alpha)))
+        else:
+            dof = float(np.sum(vals > 1e-12 * max(float(vals.max(initial=0.0)), 1e-300)))
+        return dof + int(design.fit_intercept)
+
     def _solve(self, problem, beta0, scale0):
         solver = "irls" if self.solver == "auto" else self.solver
         run = irls if solver == "irls" else lbfgs
@@ -484,7 +510,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         elif isinstance(loss, Quantile):
             result = self._fit_quantile(design, yk, sk)
         else:
-            rule = self._scale_rule(loss, scale_floor(yk, sk), design.n_params)
+            rule = self._scale_rule(loss, scale_floor(yk, sk), self._degrees_of_freedom(design))
             if self.warm_start and hasattr(self, "coef_"):
                 beta0 = np.append(self.coef_, self.intercept_) if self.fit_intercept else self.coef_
                 scale0 = self.scale_

@@ -8,6 +8,7 @@ from sklearn.svm import SVR
 
 import skrobust._kernels as kernels_module
 from skrobust import RobustRegressor
+from skrobust.solvers.kernel_design import KernelDesign
 
 
 def sinc_data(n=300, frac=0.2, seed=0):
@@ -129,3 +130,24 @@ def test_large_exact_kernel_warns(monkeypatch):
     X, y, _ = sinc_data(60)
     with pytest.warns(UserWarning, match="n_components"):
         RobustRegressor(kernel="rbf").fit(X, y)
+
+
+def test_proposal_2_scale_counts_effective_degrees_of_freedom():
+    # n + 1 dual coefficients are not n + 1 degrees of freedom: subtracting them from n
+    # left proposal 2 one degree of freedom, a scale of 25 and a least-squares fit
+    X, y, f = sinc_data()
+    exact = RobustRegressor(kernel="rbf", gamma=2.0, alpha=0.1, scale="huber").fit(X, y)
+    nys = RobustRegressor(kernel="rbf", gamma=2.0, alpha=0.1, scale="huber", n_components=80,
+                          random_state=0).fit(X, y)
+    krr = KernelRidge(kernel="rbf", gamma=2.0, alpha=0.1).fit(X, y)
+    for reg in (exact, nys):
+        assert 0.1 < reg.scale_ < 0.25  # noise sd 0.1, inflated by the 20% outliers
+        assert rmse(reg.predict(X), f) < rmse(krr.predict(X), f) / 5
+    # the effective degrees of freedom of the smoother: sum lambda / (lambda + alpha)
+    reg = RobustRegressor(kernel="rbf", gamma=2.0, alpha=0.1)
+    reg._alpha = 0.1
+    K = rbf_kernel(X, gamma=2.0)
+    lam = np.linalg.eigvalsh(K)
+    dof = reg._degrees_of_freedom(KernelDesign(K, True))
+    assert dof == pytest.approx(np.sum(lam / (lam + 0.1)) + 1, rel=1e-8)
+    assert 5 < dof < 60
