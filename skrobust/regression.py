@@ -341,7 +341,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         # small for it (n < 2(p + 1)) the MM start becomes a Huber M-fit, with a warning
         too_small = design.n_samples < 2 * (design.n_params + 1)
         if (self.init == "auto" and init == "s" and too_small
-                and not isinstance(design, KernelDesign)):
+                and not self._s_on_components(design)):
             warnings.warn(
                 f"{design.n_samples} samples are too few for the S-estimator start "
                 f"(it needs 2(p+1) = {2 * (design.n_params + 1)}); starting the "
@@ -350,14 +350,18 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             return "huber"
         return init
 
+    def _s_on_components(self, design) -> bool:
+        """Whether the S-start runs on kernel principal components (see _kernel_s_start)."""
+        return isinstance(design, KernelDesign) or (self.kernel is not None
+                                                    and design.n_params > _S_MAX_PARAMS)
+
     def _least_squares(self, design, y, sample_weight):
         return design.solve_weighted(sample_weight, y, self._alpha)
 
     def _start(self, init, design, y, sample_weight, loss, rule, rng):
         """Starting coefficients and, for the MM start, the S-scale rule to hold fixed."""
         alpha = self._alpha
-        if init == "s" and (isinstance(design, KernelDesign)
-                            or (self.kernel is not None and design.n_params > _S_MAX_PARAMS)):
+        if init == "s" and self._s_on_components(design):
             return self._kernel_s_start(design, y, sample_weight, loss, rule, rng)
         if init == "s":
             s_fit = fast_s(design, y, sample_weight, random_state=rng, floor=rule_floor(rule))

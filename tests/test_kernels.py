@@ -1,5 +1,7 @@
 """Kernel models of RobustRegressor: exact (dual) and Nystroem."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.kernel_ridge import KernelRidge
@@ -151,3 +153,15 @@ def test_proposal_2_scale_counts_effective_degrees_of_freedom():
     dof = reg._degrees_of_freedom(KernelDesign(K, True))
     assert dof == pytest.approx(np.sum(lam / (lam + 0.1)) + 1, rel=1e-8)
     assert 5 < dof < 60
+
+
+def test_wide_nystroem_mm_start_needs_no_fallback():
+    # 401 parameters on 600 rows: too few rows for an S-fit on all features, but the MM
+    # start runs on the leading components, so "auto" must not fall back to a Huber start
+    X, y, f = sinc_data(600)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        reg = RobustRegressor(loss="tukey", kernel="rbf", gamma=2.0, alpha=0.1,
+                              n_components=400, random_state=0).fit(X, y)
+    assert hasattr(reg, "s_scale_")
+    assert rmse(reg.predict(X), f) < 0.03
