@@ -33,6 +33,13 @@ _S_MAX_PARAMS = 101  # above this many parameters a kernel model's S-start uses 
 _S_SAMPLE_ROWS = 20_000  # a kernel model's S-start runs on a row sample of this many rows
 
 
+def _kernel_factor(design):
+    """``F'`` for a factor ``K ~ F F'`` of a kernel model's kernel matrix: the pivoted
+    Cholesky factor of an exact kernel, the Nystroem features otherwise."""
+    Ft = design.factor()[0] if isinstance(design, KernelDesign) else design.X.T
+    return np.asarray(Ft, dtype=np.float64)
+
+
 def rule_floor(rule) -> float:
     """The scale floor of a rule (a fixed scale is its own floor)."""
     return getattr(rule, "floor", None) or getattr(rule, "value", 1e-300)
@@ -312,8 +319,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         """
         if self.kernel is None:
             return design.n_params
-        Ft = design.factor()[0] if isinstance(design, KernelDesign) else design.X.T
-        Ft = np.asarray(Ft, dtype=np.float64)
+        Ft = _kernel_factor(design)
         vals = np.clip(np.linalg.eigvalsh(Ft @ Ft.T), 0.0, None) if Ft.size else np.zeros(0)
         alpha = self._alpha
         if alpha > 0:
@@ -438,10 +444,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         """
         n = design.n_samples
         m = max(1, min(_S_MAX_PARAMS - 1, n // 4 - 1))
-        # the kernel K ~ F F' for the pivoted Cholesky factor F of an exact kernel, or for
-        # the Nystroem features
-        Ft = design.factor()[0] if isinstance(design, KernelDesign) else design.X.T
-        features, vals = principal_components(np.asarray(Ft, dtype=np.float64), m)
+        features, vals = principal_components(_kernel_factor(design), m)
         # a smooth kernel's spectrum decays fast: components far below the largest are
         # numerically zero columns, which would make every elemental subset singular
         keep = vals > 1e-8 * max(float(vals[-1]) if vals.size else 0.0, 1e-300)
@@ -514,7 +517,9 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         elif isinstance(loss, Quantile):
             result = self._fit_quantile(design, yk, sk)
         else:
-            rule = self._scale_rule(loss, scale_floor(yk, sk), self._degrees_of_freedom(design))
+            # only proposal 2 counts degrees of freedom (for kernels an eigenvalue problem)
+            dof = self._degrees_of_freedom(design) if self.scale == "huber" else design.n_params
+            rule = self._scale_rule(loss, scale_floor(yk, sk), dof)
             if self.warm_start and hasattr(self, "coef_"):
                 beta0 = np.append(self.coef_, self.intercept_) if self.fit_intercept else self.coef_
                 scale0 = self.scale_
