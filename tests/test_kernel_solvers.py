@@ -14,6 +14,7 @@ import skrobust.classification as classification_module
 import skrobust.regression as regression_module
 import skrobust.solvers.design as design_module
 import skrobust.solvers.kernel_design as kernel_design_module
+import skrobust.solvers.mestimate as mestimate
 from skrobust import RobustClassifier, RobustRegressor
 from skrobust.solvers.cg import pcg
 from skrobust.solvers.design import LinearDesign
@@ -247,3 +248,41 @@ def test_classifier_kernel_features_from_the_factor_equal_the_eigh_features(monk
     np.testing.assert_allclose(fast.decision_function(X), slow.decision_function(X),
                                rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(fast.weights_, slow.weights_, atol=1e-5)
+
+
+# ------------------------------------------------------------------ kernel Newton
+@pytest.mark.parametrize("solver", ["direct", "cg"])
+def test_kernel_newton_step_solves_a_quadratic_in_one_step(solver):
+    # squared loss: L = sum (y - f)**2, g = -dL/df = 2 (y - f), d = 2; from any point the
+    # Newton step lands on the penalised least-squares fit (KernelRidge without intercept)
+    X, y, _ = sinc_data(300)
+    K = rbf_kernel(X, gamma=2.0)
+    f = K @ np.random.default_rng(7).normal(size=300)
+    for fit_intercept in (False, True):
+        design = KernelDesign(K, fit_intercept, solver=solver)
+        target = design.newton_step(np.full(300, 2.0), f, 2.0 * (y - f), 0.1)
+        expected = design.solve_weighted(np.ones(300), y, 0.1)
+        np.testing.assert_allclose(design.predict(target), design.predict(expected), atol=1e-8)
+    krr = np.linalg.solve(K + 0.1 * np.eye(300), y)
+    np.testing.assert_allclose(KernelDesign(K, False).newton_step(np.full(300, 2.0), f,
+                                                                  2.0 * (y - f), 0.1),
+                               krr, rtol=1e-6, atol=1e-8)
+    assert design.newton_step(np.zeros(300), f, y, 0.1) is None  # no curvature anywhere
+    assert design.newton_step(np.ones(300), f, y, 0.0) is None  # no penalty
+
+
+def test_kernel_newton_fit_equals_the_classic_irls_fit(monkeypatch):
+    # Huber: the outliers have zero curvature, so their dual coefficients are fixed by the
+    # step (g / 2 alpha); the optimum must be the one classic IRLS reaches
+    X, y, _ = sinc_data(300)
+    kw = dict(kernel="rbf", gamma=2.0, alpha=0.1, tol=1e-11, max_iter=500)
+    for extra in [{}, {"scale": 0.15}, {"loss": "pseudo_huber"}]:
+        newton = RobustRegressor(**kw, **extra).fit(X, y)
+        with monkeypatch.context() as m:
+            classic = mestimate.MProblem.newton.fget
+            m.setattr(mestimate.MProblem, "newton",
+                      property(lambda self: self.linear and classic(self)))
+            irls = RobustRegressor(**kw, **extra).fit(X, y)
+        assert newton.n_iter_ < irls.n_iter_
+        np.testing.assert_allclose(newton.predict(X), irls.predict(X), atol=1e-8)
+        np.testing.assert_allclose(newton.scale_, irls.scale_, rtol=1e-8)
