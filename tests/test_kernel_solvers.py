@@ -276,12 +276,12 @@ def test_kernel_newton_fit_equals_the_classic_irls_fit(monkeypatch):
     # step (g / 2 alpha); the optimum must be the one classic IRLS reaches
     X, y, _ = sinc_data(300)
     kw = dict(kernel="rbf", gamma=2.0, alpha=0.1, tol=1e-11, max_iter=500)
+    newton_rule = mestimate.MProblem.newton.fget
+    linear_only = property(lambda self: self.linear and newton_rule(self))
     for extra in [{}, {"scale": 0.15}, {"loss": "pseudo_huber"}]:
         newton = RobustRegressor(**kw, **extra).fit(X, y)
         with monkeypatch.context() as m:
-            classic = mestimate.MProblem.newton.fget
-            m.setattr(mestimate.MProblem, "newton",
-                      property(lambda self: self.linear and classic(self)))
+            m.setattr(mestimate.MProblem, "newton", linear_only)
             irls = RobustRegressor(**kw, **extra).fit(X, y)
         assert newton.n_iter_ < irls.n_iter_
         np.testing.assert_allclose(newton.predict(X), irls.predict(X), atol=1e-8)
