@@ -98,7 +98,7 @@ from functools import lru_cache
 import numpy as np
 from numba import njit
 
-from .design import LinearDesign, positive_weight_rows
+from .design import LinearDesign, penalty_diagonal, positive_weight_rows
 from .mestimate import SolverResult
 
 _BIG = 1.7976931348623157e308
@@ -313,10 +313,7 @@ class _Problem:
         self.y = y
         self.s = s
         self.total = float(s.sum())
-        pen = np.full(design.n_params, float(alpha))
-        if design.fit_intercept:
-            pen[-1] = 0.0
-        self.pen = pen
+        self.pen = penalty_diagonal(design.n_params, design.fit_intercept, alpha)
         self._g = np.empty_like(y)
 
     def value_grad(self, beta, shape, log_c):

@@ -41,6 +41,21 @@ PCG_MAX_ITER = 10
 _PCG_RTOL = 1e-12
 
 
+def penalty_diagonal(n_params: int, fit_intercept: bool, alpha: float) -> np.ndarray:
+    """The ridge penalty's diagonal: ``alpha`` on every coefficient, 0 on the intercept (last).
+
+    Examples
+    --------
+    >>> from skrobust.solvers.design import penalty_diagonal
+    >>> penalty_diagonal(3, True, 0.5)
+    array([0.5, 0.5, 0. ])
+    """
+    pen = np.full(int(n_params), float(alpha))
+    if fit_intercept and pen.size:
+        pen[-1] = 0.0
+    return pen
+
+
 def _block_rows(n_features: int) -> int:
     return int(max(256, _BLOCK_VALUES // max(n_features, 1)))
 
@@ -204,8 +219,7 @@ class LinearDesign:
             if sol is not None:
                 return sol
         G, h = self.gram(v, z)
-        d = self.n_features
-        G[np.arange(d), np.arange(d)] += float(alpha)
+        G[np.diag_indices_from(G)] += penalty_diagonal(self.n_params, self.fit_intercept, alpha)
         sol = solve_normal_equations(G, h)
         if self._pcg and np.all(np.isfinite(sol)):
             self._reference = _equilibrated_cholesky(G)
@@ -216,9 +230,7 @@ class LinearDesign:
         from scipy.linalg import cho_solve
 
         factor, scale = self._reference
-        d = self.n_features
-        pen = np.full(self.n_params, float(alpha))
-        pen[d:] = 0.0
+        pen = penalty_diagonal(self.n_params, self.fit_intercept, alpha)
 
         def apply_a(X):
             return (self.rmatvec(v * self.predict(X[0])) + pen * X[0])[None, :]

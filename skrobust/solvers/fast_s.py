@@ -808,15 +808,16 @@ def fast_s_sampled(design, y, sample_weight=None, *, n_rows=20_000, random_state
     >>> round(res.scale, 2), round(full.scale, 2)
     (0.14, 0.14)
     """
+    if int(n_rows) < 1:
+        raise ValueError(f"n_rows must be a positive integer, got {n_rows!r}")
+    n_rows = int(n_rows)
     y = np.ascontiguousarray(y, dtype=np.float64).ravel()
     w = _check_weights(sample_weight, y.shape[0])
     pos = np.flatnonzero(w > 0)
-    if int(n_rows) < 1:
-        raise ValueError(f"n_rows must be a positive integer, got {n_rows!r}")
     if pos.shape[0] <= n_rows:
         return fast_s(design, y, w, random_state=random_state, floor=floor)
     rng = _as_generator(random_state)
-    rows = np.sort(pos[rng.choice(pos.shape[0], size=int(n_rows), replace=False)])
+    rows = np.sort(pos[rng.choice(pos.shape[0], size=n_rows, replace=False)])
     fit = fast_s(design.subset(rows), y[rows], w[rows], random_state=rng, floor=floor)
     residuals = y - design.predict(fit.beta)
     fit.objective = fit.scale

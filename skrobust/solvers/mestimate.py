@@ -76,7 +76,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..losses._fused import block_sums, curvature, row_pass
-from .design import LinearDesign, cholesky_solve, solve_normal_equations
+from .design import LinearDesign, cholesky_solve, penalty_diagonal, solve_normal_equations
 
 #: largest row sample whose Hessian stands in for the full one on large problems
 HESSIAN_ROWS = 1 << 16
@@ -155,10 +155,8 @@ class MProblem:
         # pass and the row sample; any other design (the exact kernel) needs only
         # predict, rmatvec, penalty_value, penalty_grad and solve_weighted
         self.linear = hasattr(self.design, "gram_ext") and hasattr(self.design, "residual_pass")
-        pen = np.full(self.design.n_params, float(self.alpha))
-        if self.design.fit_intercept:
-            pen[-1] = 0.0
-        self.penalty = pen
+        self.penalty = penalty_diagonal(self.design.n_params, self.design.fit_intercept,
+                                        self.alpha)
         # absolute resolution of the residuals: below it, data are fitted exactly
         rms_y = math.sqrt(float(np.dot(self.sample_weight, self.y**2)) / self.total_weight)
         self.atol = 1e-12 * rms_y + 1e-300
@@ -453,10 +451,7 @@ def least_squares_start(design, y, sample_weight, alpha=0.0, sample=False):
     if rows is not None:
         design, y, sample_weight = design.subset(rows), y[rows], sample_weight[rows]
     G, h = design.gram(sample_weight, y)
-    pen = np.full(design.n_params, float(alpha))
-    if design.fit_intercept:
-        pen[-1] = 0.0
-    G[np.diag_indices_from(G)] += pen
+    G[np.diag_indices_from(G)] += penalty_diagonal(design.n_params, design.fit_intercept, alpha)
     return solve_normal_equations(G, h)
 
 

@@ -335,14 +335,12 @@ def _newton_margin(problem, B0, loss, v, max_iter, tol):
     floating-point resolution of the objective also ends the iterations
     (stationary to working precision).  Returns ``(B, n_iter, ok)``.
     """
-    from .design import LinearDesign
+    from .design import LinearDesign, penalty_diagonal
 
     design = LinearDesign(problem.X, problem.fit_intercept)
     s = problem.sample_weight
     total = problem.total_weight
-    pen = np.full(problem.n_params, float(problem.alpha))
-    if problem.fit_intercept:
-        pen[-1] = 0.0
+    pen = penalty_diagonal(problem.n_params, problem.fit_intercept, problem.alpha)
     B = np.array(B0, dtype=np.float64)
     zeros = np.zeros(problem.n_samples)
     n_iter = 0
