@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from skrobust.datasets import load_robustbase, load_stackloss
 from skrobust.losses import get_loss
 from skrobust.scale import FixedScale
 from skrobust.solvers.design import LinearDesign
@@ -24,14 +25,8 @@ from skrobust.solvers.mestimate import MProblem, irls
 MM_C = 4.685061
 
 
-def _read(data_dir, name):
-    import pandas as pd
-    return pd.read_csv(data_dir / name, index_col=0)
-
-
-def _stackloss(data_dir):
-    df = _read(data_dir, "stackloss.csv")
-    return df.iloc[:, :3].to_numpy(float), df.iloc[:, 3].to_numpy(float)
+def _stackloss():
+    return load_stackloss(return_X_y=True)
 
 
 def _mm(design, y, s_res, sample_weight=None):
@@ -135,8 +130,8 @@ LMROB_MM = np.array([0.93885, 0.57955, -0.11292, -41.52462])
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_stackloss_s_matches_lmrob(shared_data, seed):
-    X, y = _stackloss(shared_data)
+def test_stackloss_s_matches_lmrob(seed):
+    X, y = _stackloss()
     res = fast_s(LinearDesign(X, fit_intercept=True), y, None, random_state=seed)
     assert isinstance(res, FastSResult)
     assert res.converged, res.message
@@ -150,8 +145,8 @@ def test_stackloss_s_matches_lmrob(shared_data, seed):
     assert res.scale == res.candidate_scales.min()
 
 
-def test_stackloss_mm_matches_lmrob(shared_data):
-    X, y = _stackloss(shared_data)
+def test_stackloss_mm_matches_lmrob():
+    X, y = _stackloss()
     design = LinearDesign(X, fit_intercept=True)
     s_res = fast_s(design, y, None, random_state=0)
     mm = _mm(design, y, s_res)
@@ -163,9 +158,8 @@ def test_stackloss_mm_matches_lmrob(shared_data):
 
 
 # ------------------------------------------------------------------ other robustbase data sets
-def test_stars_cyg_giants(shared_data):
-    df = _read(shared_data, "robustbase/starsCYG.csv")
-    X, y = df[["log.Te"]].to_numpy(float), df["log.light"].to_numpy(float)
+def test_stars_cyg_giants():
+    X, y = load_robustbase("starsCYG", return_X_y=True)
     design = LinearDesign(X, fit_intercept=True)
     s_res = fast_s(design, y, None, random_state=0)
     mm = _mm(design, y, s_res)
@@ -177,9 +171,8 @@ def test_stars_cyg_giants(shared_data):
     np.testing.assert_array_equal(np.flatnonzero(weights < 0.01) + 1, [11, 20, 30, 34])
 
 
-def test_hbk_bad_leverage_points(shared_data):
-    df = _read(shared_data, "robustbase/hbk.csv")
-    X, y = df[["X1", "X2", "X3"]].to_numpy(float), df["Y"].to_numpy(float)
+def test_hbk_bad_leverage_points():
+    X, y = load_robustbase("hbk", return_X_y=True)
     design = LinearDesign(X, fit_intercept=True)
     s_res = fast_s(design, y, None, random_state=47)
     mm = _mm(design, y, s_res)

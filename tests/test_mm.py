@@ -3,11 +3,11 @@
 import warnings
 
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn.linear_model import HuberRegressor
 
 from skrobust import RobustRegressor
+from skrobust.datasets import load_robustbase, load_stackloss
 
 # robustbase lmrob(stack.loss ~ ., stackloss), R 4.3.1 (regression_peers.md section 4)
 LMROB_MM = [-41.52462, 0.93885, 0.57955, -0.11292]
@@ -15,9 +15,11 @@ LMROB_S = [-36.92542, 0.84957, 0.43047, -0.07354]
 LMROB_SCALE = 1.912
 
 
-def _read(shared_data, name):
-    d = pd.read_csv(shared_data / name, index_col=0)
-    return d.iloc[:, :-1], d.iloc[:, -1]
+def _read(name):
+    # DataFrame input, as a user would pass it (feature names flow into the fit)
+    if name == "stackloss":
+        return load_stackloss(as_frame=True, return_X_y=True)
+    return load_robustbase(name, as_frame=True, return_X_y=True)
 
 
 def rel(a, b):
@@ -25,8 +27,8 @@ def rel(a, b):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_default_tukey_is_lmrob_mm_on_stackloss(shared_data, seed):
-    X, y = _read(shared_data, "stackloss.csv")
+def test_default_tukey_is_lmrob_mm_on_stackloss(seed):
+    X, y = _read("stackloss")
     mm = RobustRegressor(loss="tukey", random_state=seed).fit(X, y)
     assert rel(np.r_[mm.intercept_, mm.coef_], LMROB_MM) < 2e-3
     assert rel(mm.scale_, LMROB_SCALE) < 2e-3
@@ -37,16 +39,16 @@ def test_default_tukey_is_lmrob_mm_on_stackloss(shared_data, seed):
     np.testing.assert_allclose(mm.weights_, np.where(np.abs(u) <= 1, (1 - u**2) ** 2, 0.0))
 
 
-def test_stars_cyg_giants_are_rejected(shared_data):
-    X, y = _read(shared_data, "robustbase/starsCYG.csv")
+def test_stars_cyg_giants_are_rejected():
+    X, y = _read("starsCYG")
     mm = RobustRegressor(loss="tukey", random_state=0).fit(X, y)
     np.testing.assert_allclose([mm.intercept_, mm.coef_[0]], [-4.969, 2.253], atol=2e-3)
     np.testing.assert_array_equal(np.flatnonzero(mm.weights_ < 0.01) + 1, [11, 20, 30, 34])
 
 
 @pytest.mark.parametrize("loss", ["tukey", "welsch", "geman_mcclure", "cauchy"])
-def test_hbk_bad_leverage_points_are_rejected(shared_data, loss):
-    X, y = _read(shared_data, "robustbase/hbk.csv")
+def test_hbk_bad_leverage_points_are_rejected(loss):
+    X, y = _read("hbk")
     mm = RobustRegressor(loss=loss, random_state=47).fit(X, y)
     # Cauchy's weight only decays like 1/u**2; the others reach (almost) zero
     assert np.all(mm.weights_[:10] < (0.15 if loss == "cauchy" else 0.06))

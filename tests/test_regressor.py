@@ -15,16 +15,15 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skrobust import RobustRegressor
+from skrobust.datasets import load_stackloss
 from skrobust.losses import get_loss
 
-STACKLOSS = "../shared/data/stackloss.csv"
 LOSSES = ["huber", "tukey", "barron", "cauchy", "welsch", "geman_mcclure", "pseudo_huber"]
 
 
 @pytest.fixture(scope="module")
-def stackloss(shared_data):
-    d = pd.read_csv(shared_data / "stackloss.csv", index_col=0)
-    return d.iloc[:, :3].to_numpy(), d.iloc[:, 3].to_numpy()
+def stackloss():
+    return load_stackloss(return_X_y=True)
 
 
 def contaminated(n=400, d=3, frac=0.1, seed=0):

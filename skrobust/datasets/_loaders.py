@@ -9,7 +9,7 @@ from importlib import resources
 import numpy as np
 from sklearn.utils import Bunch
 
-__all__ = ["load_hbk", "load_robustbase", "load_stackloss", "load_starscyg"]
+__all__ = ["load_engel", "load_hbk", "load_robustbase", "load_stackloss", "load_starscyg"]
 
 _PROVENANCE = (
     "Copied from the project's shared data folder; {source}. The first column "
@@ -78,9 +78,26 @@ _DATASETS = {
         "5 and 16 are periods of very heavy discharge, a standard example of masking.",
         _ROBUSTBASE + " (data set salinity)",
     ),
+    "cloud": (
+        "CloudPoint",
+        "Cloud point of a liquid against the percentage of I-8 in the base (Draper and "
+        "Smith), 19 observations. Feature: Percentage. Target: CloudPoint. An M-fit that "
+        "re-estimates the MAD scale at every step converges slowly here.",
+        _ROBUSTBASE + " (data set cloud)",
+    ),
+    "engel": (
+        "foodexp",
+        "Engel's 1857 data on Belgian working-class households (Koenker and Bassett "
+        "1982), 235 households. Feature: income (annual household income). Target: "
+        "foodexp (food expenditure). The standard quantile-regression example.",
+        "R quantreg's data set engel",
+    ),
 }
 
-_ROBUSTBASE_NAMES = tuple(sorted((k for k in _DATASETS if k != "stackloss"), key=str.lower))
+_NOT_ROBUSTBASE = ("stackloss", "engel")
+_ROBUSTBASE_NAMES = tuple(
+    sorted((k for k in _DATASETS if k not in _NOT_ROBUSTBASE), key=str.lower)
+)
 
 
 def _read_csv(stem):
@@ -240,14 +257,36 @@ def load_hbk(*, as_frame=False, return_X_y=False):
     return _load("hbk", as_frame, return_X_y)
 
 
+def load_engel(*, as_frame=False, return_X_y=False):
+    """Load Engel's food expenditure data (235 rows, 1 feature).
+
+    R quantreg's ``engel``: household income and food expenditure, the
+    standard example of quantile regression (Koenker and Bassett 1982).
+
+    Parameters
+    ----------{params}
+
+    {returns}
+
+    Examples
+    --------
+    >>> from skrobust.datasets import load_engel
+    >>> X, y = load_engel(return_X_y=True)
+    >>> X.shape, y.shape
+    ((235, 1), (235,))
+    """
+    return _load("engel", as_frame, return_X_y)
+
+
 def load_robustbase(name, *, as_frame=False, return_X_y=False):
     """Load one of the robustbase data sets shipped with skrobust.
 
     Parameters
     ----------
     name : str
-        One of ``"aircraft"``, ``"coleman"``, ``"education"``, ``"hbk"``,
-        ``"heart"``, ``"salinity"``, ``"starsCYG"`` (case-insensitive).
+        One of ``"aircraft"``, ``"cloud"``, ``"coleman"``, ``"education"``,
+        ``"hbk"``, ``"heart"``, ``"salinity"``, ``"starsCYG"``
+        (case-insensitive).
         robustbase's ``NOxEmissions`` (8088 rows) is not shipped. For R's
         ``stackloss`` use :func:`load_stackloss`.{params}
 
@@ -275,7 +314,10 @@ def load_robustbase(name, *, as_frame=False, return_X_y=False):
     else:
         stem = None
     if stem is None:
-        hint = " Use load_stackloss for R's stackloss." if name == "stackloss" else ""
+        hint = {
+            "stackloss": " Use load_stackloss for R's stackloss.",
+            "engel": " Use load_engel for quantreg's engel.",
+        }.get(name if isinstance(name, str) else "", "")
         raise ValueError(
             f"Unknown robustbase data set {name!r}. Shipped data sets: "
             f"{', '.join(_ROBUSTBASE_NAMES)}.{hint}"
@@ -283,7 +325,7 @@ def load_robustbase(name, *, as_frame=False, return_X_y=False):
     return _load(stem, as_frame, return_X_y)
 
 
-for _f in (load_stackloss, load_starscyg, load_hbk, load_robustbase):
+for _f in (load_stackloss, load_starscyg, load_hbk, load_engel, load_robustbase):
     _f.__doc__ = _f.__doc__.replace("{params}", _PARAMS.rstrip("\n")).replace(
         "{returns}", _RETURNS.strip("\n").replace("    Returns", "Returns", 1)
     )
