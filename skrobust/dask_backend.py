@@ -138,7 +138,6 @@ _MAX_EDGES = 2048  # counting edges of a selection pass
 _MAX_SELECTION_ROUNDS = 30
 _HINT_WIDTH = 0.25  # relative half-width of the first bracket around a hinted median
 _WARM_START_SEED = 20070101
-_BLOCK_DELAY = 0.0  # seconds each X-pass kernel sleeps (tests: lets a worker be killed mid-fit)
 
 
 # ============================================================ detection
@@ -174,11 +173,6 @@ _is_dask = is_dask_input
 # ============================================================ chunk kernels
 # Module-level functions of plain numpy arrays: they pickle by reference, run in the
 # workers, and never write into their inputs.
-def _pause():
-    if _BLOCK_DELAY:
-        time.sleep(_BLOCK_DELAY)
-
-
 def _block(X):
     """The chunk of X: blockwise hands the column blocks of a row chunk as a list."""
     if isinstance(X, list):
@@ -244,7 +238,6 @@ def _irls_block(X, y, w, r_prev, *, beta, scale, loss, w0, fit_intercept, prev_s
     out = np.zeros(m + L)
     if m == 0:
         return out
-    _pause()
     X = np.ascontiguousarray(X)
     design = LinearDesign(X, fit_intercept)
     p = design.n_params
@@ -287,7 +280,6 @@ def _newton_block(X, y, w, r_prev, *, beta, scale, prev_scale, loss, fit_interce
     out = np.zeros(m + L)
     if m == 0:
         return out
-    _pause()
     design = LinearDesign(np.ascontiguousarray(X), fit_intercept)
     p = design.n_params
     q = p + 1
@@ -318,7 +310,6 @@ def _residual_block(X, y, w, *, beta, fit_intercept, L):
     out = np.zeros(m + L)
     if m == 0:
         return out
-    _pause()
     r = out[:m]
     r[:] = y - LinearDesign(np.ascontiguousarray(X), fit_intercept).predict(beta)
     out[m] = np.dot(w, r * r)
@@ -334,7 +325,6 @@ def _grad_block(X, y, w, *, beta, scale, loss, fit_intercept, p):
     out = np.zeros((1, p + 2))
     if m == 0:
         return out
-    _pause()
     design = LinearDesign(np.ascontiguousarray(X), fit_intercept)
     u = (y - design.predict(beta)) / scale
     psi = loss.psi(u)

@@ -12,7 +12,7 @@ import os
 import pickle
 import signal
 import threading
-import time
+import uuid
 
 import numpy as np
 import pytest
@@ -173,33 +173,49 @@ def test_cluster_predict_is_lazy_and_chunked_like_x(client, data):
     np.testing.assert_allclose(pred.compute(), est.predict(X), rtol=1e-12)
 
 
-def test_cluster_killed_worker_does_not_change_the_fit(client, data, monkeypatch):
+def test_cluster_killed_worker_does_not_change_the_fit(client, data):
+    distributed = pytest.importorskip("distributed")
     X, y, _ = data
     dX, dy = to_dask(X, y, chunk=1500)  # 8 chunks
     with dask.config.set(scheduler="synchronous"):  # the same graphs, undisturbed
         expected = RobustRegressor(loss="huber").fit(dX, dy)
-    monkeypatch.setattr(backend, "_BLOCK_DELAY", 0.05)  # every X pass takes >= 0.2 s
+    # Every chunk of X passes a gate: it reports that the fit is computing and then
+    # holds until released, so the worker is killed while it runs a task of the fit
+    # (events, not sleeps: the order holds however loaded the machine is).
+    started, release = (f"{name}-{uuid.uuid4().hex}" for name in ("started", "release"))
+
+    def gate(block):
+        from distributed import Event
+
+        Event(started).set()
+        if not Event(release).wait(timeout=300):
+            raise TimeoutError("the test never released the gate")
+        return block
+
+    gated = dX.map_blocks(gate, meta=dX._meta)  # meta given: the gate runs in tasks only
     before = client.run(os.getpid)
     out = {}
 
     def run():
         try:
-            out["est"] = RobustRegressor(loss="huber").fit(dX, dy)
+            out["est"] = RobustRegressor(loss="huber").fit(gated, dy)
         except BaseException as exc:  # reported below
             out["error"] = exc
 
     thread = threading.Thread(target=run)
     thread.start()
-    time.sleep(1.0)
-    assert thread.is_alive(), "the fit ended before the worker could be killed"
-    os.kill(next(iter(before.values())), signal.SIGKILL)
-    thread.join(timeout=90)
+    try:
+        assert distributed.Event(started, client=client).wait(timeout=300), "no chunk ran"
+        os.kill(next(iter(before.values())), signal.SIGKILL)
+    finally:
+        distributed.Event(release, client=client).set()
+    thread.join(timeout=600)
     assert not thread.is_alive()
     assert "error" not in out, out.get("error")
     np.testing.assert_allclose(out["est"].coef_, expected.coef_, rtol=1e-10)
     np.testing.assert_allclose(out["est"].scale_, expected.scale_, rtol=1e-10)
     assert_same_fit(out["est"], RobustRegressor(loss="huber").fit(X, y))
-    client.wait_for_workers(2, timeout=60)
+    client.wait_for_workers(2, timeout=120)
     assert set(client.run(os.getpid).values()) != set(before.values())  # one was replaced
 
 
