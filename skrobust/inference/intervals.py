@@ -46,7 +46,7 @@ def prediction_interval(estimator, X, alpha=0.05, kind="prediction", cov_kind="a
     cov, stats, _ = fitted_covariance(estimator, cov_kind)
     X = validate_data(estimator, X, accept_sparse=["csr", "csc"],
                       dtype=[np.float64, np.float32], reset=False)
-    fitted = estimator.predict(X)
+    fitted = np.asarray(X @ estimator.coef_, dtype=np.float64).ravel() + estimator.intercept_
     if stats.fit_intercept:  # cov is intercept first: x' V x = V00 + 2 X V[1:, 0] + X V11 X'
         XV = X @ cov[1:, 1:] if not sp.issparse(X) else np.asarray((X @ cov[1:, 1:]))
         var = cov[0, 0] + 2.0 * np.asarray(X @ cov[1:, 0]).ravel() + _row_dots(XV, X)
