@@ -172,42 +172,41 @@ def fit_statistics(X, y, beta, scale, loss, *, sample_weight=None, fit_intercept
     y = np.asarray(y, dtype=np.float64)
     s = (np.ones(design.n_samples) if sample_weight is None
          else np.asarray(sample_weight, dtype=np.float64))
-    beta = np.asarray(beta, dtype=np.float64)
     scale = float(scale)
-    r = y - design.predict(beta)
+    r = y - design.predict(np.asarray(beta, dtype=np.float64))
     u = r / scale
     psi, dpsi, w = loss.psi(u), loss.psi_deriv(u), loss.weight(u)
     n_obs = float(s.sum())
     mean_dpsi = float(np.dot(s, dpsi)) / n_obs
     sw = s * w
     ybar = float(np.dot(sw, y)) / float(sw.sum()) if design.fit_intercept and sw.sum() > 0 else 0.0
+    k = design.n_params
     s_start = None
-    if s_beta is not None:
-        s_start = _s_start_statistics(design, y, s, np.asarray(s_beta, dtype=np.float64),
-                                      scale, psi, dpsi, u, n_obs)
+    if s_beta is None:
+        xtx, xt_dpsi_x = design.gram_ext(s), design.gram_ext(s * dpsi)
+    else:
+        # the S-start's vectors X' S (psi chi) and X' S (psi' u) ride along as extra Gram
+        # columns: no further pass over X
+        s_loss = Tukey(c=S_TUKEY_C)  # chi: the S-estimator's rho over its supremum
+        u0 = (y - design.predict(np.asarray(s_beta, dtype=np.float64))) / scale
+        chi = s_loss.rho(u0) / s_loss.max_rho
+        dchi = s_loss.psi(u0) / s_loss.max_rho
+        xtx = design.gram_ext(s, extra=[psi * chi])
+        xt_dpsi_x = design.gram_ext(s * dpsi, extra=[u])
+        s_start = SStartStatistics(
+            xt_psi2_x=design.gram_ext(s * psi * psi), xt_dpsi_u=xt_dpsi_x[:k, k],
+            mean_dchi_u=float(np.dot(s, dchi * u0)) / n_obs, xt_psi_chi=xtx[:k, k],
+            mean_chi2=float(np.dot(s, chi * chi)) / n_obs, b=S_BREAKDOWN_B)
     return FitStatistics(
         loss=loss, scale=scale, n_obs=n_obs, fit_intercept=design.fit_intercept,
-        xtx=design.gram_ext(s), xt_dpsi_x=design.gram_ext(s * dpsi),
-        sum_psi2=float(np.dot(s, psi * psi)), mean_dpsi=mean_dpsi,
-        ss_dpsi=float(np.dot(s, (dpsi - mean_dpsi) ** 2)),
+        xtx=xtx[:k, :k], xt_dpsi_x=xt_dpsi_x[:k, :k], sum_psi2=float(np.dot(s, psi * psi)),
+        mean_dpsi=mean_dpsi, ss_dpsi=float(np.dot(s, (dpsi - mean_dpsi) ** 2)),
         weighted_ss_y=float(np.dot(sw, (y - ybar) ** 2)), weighted_ss_r=float(np.dot(sw, r * r)),
         converged=bool(converged), s_start=s_start)
 
 
-def _s_start_statistics(design, y, s, s_beta, scale, psi, dpsi, u, n_obs):
-    # chi is the S-estimator's biweight rho over its supremum, so chi' = psi / sup rho
-    s_loss = Tukey(c=S_TUKEY_C)
-    u0 = (y - design.predict(s_beta)) / scale
-    chi = s_loss.rho(u0) / s_loss.max_rho
-    dchi = s_loss.psi(u0) / s_loss.max_rho
-    return SStartStatistics(
-        xt_psi2_x=design.gram_ext(s * psi * psi), xt_dpsi_u=design.rmatvec(s * dpsi * u),
-        mean_dchi_u=float(np.dot(s, dchi * u0)) / n_obs, xt_psi_chi=design.rmatvec(s * psi * chi),
-        mean_chi2=float(np.dot(s, chi * chi)) / n_obs, b=S_BREAKDOWN_B)
-
-
 def _inverse(M, what):
-    """The inverse of a symmetric ``k x k`` matrix; a pseudo-inverse, with a warning, if singular."""
+    """The inverse of a symmetric matrix; if singular, its pseudo-inverse and a warning."""
     d = np.sqrt(np.abs(np.diag(M)))
     d = np.where(d > 0, d, 1.0)
     Ms = M / np.outer(d, d)  # equilibrated: the condition number ignores the columns' units

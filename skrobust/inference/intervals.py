@@ -48,8 +48,8 @@ def prediction_interval(estimator, X, alpha=0.05, kind="prediction", cov_kind="a
                       dtype=[np.float64, np.float32], reset=False)
     fitted = np.asarray(X @ estimator.coef_, dtype=np.float64).ravel() + estimator.intercept_
     if stats.fit_intercept:  # cov is intercept first: x' V x = V00 + 2 X V[1:, 0] + X V11 X'
-        XV = X @ cov[1:, 1:] if not sp.issparse(X) else np.asarray((X @ cov[1:, 1:]))
-        var = cov[0, 0] + 2.0 * np.asarray(X @ cov[1:, 0]).ravel() + _row_dots(XV, X)
+        var = (cov[0, 0] + 2.0 * np.asarray(X @ cov[1:, 0]).ravel()
+               + _row_dots(np.asarray(X @ cov[1:, 1:]), X))
     else:
         var = _row_dots(np.asarray(X @ cov), X)
     if kind == "prediction":
