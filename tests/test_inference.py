@@ -447,3 +447,26 @@ def test_fits_without_a_documented_covariance(params, reason):
     for call in (est.cov_params, est.summary, lambda: est.predict_interval(X)):
         with pytest.raises(ValueError, match=f"not available for {reason}"):
             call()
+
+
+def test_a_dask_refit_has_no_covariance():
+    dask = pytest.importorskip("dask", reason="the dask backend is an optional extra")
+    import dask.array as da
+
+    X, y = _contaminated(n=400)
+    est = RobustRegressor().fit(X, y)
+    est.cov_params()  # available for the in-memory fit
+    with dask.config.set(scheduler="synchronous"):
+        est.fit(da.from_array(X, chunks=100), da.from_array(y, chunks=100))
+    with pytest.raises(ValueError, match="not available for fits on dask arrays"):
+        est.summary()
+
+
+def test_too_few_observations_for_a_covariance():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(4, 5)), rng.normal(size=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = RobustRegressor().fit(X, y)
+    with pytest.raises(ValueError, match="more observations than coefficients"):
+        est.summary()

@@ -285,6 +285,9 @@ def covariance(stats: FitStatistics, kind: str) -> np.ndarray:
     >>> covariance(stats, "H2").shape
     (2, 2)
     """
+    if not stats.df_resid > 0:
+        raise ValueError(f"the covariance needs more observations than coefficients: "
+                         f"n = {stats.n_obs:g}, rank {stats.rank}")
     if kind == "avar1":
         return _avar1(stats)
     if kind not in COV_KINDS:
