@@ -53,9 +53,9 @@ print(f"OLS R2 = {ols_table.r2:.3f};  MM robust R2 = {mm.summary().r2:.4f}")
 # The MM fit puts rows 1-10 among the bad leverage points (large distance,
 # large residual) and keeps rows 11-14 as good leverage points (the labels
 # are the data frame's index, R's 1-based row names).  Least squares, pulled
-# towards the bad leverage points, gives them small residuals, so they pass
-# for good leverage points (masking), while three of the good ones get large
-# residuals and look bad (swamping).
+# towards the bad leverage points, gives rows 1-9 small residuals, so they
+# pass for good leverage points (masking), while the good leverage points 11
+# and 12 get large residuals and look bad (swamping).
 rd = robust_distances(X, random_state=0)
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharex=True)
 OutlierMapDisplay.from_estimator(mm, X, y, random_state=0, ax=axes[0])
