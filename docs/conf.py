@@ -181,6 +181,8 @@ def _check_api_coverage(app):
         "skrobust.metrics": "",
         "skrobust.label_issues": "label_issues.",
         "skrobust.dask_backend": "",
+        "skrobust.inference": "",
+        "skrobust.inspection": "",
     }
     for modname, prefix in modules.items():
         try:

@@ -22,6 +22,8 @@ _LAZY = {
     "label_quality_scores": "skrobust.label_issues",
     "losses": "skrobust.losses",
     "datasets": "skrobust.datasets",
+    "inference": "skrobust.inference",
+    "inspection": "skrobust.inspection",
     "metrics": "skrobust.metrics",
 }
 

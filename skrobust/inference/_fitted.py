@@ -1,0 +1,80 @@
+"""The link between a fitted RobustRegressor and the covariance formulas.
+
+At the end of ``fit`` the estimator calls :func:`record_fit`, which keeps the
+``k x k`` statistics of :func:`~skrobust.inference.covariance.fit_statistics`
+(or, for a fit without a documented covariance, the reason why); the public
+methods read them back through :func:`fitted_covariance`.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from ..losses import Quantile
+from .covariance import COV_KINDS, FitStatistics, covariance, fit_statistics, intercept_first
+
+RECORD_ATTRIBUTE = "_inference"
+
+
+def record_fit(estimator, design, y, sample_weight, result, loss, adaptive: bool):
+    """What the inference methods need of a fit: its statistics, or why there are none.
+
+    Called by ``RobustRegressor.fit`` with the design over the rows of positive
+    weight; reads ``kernel``, ``scale``, ``s_coef_`` and the resolved penalty of
+    the estimator.
+    """
+    if estimator.kernel is not None:
+        return "kernel models (kernel is set)"
+    if adaptive:
+        return "the adaptive-shape Barron fit (shape='adaptive')"
+    if isinstance(loss, Quantile):
+        return "quantile regression (loss='quantile')"
+    if getattr(estimator, "_alpha", 0.0) > 0:
+        return "penalised fits (alpha > 0)"
+    s_beta = None
+    if hasattr(estimator, "s_coef_") and isinstance(estimator.scale, str) \
+            and estimator.scale == "auto":  # an MM fit: the S-scale was held fixed
+        s_beta = estimator.s_coef_
+        if design.fit_intercept:
+            s_beta = np.append(s_beta, estimator.s_intercept_)
+    return fit_statistics(design, y, beta=result.beta, scale=result.scale, loss=loss,
+                          sample_weight=sample_weight, s_beta=s_beta,
+                          converged=result.converged)
+
+
+def fitted_statistics(estimator) -> FitStatistics:
+    """The recorded statistics of a fitted estimator, or a ``ValueError`` saying why not."""
+    check_is_fitted(estimator)
+    record = getattr(estimator, RECORD_ATTRIBUTE, None)
+    if isinstance(record, FitStatistics):
+        return record
+    reason = record if isinstance(record, str) else "fits on dask arrays"
+    raise ValueError(f"standard errors, summaries and intervals are not available for {reason}")
+
+
+def resolve_kind(kind, stats: FitStatistics) -> str:
+    """``"auto"``: ``"avar1"`` for an MM fit, ``"H1"`` for any other M-fit."""
+    if kind == "auto":
+        return "avar1" if stats.s_start is not None else "H1"
+    if not isinstance(kind, str) or kind not in COV_KINDS:
+        raise ValueError(f"kind must be one of {('auto', *COV_KINDS)}, got {kind!r}")
+    return kind
+
+
+def fitted_covariance(estimator, kind="auto"):
+    """``(cov, stats, kind)``: the covariance of a fitted estimator, intercept first."""
+    stats = fitted_statistics(estimator)
+    kind = resolve_kind(kind, stats)
+    return intercept_first(covariance(stats, kind), stats.fit_intercept), stats, kind
+
+
+def check_alpha(alpha) -> float:
+    """``alpha`` as a float in (0, 1), or a ``ValueError``/``TypeError`` naming it."""
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
+        raise TypeError(f"alpha must be a real number in (0, 1), got {alpha!r}")
+    if not 0.0 < float(alpha) < 1.0:
+        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+    return float(alpha)
