@@ -53,9 +53,8 @@ def _residuals(y_true, y_pred, sample_weight):
         )
     if t.shape[0] == 0:
         raise ValueError("y_true and y_pred are empty.")
+    # (scikit-learn's check also refuses weights that are all zero)
     w = _check_sample_weight(sample_weight, t, dtype=np.float64, ensure_non_negative=True)
-    if not w.sum() > 0:
-        raise ValueError("sample_weight must have a positive sum; all weights are zero.")
     return t - p, w
 
 
@@ -170,7 +169,9 @@ def trimmed_mse(y_true, y_pred, *, trim=0.1, sample_weight=None):
         Frequency weights: ``n`` is the total weight, ``floor(trim * n)``
         units of weight are dropped from the largest residuals down (a row's
         weight may be dropped in part), and the mean is over the rest.  An
-        integer weight therefore acts as that many copies of the row.
+        integer weight therefore acts as that many copies of the row.  The
+        weights' scale matters: weights summing to less than ``1 / trim``
+        drop nothing.
 
     Returns
     -------
