@@ -139,7 +139,7 @@ def test_vertical_outliers_are_rejected(loss):
 
 
 # ---------------------------------------------------------------- weights
-CASES = [(loss, "mad") for loss in LOSSES] + [("huber", "huber"), ("huber", "joint"),
+CASES = [(loss, "mad") for loss in LOSSES] + [("huber", "proposal2"), ("huber", "joint"),
                                               ("tukey", "huber"), ("huber", 2.0)]
 
 
