@@ -34,7 +34,7 @@ models = {
     'RobustRegressor(scale="joint", epsilon=1.35)': RobustRegressor(scale="joint",
                                                                     epsilon=1.35),
     'RobustRegressor(scale="mad")': RobustRegressor(scale="mad"),
-    'RobustRegressor(scale="huber")': RobustRegressor(scale="huber"),
+    'RobustRegressor(scale="proposal2")': RobustRegressor(scale="proposal2"),
     'RobustRegressor(loss="tukey")  (S-scale)': RobustRegressor(loss="tukey", random_state=0),
 }
 ratios, flagged = [], []
