@@ -50,7 +50,7 @@ pygments_style = "sphinx"
 
 # -- autodoc / autosummary / numpydoc ---------------------------------------
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_default_options = {"members": True}  # class pages add :inherited-members:
 autodoc_typehints = "none"
 numpydoc_show_class_members = False  # the class template lists the methods instead
 numpydoc_class_members_toctree = False
@@ -87,6 +87,8 @@ sphinx_gallery_conf = {
     "abort_on_example_error": True,
     "show_memory": False,
     "min_reported_time": 1,
+    # the execution-time pages load jQuery and DataTables from CDNs: the site stays offline
+    "write_computation_times": False,
     "matplotlib_animations": False,
 }
 

@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 SKLEARN = "https://scikit-learn.org/stable/"
 NUMPY = "https://numpy.org/doc/stable/reference/"
 SCIPY = "https://docs.scipy.org/doc/scipy/reference/"
+PYTHON = "https://docs.python.org/3/"
 
 # page of an object or of its class, for each package: (url prefix, page template)
 _API_PAGES = {
@@ -32,6 +33,8 @@ _SHARED_PAGES = {
     "numpy.random.Generator": NUMPY + "random/generator.html",
     "numpy.random.default_rng": NUMPY + "random/generator.html",
     "numpy.random.RandomState": NUMPY + "random/legacy.html",
+    "numpy.inf": NUMPY + "constants.html",
+    "numpy.nan": NUMPY + "constants.html",
 }
 # labels and glossary terms of scikit-learn's user guide, used by inherited docstrings
 _SKLEARN_LABELS = {
@@ -40,6 +43,22 @@ _SKLEARN_LABELS = {
     "accuracy_score": SKLEARN + "modules/model_evaluation.html#accuracy-score",
     "meta-estimator": SKLEARN + "glossary.html#term-meta-estimator",
     "array-like": SKLEARN + "glossary.html#term-array-like",
+}
+# the intersphinx targets numpydoc gives the types of parameter lists ("bool", "array-like")
+_INTERSPHINX_TARGETS = {
+    "numpy:array_like": NUMPY.replace("reference/", "glossary.html#term-array_like"),
+    "numpy:arrays.scalars": NUMPY + "arrays.scalars.html",
+    "python:bltin-boolean-values": PYTHON + "library/stdtypes.html#boolean-type-bool",
+    "python:iterable": PYTHON + "glossary.html#term-iterable",
+    "python:sequence": PYTHON + "glossary.html#term-sequence",
+    "python:generator": PYTHON + "glossary.html#term-generator",
+    "python:None": PYTHON + "library/constants.html#None",
+    "python:True": PYTHON + "library/constants.html#True",
+    "python:False": PYTHON + "library/constants.html#False",
+    "python:callable": PYTHON + "library/functions.html#callable",
+    **{f"python:{t}": PYTHON + f"library/stdtypes.html#{t}" for t in
+       ("list", "tuple", "str", "dict")},
+    **{f"python:{t}": PYTHON + f"library/functions.html#{t}" for t in ("int", "float")},
 }
 
 
@@ -71,9 +90,12 @@ def url_of(target):
     if split is None:
         return None
     module, attrs = split
-    if not attrs:
-        # scikit-learn has a page per module; NumPy's and SciPy's follow no single scheme
-        return f"{SKLEARN}api/{target}.html" if package == "sklearn" else None
+    if not attrs:  # a module
+        if package == "sklearn":
+            return f"{SKLEARN}api/{target}.html"
+        if package == "scipy" and target.count(".") == 1:
+            return f"{SCIPY}{target.split('.')[1]}.html"
+        return (NUMPY if package == "numpy" else SCIPY) + "index.html"
     # scikit-learn documents methods on their class's page; NumPy and SciPy give each a page
     page = f"{module}.{attrs[0]}" if package == "sklearn" else target
     url = _API_PAGES[package].format(page=page)
@@ -82,7 +104,9 @@ def url_of(target):
 
 def _missing_reference(app, env, node, contnode):
     target = node.get("reftarget", "")
-    if node.get("refdomain") == "std" and target in _SKLEARN_LABELS:
+    if target in _INTERSPHINX_TARGETS:
+        url = _INTERSPHINX_TARGETS[target]
+    elif node.get("refdomain") == "std" and target in _SKLEARN_LABELS:
         url = _SKLEARN_LABELS[target]
     elif node.get("refdomain") == "py" and target.split(".")[0] in _API_PAGES:
         url = url_of(target)
