@@ -5,7 +5,7 @@ Residual scales: what ``scale_`` estimates
 
 Every robust M-estimator measures residuals in units of a scale, so its
 tuning constant ``epsilon`` means "``epsilon`` scales".  The scales of
-:class:`skrobust.RobustRegressor` (``scale="mad"``, ``"huber"``, the S-scale
+:class:`skrobust.RobustRegressor` (``scale="mad"``, ``"proposal2"``, the S-scale
 of the MM fit) are *consistent* at the normal model: on Gaussian errors with
 standard deviation ``sigma`` they estimate ``sigma``.
 
