@@ -17,8 +17,8 @@ pytest.importorskip("sphinx", reason="the docs extensions need Sphinx (the docs 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 
-from docutils.utils.math import latex2mathml  # noqa: E402
 from external_refs import url_of  # noqa: E402
+from mathml_math import to_mathml  # noqa: E402
 
 
 def _formulas():
@@ -41,8 +41,15 @@ def test_every_formula_converts_to_mathml():
     formulas = _formulas()
     assert len(formulas) > 150  # the user guide's formulas were all found
     for name, latex, block in formulas:
-        mathml = latex2mathml.tex2mathml(latex, as_block=block)
-        assert mathml.startswith("<math"), (name, latex)
+        assert to_mathml(latex, block=block).startswith("<math"), (name, latex)
+
+
+def test_size_and_style_commands_the_converter_refuses_are_dropped():
+    latex = r"a = x \Big/ \tfrac1n \textstyle\sum_i y_i, \qquad V = \Big[\sum_i z_i\Big]"
+    assert to_mathml(latex, block=True) == to_mathml(
+        r"a = x / \tfrac1n \sum_i y_i, \qquad V = [\sum_i z_i]", block=True)
+    with pytest.raises(Exception, match="notacommand"):
+        to_mathml(r"\notacommand x", block=False)
 
 
 def test_the_build_uses_mathml_and_no_network_extension():

@@ -6,6 +6,8 @@ LaTeX on a machine that is offline).  The conversion is docutils' own
 (``docutils.utils.math.latex2mathml``): no dependency beyond Sphinx.
 """
 
+import re
+
 from docutils import nodes
 from docutils.utils.math import latex2mathml
 from sphinx.locale import _
@@ -15,10 +17,27 @@ from sphinx.util.math import get_node_equation_number
 logger = logging.getLogger(__name__)
 
 
-def _to_mathml(latex, node, *, block):
+# LaTeX that only sets sizes or styles, which docutils' converter does not support in
+# every position (\Big/, a \textstyle after other tokens): MathML sizes delimiters itself
+_SIZE_AND_STYLE = re.compile(r"\\(?:[Bb]igg?[lrm]?|textstyle|displaystyle)(?![A-Za-z])")
+
+
+def to_mathml(latex, *, block):
+    """MathML of a LaTeX formula; a formula the converter refuses is retried without its
+    size and style commands.  Raises docutils' error when that fails too."""
     try:
         return latex2mathml.tex2mathml(latex, as_block=block)
-    except Exception as exc:  # docutils raises several types for unsupported LaTeX
+    except Exception:  # docutils raises several types for unsupported LaTeX
+        simpler = _SIZE_AND_STYLE.sub("", latex)
+        if simpler == latex:
+            raise
+        return latex2mathml.tex2mathml(simpler, as_block=block)
+
+
+def _to_mathml(latex, node, *, block):
+    try:
+        return to_mathml(latex, block=block)
+    except Exception as exc:
         logger.warning(f"LaTeX not converted to MathML ({exc}): {latex!r}", location=node)
         return f"<code>{latex}</code>"
 
