@@ -5,8 +5,11 @@ Build (warnings are errors, as in CI)::
     python -m pip install -e ".[docs]"
     sphinx-build -W --keep-going -b html docs docs/_build/html
 
-No extension here touches the network: intersphinx is off, so links to
-scikit-learn, NumPy and SciPy objects are plain text.
+No extension here touches the network, and the built site needs none either:
+formulas are rendered as MathML at build time (``_ext/mathml_math.py``, no
+MathJax), and scikit-learn, NumPy and SciPy names link to their projects'
+pages through explicit URLs (``_ext/external_refs.py``) rather than
+intersphinx, which would download their inventories.
 """
 
 import os
@@ -17,6 +20,7 @@ from datetime import date
 
 # the package is installed (editable) in CI; the path is a fallback for a plain checkout
 sys.path.insert(0, os.path.abspath(".."))
+sys.path.insert(0, os.path.abspath("_ext"))  # this build's own extensions
 
 import skrobust
 
@@ -28,12 +32,14 @@ version = release = skrobust.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "matplotlib.sphinxext.plot_directive",
+    "mathml_math",
+    "external_refs",
 ]
+html_math_renderer = "mathml"  # formulas readable offline: no MathJax, no CDN
 
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints"]
@@ -44,12 +50,20 @@ pygments_style = "sphinx"
 
 # -- autodoc / autosummary / numpydoc ---------------------------------------
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_default_options = {"members": True}  # class pages add :inherited-members:
 autodoc_typehints = "none"
 numpydoc_show_class_members = False  # the class template lists the methods instead
 numpydoc_class_members_toctree = False
 numpydoc_attributes_as_param_list = True
-numpydoc_xref_param_type = False
+# link the NumPy types of parameter and return lists (only these words: "all" ignores others)
+numpydoc_xref_param_type = True
+numpydoc_xref_ignore = "all"
+numpydoc_xref_aliases = {
+    "ndarray": "numpy.ndarray",
+    "dtype": "numpy.dtype",
+    "RandomState": "numpy.random.RandomState",
+    "Generator": "numpy.random.Generator",
+}
 
 # -- sphinx-gallery ---------------------------------------------------------
 # Examples that need a feature which has not landed in skrobust yet.  Each one
@@ -73,6 +87,8 @@ sphinx_gallery_conf = {
     "abort_on_example_error": True,
     "show_memory": False,
     "min_reported_time": 1,
+    # the execution-time pages load jQuery and DataTables from CDNs: the site stays offline
+    "write_computation_times": False,
     "matplotlib_animations": False,
 }
 
@@ -107,16 +123,7 @@ warnings.filterwarnings(
 
 
 # -- hooks ----------------------------------------------------------------------
-_REQUEST_METHOD = re.compile(r"^set_\w+_request$")
 _BARE_TERM = re.compile(r"^(\s+)[A-Za-z_]\w* : \S.*$")
-
-
-def _skip_metadata_request_methods(app, what, name, obj, skip, options):
-    """Leave out scikit-learn's generated ``set_*_request`` methods (their docstrings
-    link into scikit-learn's own user guide, which this build cannot resolve)."""
-    if _REQUEST_METHOD.match(name):
-        return True
-    return None
 
 
 def _fill_bare_terms(app, what, name, obj, options, lines):
@@ -205,7 +212,6 @@ def _check_api_coverage(app):
 
 
 def setup(app):
-    app.connect("autodoc-skip-member", _skip_metadata_request_methods)
     app.connect("autodoc-process-docstring", _fill_bare_terms)
     app.connect("autodoc-process-docstring", _separate_lists)
     app.connect("builder-inited", _check_api_coverage)

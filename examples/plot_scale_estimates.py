@@ -5,7 +5,7 @@ Residual scales: what ``scale_`` estimates
 
 Every robust M-estimator measures residuals in units of a scale, so its
 tuning constant ``epsilon`` means "``epsilon`` scales".  The scales of
-:class:`skrobust.RobustRegressor` (``scale="mad"``, ``"huber"``, the S-scale
+:class:`skrobust.RobustRegressor` (``scale="mad"``, ``"proposal2"``, the S-scale
 of the MM fit) are *consistent* at the normal model: on Gaussian errors with
 standard deviation ``sigma`` they estimate ``sigma``.
 
@@ -34,7 +34,7 @@ models = {
     'RobustRegressor(scale="joint", epsilon=1.35)': RobustRegressor(scale="joint",
                                                                     epsilon=1.35),
     'RobustRegressor(scale="mad")': RobustRegressor(scale="mad"),
-    'RobustRegressor(scale="huber")': RobustRegressor(scale="huber"),
+    'RobustRegressor(scale="proposal2")': RobustRegressor(scale="proposal2"),
     'RobustRegressor(loss="tukey")  (S-scale)': RobustRegressor(loss="tukey", random_state=0),
 }
 ratios, flagged = [], []

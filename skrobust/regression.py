@@ -15,13 +15,14 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ._kernels import KERNEL_CONSTRAINTS, KERNEL_PARAMS_DOC, KernelMap
 from .dask_backend import fit_dask, is_dask_input, predict_dask
 from .inference._fitted import RECORD_ATTRIBUTE, record_fit
-from .losses import Barron, Quantile, RobustLoss, available_losses, get_loss
+from .losses import LOSS_ALIASES, Barron, Quantile, RobustLoss, available_losses, get_loss
 from .scale import (
     FixedScale,
     HuberProposal2Scale,
     JointScale,
     MADScale,
     mad_scale,
+    resolve_scale_name,
     scale_floor,
 )
 from .solvers import LinearDesign, MProblem, irls, lbfgs
@@ -29,7 +30,7 @@ from .solvers.fast_s import fast_s, fast_s_sampled
 from .solvers.kernel_design import KernelDesign, principal_components
 from .solvers.quantile import quantile_regression
 
-_SCALES = ("auto", "mad", "huber", "joint")
+_SCALES = ("auto", "mad", "proposal2", "joint", "huber")  # "huber": old name of "proposal2"
 _S_MAX_PARAMS = 101  # above this many parameters a kernel model's S-start uses components
 _S_SAMPLE_ROWS = 20_000  # a kernel model's S-start runs on a row sample of this many rows
 
@@ -62,7 +63,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     loss : str or RobustLoss, default="huber"
         A name from :func:`skrobust.losses.available_losses` ("huber",
         "tukey", "barron", "cauchy", "welsch", "geman_mcclure",
-        "pseudo_huber", ...) or a loss object from :mod:`skrobust.losses`
+        "pseudo_huber", ...; R's names "bisquare" and "welsh" are aliases of
+        "tukey" and "welsch") or a loss object from :mod:`skrobust.losses`
         (used with its own ``c`` unless ``epsilon`` is given).
     epsilon : float, default=None
         Tuning constant in units of the scale.  None uses the loss's
@@ -80,16 +82,17 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     shape_bounds : tuple of two floats, default=(0.0, 1.999)
         Interval of the learned shape, within [0, 2) (the distribution is
         improper below 0, and the likelihood is singular at 2).
-    scale : {"auto", "mad", "huber", "joint"} or float, default="auto"
+    scale : {"auto", "mad", "proposal2", "joint"} or float, default="auto"
         How the residual scale is estimated.
 
         - "mad": median absolute residual / 0.6745, re-estimated before
           every step from the current residuals (MASS::rlm).
-        - "huber": Huber's proposal 2 (``k = 1.345``, ``n - p`` degrees of
+        - "proposal2": Huber's proposal 2 (``k = 1.345``, ``n - p`` degrees of
           freedom; for kernel models ``p`` is the smoother's effective
           degrees of freedom ``sum_j lambda_j / (lambda_j + alpha)`` over
           the kernel matrix's eigenvalues, plus the intercept), re-estimated
-          every step.
+          every step.  Its old name "huber" still works, with a
+          FutureWarning.
         - "joint": Owen's concomitant scale, minimised jointly with the
           coefficients (HuberRegressor's objective); convex losses only.
         - a positive float: a known scale, held fixed.
@@ -212,11 +215,12 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "loss": [StrOptions(set(available_losses())), RobustLoss],
+        "loss": [StrOptions(set(available_losses()) | set(LOSS_ALIASES)), RobustLoss],
         "epsilon": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "shape": [Interval(numbers.Real, None, 2, closed="right"), StrOptions({"adaptive"})],
         "shape_bounds": [tuple, list],
-        "scale": [StrOptions(set(_SCALES)), Interval(numbers.Real, 0, None, closed="neither")],
+        "scale": [StrOptions(set(_SCALES), deprecated={"huber"}),
+                  Interval(numbers.Real, 0, None, closed="neither")],
         "init": [StrOptions(set(_INITS))],
         "quantile": [Interval(numbers.Real, 0, 1, closed="neither")],
         "alpha": [Interval(numbers.Real, 0, None, closed="left"), None],
@@ -293,17 +297,17 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
 
     def _scale_rule(self, loss, floor, n_params):
         """The scale rule of the ``scale`` parameter, with the given scale floor."""
-        scale = self.scale
+        scale = resolve_scale_name(self.scale)  # warns for the old name "huber"
         if not isinstance(scale, str):
             return FixedScale(max(float(scale), floor))
         if scale == "joint":
             if not loss.convex:
                 raise ValueError(
                     f"scale='joint' needs a convex loss; {loss.name!r} is redescending, "
-                    "use scale='mad' or 'huber'"
+                    "use scale='mad' or 'proposal2'"
                 )
             return JointScale(floor, loss)
-        if scale == "huber":
+        if scale == "proposal2":
             return HuberProposal2Scale(floor, n_params)
         return MADScale(floor)
 
@@ -520,7 +524,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             result = self._fit_quantile(design, yk, sk)
         else:
             # only proposal 2 counts degrees of freedom (for kernels an eigenvalue problem)
-            dof = self._degrees_of_freedom(design) if self.scale == "huber" else design.n_params
+            proposal2 = self.scale in ("proposal2", "huber")
+            dof = self._degrees_of_freedom(design) if proposal2 else design.n_params
             rule = self._scale_rule(loss, scale_floor(yk, sk), dof)
             if self.warm_start and hasattr(self, "coef_"):
                 beta0 = np.append(self.coef_, self.intercept_) if self.fit_intercept else self.coef_

@@ -10,6 +10,7 @@ scale of the data with repeated rows, zero weights remove rows.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -171,6 +172,38 @@ def decreasing_root(fun, s0, floor, tol=1e-12, max_iter=200) -> float:
             return max(math.exp(new), floor)
         t = new
     return max(math.exp(t), floor)
+
+
+# renamed ``scale`` values of RobustRegressor: old name -> current name
+RENAMED_SCALES = {"huber": "proposal2"}
+
+
+def resolve_scale_name(name):
+    """The current name of a ``scale`` value; a renamed one gives a FutureWarning.
+
+    ``"huber"`` named Huber's proposal 2, easily read as "the scale of the
+    Huber loss"; it is now ``"proposal2"``.  Non-string values pass through.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skrobust.scale import resolve_scale_name
+    >>> resolve_scale_name("mad")
+    'mad'
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     resolve_scale_name("huber")
+    'proposal2'
+    >>> caught[0].category.__name__
+    'FutureWarning'
+    """
+    if isinstance(name, str) and name in RENAMED_SCALES:
+        new = RENAMED_SCALES[name]
+        warnings.warn(f"scale={name!r} was renamed scale={new!r} (Huber's proposal 2, a scale "
+                      f"rule usable with any loss); {name!r} will be removed in a future "
+                      "release.", FutureWarning, stacklevel=3)
+        return new
+    return name
 
 
 def _normal_truncated_second_moment(k: float) -> float:

@@ -12,10 +12,10 @@ from skrobust import RobustRegressor
 REGRESSOR_CONFIGS = [
     dict(loss="huber"),
     dict(loss="huber", scale="joint", solver="lbfgs"),
-    dict(loss="huber", scale="huber", solver="lbfgs"),
+    dict(loss="huber", scale="proposal2", solver="lbfgs"),
     dict(loss="huber", scale=1.0, fit_intercept=False, alpha=0.1),
     dict(loss="tukey"),
-    dict(loss="tukey", scale="huber", solver="lbfgs"),
+    dict(loss="tukey", scale="proposal2", solver="lbfgs"),
     dict(loss="tukey", init="lad"),
     dict(loss="barron"),
     dict(loss="barron", shape=0.5),
@@ -62,4 +62,4 @@ def test_table_covers_every_loss_solver_and_scale():
     assert set(available_losses()) <= losses
     assert {"irls", "lbfgs"} <= {cfg.get("solver", "irls") for cfg in REGRESSOR_CONFIGS}
     scales = {str(cfg.get("scale", "auto")) for cfg in REGRESSOR_CONFIGS}
-    assert {"auto", "huber", "joint", "1.0"} <= scales
+    assert {"auto", "proposal2", "joint", "1.0"} <= scales

@@ -109,7 +109,7 @@ def client():
 # ----------------------------------------------------------------- parity on a cluster
 CLUSTER_PARITY = [
     ("huber", {"scale": "mad"}),
-    ("huber", {"scale": "huber"}),
+    ("huber", {"scale": "proposal2"}),
     ("huber", {"scale": "joint"}),
     ("tukey", {"init": "ols", "scale": "mad"}),  # M-estimate from an OLS start
     ("barron", {"shape": 1.0}),  # fixed shape, convex: Newton steps
@@ -118,7 +118,7 @@ SYNC_PARITY = [
     ("barron", {"shape": 0.5, "init": "ols", "scale": "mad"}),  # fixed shape, redescending
     ("huber", {"scale": "mad", "solver": "lbfgs"}),
     ("huber", {"scale": "joint", "solver": "lbfgs", "alpha": 5.0}),
-    ("huber", {"scale": "huber", "solver": "lbfgs", "fit_intercept": False}),
+    ("huber", {"scale": "proposal2", "solver": "lbfgs", "fit_intercept": False}),
 ]
 
 

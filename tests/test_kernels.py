@@ -39,7 +39,7 @@ def test_linear_kernel_reproduces_the_linear_model():
 
 
 @pytest.mark.parametrize("loss,scale", [("huber", "mad"), ("huber", "joint"),
-                                        ("pseudo_huber", "huber"), ("huber", 0.3)])
+                                        ("pseudo_huber", "proposal2"), ("huber", 0.3)])
 def test_full_nystroem_reproduces_the_exact_kernel(loss, scale):
     X, y, _ = sinc_data(150)
     kw = dict(loss=loss, scale=scale, kernel="rbf", gamma=2.0, alpha=0.1, tol=1e-12,
@@ -138,8 +138,8 @@ def test_proposal_2_scale_counts_effective_degrees_of_freedom():
     # n + 1 dual coefficients are not n + 1 degrees of freedom: subtracting them from n
     # left proposal 2 one degree of freedom, a scale of 25 and a least-squares fit
     X, y, f = sinc_data()
-    exact = RobustRegressor(kernel="rbf", gamma=2.0, alpha=0.1, scale="huber").fit(X, y)
-    nys = RobustRegressor(kernel="rbf", gamma=2.0, alpha=0.1, scale="huber", n_components=80,
+    exact = RobustRegressor(kernel="rbf", gamma=2.0, alpha=0.1, scale="proposal2").fit(X, y)
+    nys = RobustRegressor(kernel="rbf", gamma=2.0, alpha=0.1, scale="proposal2", n_components=80,
                           random_state=0).fit(X, y)
     krr = KernelRidge(kernel="rbf", gamma=2.0, alpha=0.1).fit(X, y)
     for reg in (exact, nys):

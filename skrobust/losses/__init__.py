@@ -32,6 +32,11 @@ _REGISTRY: dict[str, type[RobustLoss]] = {
     for cls in (Huber, Tukey, Barron, Cauchy, GemanMcClure, Welsch, PseudoHuber, Quantile)
 }
 
+#: R's psi names (robustbase's lmrob and Mpsi, MASS's rlm) for the same functions with the
+#: same tuning-constant convention (``u / c``): alias -> registry name.  R's "huber" is
+#: already the registry's name; its rho functions differ from ours by constant factors only.
+LOSS_ALIASES: dict[str, str] = {"bisquare": "tukey", "welsh": "welsch"}
+
 
 def available_losses() -> list[str]:
     """Names accepted by :func:`get_loss`, sorted.
@@ -51,8 +56,10 @@ def get_loss(name, **params) -> RobustLoss:
     Parameters
     ----------
     name : str or RobustLoss
-        Registry name (see :func:`available_losses`), or a loss object, which
-        is returned unchanged when no parameters are given.
+        Registry name (see :func:`available_losses`), one of R's names in
+        :data:`LOSS_ALIASES` ("bisquare" for "tukey", "welsh" for "welsch"),
+        or a loss object, which is returned unchanged when no parameters are
+        given.
     **params
         Loss parameters, for example ``c`` or Barron's ``shape``.
 
@@ -72,6 +79,8 @@ def get_loss(name, **params) -> RobustLoss:
     >>> from skrobust.losses import get_loss
     >>> get_loss("huber", c=2.0)
     Huber(c=2.0)
+    >>> get_loss("bisquare")  # R's name of Tukey's biweight
+    Tukey(c=4.685)
     >>> get_loss("hubber")
     Traceback (most recent call last):
     ...
@@ -81,6 +90,8 @@ def get_loss(name, **params) -> RobustLoss:
         if params:
             return replace(name, **params)
         return name
+    if isinstance(name, str):
+        name = LOSS_ALIASES.get(name, name)
     if not isinstance(name, str) or name not in _REGISTRY:
         raise ValueError(f"Unknown loss {name!r}. Known losses: {', '.join(available_losses())}")
     cls = _REGISTRY[name]
@@ -93,6 +104,7 @@ def get_loss(name, **params) -> RobustLoss:
 
 
 __all__ = [
+    "LOSS_ALIASES",
     "Barron",
     "Cauchy",
     "GemanMcClure",

@@ -1,16 +1,8 @@
-"""Metrics for robust estimation: outlier/label-issue detection and robustness to input noise.
+"""Detection metrics (a flagged mask against the true corrupted mask) and robustness to input noise.
 
-Detection metrics compare a predicted boolean mask (flagged samples) with the
-true mask (corrupted samples), the protocol of the label-noise literature:
-precision = ``|flagged & corrupted| / |flagged|``, recall =
+Precision = ``|flagged & corrupted| / |flagged|``, recall =
 ``|flagged & corrupted| / |corrupted|``, their harmonic mean F1, and the balanced accuracy
-(TPR + TNR) / 2.
-
-Examples
---------
->>> from skrobust.metrics import detection_report
->>> detection_report([1, 1, 0, 0], [1, 0, 1, 0])["f1"]
-0.5
+(TPR + TNR) / 2: the protocol of the label-noise literature.
 """
 
 from __future__ import annotations
