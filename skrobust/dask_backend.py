@@ -858,7 +858,7 @@ class _ScaleOnDask:
         rule = self.rule
         w = self.data.w
         k2 = rule.k * rule.k
-        dof = max(self.data.total_weight - rule.n_params, 1.0) * _truncated_second_moment(rule.k)
+        dof = rule.degrees_of_freedom(self.data.total_weight)
         floor2 = rule.floor * rule.floor
         t = max(scale, rule.floor) ** 2
         for _ in range(200):
@@ -885,13 +885,6 @@ class _ScaleOnDask:
         if excess(rule.floor)[0] <= 0:
             return rule.floor
         return decreasing_root(excess, scale, rule.floor)
-
-
-def _truncated_second_moment(k: float) -> float:
-    # E[min(Z**2, k**2)] for Z ~ N(0, 1), as skrobust.scale
-    from scipy.stats import norm
-
-    return (2 * norm.cdf(k) - 1) - 2 * k * norm.pdf(k) + 2 * k * k * norm.sf(k)
 
 
 def m_scale_dask(r, w, *, denom, nonzero_weight, scale0, floor, c=S_TUKEY_C, b=S_BREAKDOWN_B):
