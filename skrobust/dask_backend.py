@@ -1419,7 +1419,7 @@ def fit_dask(estimator, X, y, sample_weight=None, *, s_sample_size=None, persist
                                   beta0, None, max_iter=est.max_iter, tol=1e-6,
                                   label="huber start").beta
             elif init == "gnc":
-                for shape in np.linspace(1.0, loss.shape, 6)[:-1]:
+                for shape in loss.gnc_shapes():
                     stage = Barron(shape=float(shape), c=loss.c)
                     beta0 = irls_dask(data, stage, _ScaleOnDask(rule, data, cap), alpha, beta0,
                                       None, max_iter=est.max_iter, tol=1e-6,

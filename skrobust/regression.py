@@ -400,7 +400,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             beta = irls(start, beta, None, max_iter=self.max_iter, tol=1e-6).beta
         elif init == "gnc":
             # graduated non-convexity: from the convex pseudo-Huber fit down to the target shape
-            for shape in np.linspace(1.0, loss.shape, 6)[:-1]:
+            for shape in loss.gnc_shapes():
                 stage = MProblem(design, y, sample_weight, Barron(shape=float(shape), c=loss.c),
                                  rule, alpha)
                 beta = irls(stage, beta, None, max_iter=self.max_iter, tol=1e-6).beta

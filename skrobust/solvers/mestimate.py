@@ -306,11 +306,12 @@ class _Hessian:
     (sample weights rescaled to the full total), and its weights.  At the
     next iterate:
 
-    - weights that changed by less than ``_HESSIAN_REUSE`` (relative L1)
-      keep the last Gram (a Hessian off by less than that);
-    - otherwise, if at most a quarter of them changed (Huber's ``psi'`` is 0
-      or 1, so only rows crossing ``+-c`` change), the Gram is updated
-      exactly with the changed rows;
+    - if at most a quarter of them changed (Huber's ``psi'`` is 0 or 1, so
+      only rows crossing ``+-c`` change), the Gram is updated exactly with
+      the changed rows (cheap; and on a wide design one row of high leverage
+      changes the Newton step a lot);
+    - otherwise, weights that changed by less than ``_HESSIAN_REUSE``
+      (relative L1) keep the last Gram (a Hessian off by less than that);
     - otherwise it is rebuilt.
 
     With ``K = [[A'VA, A'Vz], [z'VA, z'Vz]]``, ``z`` the residuals when the
@@ -345,12 +346,15 @@ class _Hessian:
         else:
             diff = v - self.v
             changed = np.flatnonzero(diff)
-            if float(np.abs(diff).sum()) <= _HESSIAN_REUSE * float(np.abs(self.v).sum()):
-                v = self.v  # keep the last Gram, and its weights
-            elif changed.size <= _HESSIAN_UPDATE * v.size:
-                idx = changed if self.rows is None else self.rows[changed]
-                self.K += design.gram_ext(diff[changed], [self.z[changed]], rows=idx)
+            if changed.size <= _HESSIAN_UPDATE * v.size:
+                # few rows changed (Huber's psi' is 0 or 1): the exact update is cheap, and a
+                # single high-leverage row can matter (a wide design stalls without it)
+                if changed.size:
+                    idx = changed if self.rows is None else self.rows[changed]
+                    self.K += design.gram_ext(diff[changed], [self.z[changed]], rows=idx)
                 self.v = v
+            elif float(np.abs(diff).sum()) <= _HESSIAN_REUSE * float(np.abs(self.v).sum()):
+                v = self.v  # many rows changed a little: keep the last Gram, and its weights
             else:
                 self._build(v, point, r)
         p = design.n_params
@@ -661,60 +665,103 @@ def _newton(problem, beta, scale0, hessian_rows, metric, max_iter, tol, verbose)
 
 
 # ---------------------------------------------------------------------- L-BFGS
-def _column_scales(design: LinearDesign) -> np.ndarray:
-    # feature standard deviations, used to condition L-BFGS (never to change the model);
-    # accumulated over row blocks so that no n x d temporary is created
-    if not hasattr(design, "X"):  # not a linear design: no rescaling
-        return np.ones(design.n_params)
-    X = design.X
-    n = design.n_samples
-    if design.sparse:
-        mean = np.asarray(X.mean(axis=0)).ravel()
-        sq = np.asarray(X.multiply(X).mean(axis=0)).ravel()
-        sd = np.sqrt(np.maximum(sq - mean**2, 0.0))
-    else:
-        mean = np.asarray(np.ones(n) @ X, dtype=np.float64) / max(n, 1)
-        ss = np.zeros(design.n_features)
-        for rows in design._blocks():
-            c = X[rows] - mean
-            ss += np.einsum("ij,ij->j", c, c)
-        sd = np.sqrt(ss / max(n, 1))
-    sd = np.where(sd > 0, sd, 1.0)
-    if design.fit_intercept:
-        sd = np.append(sd, 1.0)
-    return sd
+class _Coordinates:
+    """The coordinates L-BFGS works in: centred, standardised columns, in units of a scale.
+
+    ``theta_j = beta_j sd_j / unit`` and, with an intercept, ``theta_0 =
+    (intercept + mean' coef) / unit``: the same model and objective, but
+    the intercept no longer trades off against columns with a large mean
+    (a badly conditioned valley L-BFGS crawls along), and the gradient is
+    dimensionless, so the gradient tolerance means the same at any scale
+    of y.  Column moments are accumulated over row blocks (no ``n x d``
+    temporary).
+    """
+
+    def __init__(self, design, unit: float):
+        p = design.n_params
+        self.unit = float(unit)
+        self.intercept = bool(design.fit_intercept)
+        d = p - int(self.intercept)
+        self.mean, self.sd = np.zeros(d), np.ones(d)
+        if not hasattr(design, "X"):  # not a linear design: only the unit
+            return
+        X = design.X
+        n = max(design.n_samples, 1)
+        if design.sparse:
+            mean = np.asarray(X.mean(axis=0)).ravel()
+            sq = np.asarray(X.multiply(X).mean(axis=0)).ravel()
+            sd = np.sqrt(np.maximum(sq - mean**2, 0.0))
+        else:
+            mean = np.asarray(np.ones(design.n_samples) @ X, dtype=np.float64) / n
+            ss = np.zeros(d)
+            for rows in design._blocks():
+                c = X[rows] - mean
+                ss += np.einsum("ij,ij->j", c, c)
+            sd = np.sqrt(ss / n)
+        self.sd = np.where(sd > 0, sd, 1.0)
+        if self.intercept:
+            self.mean = mean
+
+    def theta(self, beta):
+        theta = np.array(beta, dtype=np.float64)
+        d = self.sd.shape[0]
+        if self.intercept:
+            theta[d] += float(np.dot(self.mean, beta[:d]))
+        theta[:d] *= self.sd
+        return theta / self.unit
+
+    def beta(self, theta):
+        beta = np.asarray(theta, dtype=np.float64) * self.unit
+        d = self.sd.shape[0]
+        beta[:d] /= self.sd
+        if self.intercept:
+            beta[d] -= float(np.dot(self.mean, beta[:d]))
+        return beta
+
+    def grad(self, g_beta):
+        """The gradient over theta from the gradient over beta (the chain rule)."""
+        g = np.array(g_beta, dtype=np.float64)
+        d = self.sd.shape[0]
+        if self.intercept:
+            g[:d] -= self.mean * g[d]
+        g[:d] /= self.sd
+        return g * self.unit
 
 
-def _lbfgs_fixed_scale(problem, beta0, scale, max_iter, tol, sd):
+def _lbfgs_fixed_scale(problem, beta0, scale, max_iter, tol, coords):
     from scipy.optimize import minimize
 
     norm = problem.total_weight * scale * scale
 
     def fun(theta):
-        point = problem.evaluate(theta / sd, scale)
-        return point.f / norm, point.grad / sd / norm
+        point = problem.evaluate(coords.beta(theta), scale)
+        return point.f / norm, coords.grad(point.grad) / norm
 
-    return minimize(fun, beta0 * sd, jac=True, method="L-BFGS-B",
-                    options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxcor": 20})
+    res = minimize(fun, coords.theta(beta0), jac=True, method="L-BFGS-B",
+                   options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxcor": 20})
+    res.x = coords.beta(res.x)
+    return res
 
 
-def _lbfgs_joint(problem, beta0, scale0, max_iter, tol, sd):
+def _lbfgs_joint(problem, beta0, scale0, max_iter, tol, coords):
     from scipy.optimize import minimize
 
     total = problem.total_weight
+    unit = coords.unit
     floor = problem.scale_rule.floor
     p = problem.design.n_params
 
     def fun(x):
-        point = problem.evaluate(x[:p] / sd, x[p])
-        grad = point.grad.copy()
-        grad[:p] /= sd
-        return point.f / total, grad / total
+        point = problem.evaluate(coords.beta(x[:p]), x[p] * unit)
+        grad = np.append(coords.grad(point.grad[:p]), point.grad[p] * unit)
+        return point.f / (total * unit), grad / (total * unit)
 
-    x0 = np.append(beta0 * sd, max(scale0, floor))
-    bounds = [(None, None)] * p + [(floor, None)]
-    return minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds,
-                    options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxcor": 20})
+    x0 = np.append(coords.theta(beta0), max(scale0, floor) / unit)
+    bounds = [(None, None)] * p + [(floor / unit, None)]
+    res = minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds,
+                   options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxcor": 20})
+    res.x = np.append(coords.beta(res.x[:p]), res.x[p] * unit)
+    return res
 
 
 def _lbfgs_ok(res, tol) -> bool:
@@ -757,50 +804,62 @@ def lbfgs(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, ve
     residuals (MAD, proposal 2) alternate: the scale from the current fit,
     then L-BFGS at that scale, until the scale stops changing; the fixed
     point is the same as IRLS's.  Each evaluation is one fused pass over
-    the design (residuals, loss and gradient).
+    the design (residuals, loss and gradient).  ``max_iter`` bounds the
+    iterations of all the L-BFGS runs (and polishing steps) together.
     """
     design, y, s = problem.design, problem.y, problem.sample_weight
     beta = _start(problem, beta0)
-    sd = _column_scales(design)
     rule = problem.scale_rule
     r = y - design.predict(beta)
     scale = rule.initial(r, s) if scale0 is None else float(scale0)
+    coords = _Coordinates(design, max(scale, getattr(rule, "floor", 0.0), 1e-300))
     history = []
     if problem.joint:
-        res = _lbfgs_joint(problem, beta, scale, max_iter, tol, sd)
+        res = _lbfgs_joint(problem, beta, scale, max_iter, tol, coords)
         p = design.n_params
-        beta, scale = res.x[:p] / sd, float(res.x[p])
+        n_iter = int(res.nit)
+        beta, scale = res.x[:p], float(res.x[p])
         ok = _lbfgs_ok(res, tol) or problem.exact_fit(y - design.predict(beta))
-        if not ok and res.status == 2:
-            polished = _polish(problem, beta, scale, max_iter, tol)
+        if not ok and res.status == 2 and n_iter < max_iter:
+            polished = _polish(problem, beta, scale, max_iter - n_iter, tol)
             if polished is not None:
                 beta, scale, ok = polished.beta, polished.scale, True
-        return SolverResult(beta, scale, int(res.nit), ok, problem.objective(beta, scale),
+                n_iter += polished.n_iter
+        return SolverResult(beta, scale, n_iter, ok, problem.objective(beta, scale),
                             "" if ok else f"L-BFGS: {res.message}", history)
     n_iter = 0
     ok = False
     message = ""
-    for outer in range(1, max_iter + 1):
-        scale_old = scale
-        scale = rule.update(r, s, scale)
-        res = _lbfgs_fixed_scale(problem, beta, scale, max_iter, tol, sd)
-        n_iter += int(res.nit)
-        beta = res.x / sd
+    outer = 0
+    # while the scale still moves, solving exactly at it is wasted: the gradient tolerance
+    # follows the scale's relative change, and the last rounds are exact
+    inner_tol = tol if rule.fixed else max(tol, 1e-3)
+    scale = rule.update(r, s, scale)
+    while n_iter < max_iter:
+        outer += 1
+        res = _lbfgs_fixed_scale(problem, beta, scale, max_iter - n_iter, inner_tol, coords)
+        n_iter += max(int(res.nit), 1)
+        beta = res.x
         r = y - design.predict(beta)
-        ok = _lbfgs_ok(res, tol) or problem.exact_fit(r)
-        if not ok and res.status == 2:
-            polished = _polish(problem, beta, scale, max_iter, tol)
+        ok = _lbfgs_ok(res, inner_tol) or problem.exact_fit(r)
+        if not ok and res.status == 2 and n_iter < max_iter:
+            polished = _polish(problem, beta, scale, max_iter - n_iter, inner_tol)
             if polished is not None:
                 beta, ok = polished.beta, True
+                n_iter += polished.n_iter
                 r = y - design.predict(beta)
         message = "" if ok else f"L-BFGS: {res.message}"
         if verbose:
             print(f"lbfgs outer {outer:3d}  scale {scale:.6g}  inner iterations {res.nit}")
-        if rule.fixed or abs(rule.update(r, s, scale) - scale) <= tol * scale:
+        if rule.fixed:
             break
-        if outer == max_iter:
-            ok, message = False, f"scale did not settle in {max_iter} outer iterations"
-        if abs(scale - scale_old) == 0 and outer > 1:
+        new_scale = rule.update(r, s, scale)
+        change = abs(new_scale - scale) / scale
+        if change <= tol and inner_tol <= tol:
             break
+        inner_tol = max(tol, min(inner_tol, change))
+        scale = new_scale
+    else:
+        ok, message = False, f"the scale did not settle in max_iter={max_iter} L-BFGS iterations"
     return SolverResult(beta, scale, max(n_iter, 1), ok, problem.objective(beta, scale, r),
                         message, history)
