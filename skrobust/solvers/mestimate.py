@@ -523,15 +523,28 @@ def _irls_classic(problem, beta, scale0, max_iter, tol, verbose):
     converged = False
     n_iter = 0
     t0 = time.perf_counter()
+    last_move = 0.0
+    last_step = None
     for n_iter in range(1, max_iter + 1):
         scale_old = scale
         scale = rule.update(r, s, scale)
+        move = math.log(scale / scale_old) if scale > 0 and scale_old > 0 else 0.0
+        if move * last_move < 0:
+            # the scale and the weights feed back and the scale oscillates (a redescending
+            # loss with the MAD, slowly converging, ratio near -1): half a step in log(scale)
+            # damps it; the fixed point, hence the estimate, is the same
+            move *= 0.5
+            scale = max(scale_old * math.exp(move), getattr(rule, "floor", 0.0))
+        last_move = move
         beta_new = _irls_beta(problem, r, scale)
         if beta_new is None:
             return SolverResult(beta, scale, n_iter, False, problem.objective(beta, scale, r),
                                 "every robustness weight is zero", history)
         r_new = y - design.predict(beta_new)
         done = _converged(problem, r, r_new, scale_old, scale, tol) and n_iter > 1
+        if not done and problem.loss.redescending:
+            beta_new, r_new, last_step = _extrapolate(problem, beta, r, beta_new, r_new, scale,
+                                                      move, last_step)
         beta, r = beta_new, r_new
         if verbose:
             obj = problem.objective(beta, scale, r)
@@ -544,6 +557,43 @@ def _irls_classic(problem, beta, scale0, max_iter, tol, verbose):
     return SolverResult(beta, scale, n_iter, converged, problem.objective(beta, scale, r),
                         "" if converged else f"IRLS did not converge in {max_iter} iterations",
                         history)
+
+
+#: consecutive IRLS steps this parallel (cosine of the fitted-value changes) are extrapolated
+_PARALLEL_STEPS = 0.99
+_MAX_EXTRAPOLATION = 10.0
+
+
+def _extrapolate(problem, beta, r, beta_new, r_new, scale, scale_move, last_step):
+    """Aitken's extrapolation of slowly converging IRLS steps, kept only when it descends.
+
+    Used for redescending losses (convex ones take Newton steps where the
+    design allows).  When consecutive steps change the fitted values along nearly the same
+    direction, shrinking by a ratio ``q``, IRLS converges linearly (slowly
+    for redescending losses with a re-estimated scale: ``q`` near 1) and the
+    remaining steps sum to about ``q / (1 - q)`` times the last one, for the
+    coefficients and for ``log(scale)`` (which moved by ``scale_move``).  The
+    step ``1 / (1 - q)`` times the IRLS step is taken when, at the
+    extrapolated scale, its objective is no larger than the IRLS step's.
+    Returns ``(beta, r, step)``, ``step`` (the fitted values' change) for the
+    next call.
+    """
+    step = r - r_new
+    if last_step is None:
+        return beta_new, r_new, step
+    s = problem.sample_weight
+    a = float(np.dot(s * step, last_step))
+    b = float(np.dot(s * last_step, last_step))
+    c = float(np.dot(s * step, step))
+    if not (b > 0 and c > 0 and a > _PARALLEL_STEPS * math.sqrt(b * c) and a < b):
+        return beta_new, r_new, step
+    omega = min(1.0 / (1.0 - a / b), _MAX_EXTRAPOLATION)
+    beta_try = beta + omega * (beta_new - beta)
+    r_try = problem.y - problem.design.predict(beta_try)
+    limit = scale * math.exp((omega - 1.0) * scale_move)
+    if problem.objective(beta_try, limit, r_try) <= problem.objective(beta_new, limit, r_new):
+        return beta_try, r_try, None  # a new geometric sequence starts
+    return beta_new, r_new, step
 
 
 def _line_search(problem, point, delta, slope, spare):
