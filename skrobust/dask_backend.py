@@ -104,6 +104,7 @@ from .scale import (
     MADScale,
     decreasing_root,
 )
+from ._units import FitUnits, power_of_two_unit
 from .solvers.design import LinearDesign, solve_normal_equations
 from .solvers.fast_s import S_BREAKDOWN_B, S_TUKEY_C, fast_s
 from .solvers.mestimate import SolverResult
@@ -484,6 +485,11 @@ class _Data:
         import dask
 
         X, y, w = _check_layout(X, y, sample_weight)
+        # frequency weights in units where the largest is of order one (skrobust._units), so
+        # the sums of weights up to 1e300 neither overflow nor underflow; one pass over w
+        self.units = FitUnits(None, 1.0, power_of_two_unit(_largest(w)))
+        if self.units.w != 1.0:
+            w = w / self.units.w
         if persist:
             X, y, w = dask.persist(X, y, w)
         self.X, self.y, self.w = X, y, w
@@ -581,6 +587,15 @@ class _Data:
         import dask
 
         return dask.compute(self.X[idx], self.y[idx], self.w[idx])
+
+
+def _largest(w) -> float:
+    """``max(w)`` of a dask vector (0 for no rows, NaN if there is one), empty chunks allowed."""
+    import dask.array as da
+
+    tops = da.map_blocks(lambda b: np.max(b, initial=0.0, keepdims=True), w,
+                         chunks=((1,) * w.numblocks[0],), dtype=np.float64)
+    return float(tops.max().compute())
 
 
 def _check_rows_known(a, name):
@@ -1276,14 +1291,17 @@ def _s_start(data, rng, s_sample_size, floor, verbose):
     if m < 1:
         raise ValueError(f"s_sample_size must be a positive integer, got {s_sample_size!r}")
     Xs, ys, ws = data.sample(m, rng)
-    s_fit = fast_s(LinearDesign(Xs, data.fit_intercept), ys, ws, random_state=rng, floor=floor)
+    # the S-scale's n - p counts observations: the weights in the data's units
+    s_fit = fast_s(LinearDesign(Xs, data.fit_intercept), ys, ws * data.units.w,
+                   random_state=rng, floor=floor)
     beta = s_fit.beta
     if Xs.shape[0] < data.n:
         sample_scale = s_fit.scale
     else:
         sample_scale = None
     r, st = data.residuals(beta)
-    scale = m_scale_dask(r, data.w, denom=data.total_weight - data.p, nonzero_weight=st[1],
+    scale = m_scale_dask(r, data.w, denom=data.total_weight - data.p * data.units.count,
+                         nonzero_weight=st[1],
                          scale0=s_fit.scale, floor=floor)
     if verbose:
         extra = "" if sample_scale is None else f" (sample S-scale {sample_scale:.6g})"
@@ -1383,6 +1401,7 @@ def fit_dask(estimator, X, y, sample_weight=None, *, s_sample_size=None, persist
                  "feature_names_in_", "dual_coef_", "X_fit_", "nystroem_", "shape_"):
         est.__dict__.pop(name, None)
     est.n_features_in_ = data.d
+    est._units = data.units
     rng = check_random_state(est.random_state)
     init = est._auto_start_fallback(init, SimpleNamespace(n_samples=data.n_pos, n_params=data.p))
     rule = est._scale_rule(loss, data.floor, data.p)
