@@ -95,6 +95,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from ._units import FitUnits, power_of_two_unit
 from .losses import Barron, Quantile, get_loss
 from .scale import (
     MAD_NORMAL_CONSTANT,
@@ -104,7 +105,6 @@ from .scale import (
     MADScale,
     decreasing_root,
 )
-from ._units import FitUnits, power_of_two_unit
 from .solvers.design import LinearDesign, solve_normal_equations
 from .solvers.fast_s import S_BREAKDOWN_B, S_TUKEY_C, fast_s
 from .solvers.mestimate import SolverResult
