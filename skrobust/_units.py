@@ -13,7 +13,8 @@ unit 1: everyday data are fitted exactly as given.
 
 Frequency weights count observations in the ``n - p`` corrections of
 Huber's proposal 2 and of the S-scale; in the fit's units one observation
-weighs :attr:`FitUnits.count`, so those corrections are unchanged.
+weighs :attr:`FitUnits.count`, and :meth:`FitUnits.frequency_weights` gives
+weights that count observations, so those corrections are unchanged.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import scipy.sparse as sp
 
 #: magnitudes within 2**-BAND .. 2**BAND keep the unit 1
 BAND = 64
+#: above this many observations per unit of weight, ``p / n`` is below double precision
+COUNT_CAP = 2.0**52
 
 
 def power_of_two_unit(magnitude: float) -> float:
@@ -106,6 +109,15 @@ class FitUnits:
         """The weight of one observation in the fit's units (``n - p`` corrections)."""
         return 1.0 / self.w
 
+    def frequency_weights(self, sample_weight):
+        """Internal weights in units that count observations (for an ``n - p`` correction).
+
+        That is the data's weights, except that beyond :data:`COUNT_CAP`
+        observations per unit the count stops growing: ``p / n`` is then lost
+        to rounding anyway, and the weights stay safe in sums with ``y``.
+        """
+        return sample_weight * min(self.w, COUNT_CAP)
+
     def internal(self, X, y, sample_weight):
         """``(X, y, w)`` in the fit's units (the inputs themselves where the unit is 1)."""
         if self.x is not None:
@@ -143,4 +155,16 @@ class FitUnits:
         if alpha == 0:
             return alpha
         x = 1.0 if self.x is None else float(self.x[0])
-        return alpha * (self.y if scale_units else 1.0) / (self.w * x * x)
+        # in exponents: the factor itself may be out of range when its parts are not
+        exponent = (_log2(self.y) if scale_units else 0) - _log2(self.w) - 2 * _log2(x)
+        # beyond 1e300 (in the fit's units) a penalty has zeroed the coefficients anyway
+        if exponent + math.frexp(float(alpha))[1] > 997:
+            return _LARGEST_PENALTY
+        return min(math.ldexp(float(alpha), exponent), _LARGEST_PENALTY)
+
+
+_LARGEST_PENALTY = 1e300
+
+
+def _log2(unit: float) -> int:
+    return math.frexp(unit)[1] - 1  # units are powers of two

@@ -1291,8 +1291,8 @@ def _s_start(data, rng, s_sample_size, floor, verbose):
     if m < 1:
         raise ValueError(f"s_sample_size must be a positive integer, got {s_sample_size!r}")
     Xs, ys, ws = data.sample(m, rng)
-    # the S-scale's n - p counts observations: the weights in the data's units
-    s_fit = fast_s(LinearDesign(Xs, data.fit_intercept), ys, ws * data.units.w,
+    # the S-scale's n - p counts observations
+    s_fit = fast_s(LinearDesign(Xs, data.fit_intercept), ys, data.units.frequency_weights(ws),
                    random_state=rng, floor=floor)
     beta = s_fit.beta
     if Xs.shape[0] < data.n:

@@ -378,9 +378,9 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         if init == "s" and self._s_on_components(design):
             return self._kernel_s_start(design, y, sample_weight, loss, rule, rng)
         if init == "s":
-            # the S-scale's n - p counts observations: the weights in the data's units
-            s_fit = fast_s(design, y, sample_weight * self._units.w, random_state=rng,
-                           floor=rule_floor(rule))
+            # the S-scale's n - p counts observations
+            s_fit = fast_s(design, y, self._units.frequency_weights(sample_weight),
+                           random_state=rng, floor=rule_floor(rule))
             units = self._units
             coef, intercept = design.split(units.coef_out(s_fit.beta, design.fit_intercept))
             self.s_coef_, self.s_intercept_ = coef.copy(), intercept
@@ -461,7 +461,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         keep = vals > 1e-8 * max(float(vals[-1]) if vals.size else 0.0, 1e-300)
         features = features[:, keep]
         components = LinearDesign(features, design.fit_intercept)
-        s_fit = fast_s_sampled(components, y, sample_weight * self._units.w,
+        s_fit = fast_s_sampled(components, y, self._units.frequency_weights(sample_weight),
                                n_rows=_S_SAMPLE_ROWS, random_state=rng, floor=rule_floor(rule))
         r = y - components.predict(s_fit.beta)
         self.s_scale_ = s_fit.scale * self._units.y
