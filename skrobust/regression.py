@@ -143,13 +143,22 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     fit_intercept : bool, default=True
         Whether to fit an (unpenalised) intercept.
     max_iter : int, default=100
-        Maximum number of iterations (IRLS steps, or L-BFGS iterations).
+        Maximum number of iterations (IRLS steps, or L-BFGS iterations, of all
+        the L-BFGS runs together).
     tol : float, default=1e-8
         Convergence tolerance: IRLS stops when the fitted values move less
         than ``tol * scale`` (root mean square) and the scale by less than
         ``tol`` relatively; L-BFGS uses it as the gradient tolerance.
     warm_start : bool, default=False
-        Start from the previous fit's coefficients and scale.
+        Start from the previous fit's coefficients and scale, when the
+        previous fit had the same features, intercept and kernel (otherwise
+        the fit starts cold).  The estimator stays what it is: an MM fit
+        keeps its S-estimate (``s_coef_``, ``s_scale_``) and, with
+        ``scale="auto"``, holds its S-scale fixed again, restarting only the
+        M-step; to re-estimate the S-start, refit with ``warm_start=False``.
+        A refit on the same data returns the same fit (``n_iter_`` is 0
+        when the start already satisfies the stopping rule of the joint
+        scale, as for HuberRegressor).
     random_state : int, RandomState instance or None, default=None
         Seed for the randomised parts of the fit (robust starts).
     verbose : int, default=0
