@@ -95,6 +95,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from ._kernels import design_signature, warm_start_applies
 from ._units import FitUnits, power_of_two_unit
 from .losses import Barron, Quantile, get_loss
 from .scale import (
@@ -1395,7 +1396,10 @@ def fit_dask(estimator, X, y, sample_weight=None, *, s_sample_size=None, persist
     from sklearn.utils import check_random_state
 
     data = _Data(X, y, sample_weight, est.fit_intercept, persist=persist)
-    warm = est.warm_start and hasattr(est, "coef_")
+    # a warm start needs a previous fit of the same design (else the fit starts cold)
+    warm = warm_start_applies(est, data.d) and hasattr(est, "coef_")
+    previous_s = {name: est.__dict__.get(name) for name in ("s_coef_", "s_intercept_",
+                                                            "s_scale_")}
     # a refit must not leave attributes of another fit behind (n-sized ones included)
     for name in ("s_coef_", "s_intercept_", "s_scale_", "weights_", "outliers_",
                  "feature_names_in_", "dual_coef_", "X_fit_", "nystroem_", "shape_"):
@@ -1414,9 +1418,10 @@ def fit_dask(estimator, X, y, sample_weight=None, *, s_sample_size=None, persist
     newton = bool(loss.convex) and bool(getattr(loss, "symmetric", True))
     warm_sample = (newton and solver == "irls" and init in ("ols", "auto")
                    and data.n >= WARM_START_MIN_ROWS)
-    if warm:
+    warm_rule = est._warm_rule(init, rule, previous_s) if warm else None
+    if warm_rule is not None:
         beta0 = np.append(est.coef_, est.intercept_) if est.fit_intercept else est.coef_
-        scale0 = est.scale_
+        scale0, rule = est.scale_, warm_rule
     else:
         scale0 = None
         if init == "s":
@@ -1460,6 +1465,7 @@ def fit_dask(estimator, X, y, sample_weight=None, *, s_sample_size=None, persist
     est.scale_ = float(result.scale)
     est.loss_ = loss
     est.n_iter_ = int(max(result.n_iter, 1))
+    est._design_signature = design_signature(est, data.d)
     if isinstance(loss, Barron):
         est.shape_ = float(loss.shape)
     # the private state the in-memory fit leaves for predict on NumPy input (a linear model)

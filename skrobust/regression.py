@@ -550,17 +550,12 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             # only proposal 2 counts degrees of freedom (for kernels an eigenvalue problem)
             dof = self._degrees_of_freedom(design) if self.scale == "huber" else design.n_params
             rule = self._scale_rule(loss, scale_floor(yk, sk), dof)
-            if start is not None and init == "s" and previous_s["s_scale_"] is None:
-                start = None  # an MM fit needs its S-estimate: a cold start computes it
-            if start is not None:
+            warm_rule = None if start is None else self._warm_rule(init, rule, previous_s)
+            if warm_rule is not None:
                 beta0, scale0, _ = start
-                if init == "s":
-                    # a warm MM fit keeps its S-estimate (and, with scale="auto", the S-scale
-                    # held fixed): it restarts the M-step only
-                    self.__dict__.update({k: v for k, v in previous_s.items() if v is not None})
-                    if self.scale == "auto":
-                        rule = FixedScale(previous_s["s_scale_"] / units.y)
+                rule = warm_rule
             else:
+                start = None
                 beta0, scale0, rule = self._start(init, design, yk, sk, loss, rule, rng)
             problem = MProblem(design, yk, sk, loss, rule, self._alpha)
             result = self._solve(problem, beta0, scale0)
@@ -581,6 +576,23 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             threshold = 3.0 if self.epsilon is None else float(self.epsilon)
             self.outliers_ = np.abs(residuals) > threshold * mad_scale(residuals[keep], sk)
         return self
+
+    def _warm_rule(self, init, rule, previous_s):
+        """The scale rule of a warm start that keeps the estimator, or None (fit cold).
+
+        A warm MM fit keeps its S-estimate (``previous_s``, the S-fit attributes
+        of the previous fit) and, with ``scale="auto"``, holds the S-scale
+        fixed again: only the M-step restarts.  Without an S-estimate to keep
+        it must start cold.
+        """
+        if init != "s":
+            return rule
+        if previous_s.get("s_scale_") is None:
+            return None
+        self.__dict__.update({k: v for k, v in previous_s.items() if v is not None})
+        if self.scale == "auto":
+            return FixedScale(previous_s["s_scale_"] / self._units.y)
+        return rule
 
     def _previous_start(self, design):
         """The previous fit in the current fit's units: ``(beta, scale, shape)``, or None when

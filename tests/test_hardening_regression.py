@@ -89,6 +89,22 @@ def test_warm_start_keeps_the_nystroem_mm_estimate():
     np.testing.assert_allclose(params(est), cold, rtol=1e-7, atol=1e-9)
 
 
+def test_warm_start_on_dask_keeps_the_mm_estimate_and_fits_cold_after_a_change():
+    da = pytest.importorskip("dask.array")
+    dask = pytest.importorskip("dask")
+    X, y = contaminated(400)
+    dX, dy = da.from_array(X, chunks=(100, 3)), da.from_array(y, chunks=100)
+    with dask.config.set(scheduler="synchronous"):
+        est = RobustRegressor(loss="tukey", random_state=0, tol=1e-10).fit(dX, dy)
+        cold, s_scale = params(est), est.s_scale_
+        est.set_params(warm_start=True).fit(dX, dy)
+        assert est.s_scale_ == s_scale == pytest.approx(est.scale_)
+        np.testing.assert_allclose(params(est), cold, rtol=1e-8, atol=1e-10)
+        est.fit(dX[:, :2], dy)
+        ref = RobustRegressor(loss="tukey", random_state=0, tol=1e-10).fit(dX[:, :2], dy)
+    np.testing.assert_allclose(params(est), params(ref))
+
+
 def test_warm_start_at_a_converged_joint_fit_runs_no_iteration():
     # HuberRegressor's behaviour (its n_iter_ is 0 after a warm start at the optimum)
     X, y = contaminated()
