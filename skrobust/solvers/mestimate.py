@@ -17,7 +17,9 @@ What ``irls`` does
   then solves the weighted ridge problem with weights
   ``s * weight(r / sigma) / w0``: a majorise-minimise step, so the
   objective never increases at a fixed scale, and the local optimum reached
-  from a start is the one IRLS has always reached.
+  from a start is the one IRLS has always reached.  An oscillating scale
+  takes half steps, and steps that shrink geometrically along one direction
+  are extrapolated (:func:`_extrapolate`): the fixed point is the same.
 - Convex losses, scale re-estimated (MAD, proposal 2) or fixed: each
   iteration re-estimates the scale, then takes a Newton step at that scale
   (Hessian ``2 sum s psi'(u) x x' / w0 + 2 alpha``) with a backtracking
