@@ -310,8 +310,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     def _scale_rule(self, loss, floor, n_params):
         """The scale rule of the ``scale`` parameter, with the given scale floor."""
         scale = self.scale
-        if not isinstance(scale, str):
-            return FixedScale(max(float(scale), floor))
+        if not isinstance(scale, str):  # a known scale, in y's units
+            return FixedScale(max(float(scale) / self._units.y, floor))
         if scale == "joint":
             if not loss.convex:
                 raise ValueError(

@@ -130,6 +130,13 @@ def test_extreme_magnitudes_are_equivariant(kw, fx, fy):
     assert scaled.scale_ == pytest.approx(base.scale_ * fy, rel=1e-6)
 
 
+def test_a_known_scale_is_in_the_units_of_y():
+    X, y = contaminated()
+    base = RobustRegressor(scale=0.3).fit(X, y)
+    scaled = fit_quietly(RobustRegressor(scale=0.3e-300), X, y * 1e-300)
+    np.testing.assert_allclose(params(scaled) * 1e300, params(base), rtol=1e-6)
+
+
 def test_columns_of_very_different_magnitudes():
     X, y = contaminated()
     factors = np.array([1e-300, 1.0, 1e300])
