@@ -428,7 +428,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     def _fit_adaptive(self, design, y, sample_weight, start=None):
         from .solvers.adaptive_barron import adaptive_barron
 
-        if start is not None and start[2] is not None:
+        if start is not None:
             beta0, scale0, shape0 = start
         else:  # a robust convex start: a Huber M-fit with the MAD scale
             rule = MADScale(scale_floor(y, sample_weight))
@@ -542,10 +542,12 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         init = self._auto_start_fallback(init, design)
         start = self._previous_start(design) if warm else None
         if adaptive:
+            if start is not None and start[2] is None:
+                start = None  # the previous fit learned no shape: a cold start
             result = self._fit_adaptive(design, yk, sk, start)
             loss = get_loss("barron", shape=result.shape)
         elif isinstance(loss, Quantile):
-            result = self._fit_quantile(design, yk, sk)
+            result, start = self._fit_quantile(design, yk, sk), None  # no warm start
         else:
             # only proposal 2 counts degrees of freedom (for kernels an eigenvalue problem)
             dof = self._degrees_of_freedom(design) if self.scale == "huber" else design.n_params
