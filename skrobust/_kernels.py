@@ -57,6 +57,40 @@ KERNEL_PARAMS_DOC = """    kernel : str, callable or None, default=None
         applies, including the S-start and the adaptive shape."""
 
 
+def design_signature(est, n_features: int) -> tuple:
+    """What a fit's coefficients mean besides the data: the features, intercept and kernel.
+
+    Stored by ``fit`` (as ``_design_signature``); a warm start applies only
+    when it is unchanged (:func:`warm_start_applies`), otherwise the fit
+    starts cold, as scikit-learn's estimators do.
+    """
+    return (int(n_features), bool(est.fit_intercept), est.kernel, kernel_kwargs(est),
+            est.n_components, None if est.kernel is None or est.n_components is None
+            else repr(est.random_state))
+
+
+def warm_start_applies(est, n_features: int) -> bool:
+    """Whether ``est`` has a previous fit of the same design to warm start from.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrobust import RobustRegressor
+    >>> from skrobust._kernels import warm_start_applies
+    >>> reg = RobustRegressor(warm_start=True).fit(np.eye(4), np.arange(4.0))
+    >>> warm_start_applies(reg, 4), warm_start_applies(reg, 3)
+    (True, False)
+    """
+    old = getattr(est, "_design_signature", None)
+    if not est.warm_start or old is None:
+        return False
+    new = design_signature(est, n_features)
+    try:
+        return bool(all(a is b or a == b for a, b in zip(old, new, strict=True)))
+    except (TypeError, ValueError):  # parameters without a plain equality (arrays)
+        return False
+
+
 def kernel_kwargs(est) -> dict:
     """Keyword arguments of ``pairwise_kernels`` / ``Nystroem`` for an estimator's kernel."""
     if callable(est.kernel):

@@ -19,7 +19,13 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._kernels import KERNEL_CONSTRAINTS, KERNEL_PARAMS_DOC, KernelMap
+from ._kernels import (
+    KERNEL_CONSTRAINTS,
+    KERNEL_PARAMS_DOC,
+    KernelMap,
+    design_signature,
+    warm_start_applies,
+)
 from .losses.classification import available_classification_losses, get_classification_loss
 from .losses.margin import MarginLoss
 from .losses.probability import CUTOFF_MODES, ProbabilityLoss
@@ -543,6 +549,7 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         self.loss_ = loss
         self._solver = solver
         self.n_iter_ = int(max(result.n_iter, 1))
+        self._design_signature = design_signature(self, self.n_features_in_)
         self.weights_ = self._robustness_weights(X, codes, sample_weight)
         return self
 
@@ -571,7 +578,8 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
 
     def _warm_start_coef(self, classes, problem, features, dual_map):
         """The previous fit's coefficients in the current coordinates, or None."""
-        if not (self.warm_start and np.array_equal(getattr(self, "classes_", None), classes)):
+        if not (warm_start_applies(self, self.n_features_in_)
+                and np.array_equal(getattr(self, "classes_", None), classes)):
             return None
         shape = (problem.n_outputs, problem.n_features)
         if dual_map is not None:

@@ -95,6 +95,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from ._kernels import design_signature, warm_start_applies
+from ._units import FitUnits, power_of_two_unit
 from .losses import Barron, Quantile, get_loss
 from .scale import (
     MAD_NORMAL_CONSTANT,
@@ -474,6 +476,11 @@ class _Data:
         import dask
 
         X, y, w = _check_layout(X, y, sample_weight)
+        # frequency weights in units where the largest is of order one (skrobust._units), so
+        # the sums of weights up to 1e300 neither overflow nor underflow; one pass over w
+        self.units = FitUnits(None, 1.0, power_of_two_unit(_largest(w)))
+        if self.units.w != 1.0:
+            w = w / self.units.w
         if persist:
             X, y, w = dask.persist(X, y, w)
         self.X, self.y, self.w = X, y, w
@@ -571,6 +578,15 @@ class _Data:
         import dask
 
         return dask.compute(self.X[idx], self.y[idx], self.w[idx])
+
+
+def _largest(w) -> float:
+    """``max(w)`` of a dask vector (0 for no rows, NaN if there is one), empty chunks allowed."""
+    import dask.array as da
+
+    tops = da.map_blocks(lambda b: np.max(b, initial=0.0, keepdims=True), w,
+                         chunks=((1,) * w.numblocks[0],), dtype=np.float64)
+    return float(tops.max().compute())
 
 
 def _check_rows_known(a, name):
@@ -848,7 +864,7 @@ class _ScaleOnDask:
         rule = self.rule
         w = self.data.w
         k2 = rule.k * rule.k
-        dof = max(self.data.total_weight - rule.n_params, 1.0) * _truncated_second_moment(rule.k)
+        dof = rule.degrees_of_freedom(self.data.total_weight)
         floor2 = rule.floor * rule.floor
         t = max(scale, rule.floor) ** 2
         for _ in range(200):
@@ -875,13 +891,6 @@ class _ScaleOnDask:
         if excess(rule.floor)[0] <= 0:
             return rule.floor
         return decreasing_root(excess, scale, rule.floor)
-
-
-def _truncated_second_moment(k: float) -> float:
-    # E[min(Z**2, k**2)] for Z ~ N(0, 1), as skrobust.scale
-    from scipy.stats import norm
-
-    return (2 * norm.cdf(k) - 1) - 2 * k * norm.pdf(k) + 2 * k * k * norm.sf(k)
 
 
 def m_scale_dask(r, w, *, denom, nonzero_weight, scale0, floor, c=S_TUKEY_C, b=S_BREAKDOWN_B):
@@ -1273,14 +1282,17 @@ def _s_start(data, rng, s_sample_size, floor, verbose):
     if m < 1:
         raise ValueError(f"s_sample_size must be a positive integer, got {s_sample_size!r}")
     Xs, ys, ws = data.sample(m, rng)
-    s_fit = fast_s(LinearDesign(Xs, data.fit_intercept), ys, ws, random_state=rng, floor=floor)
+    # the S-scale's n - p counts observations
+    s_fit = fast_s(LinearDesign(Xs, data.fit_intercept), ys, data.units.frequency_weights(ws),
+                   random_state=rng, floor=floor)
     beta = s_fit.beta
     if Xs.shape[0] < data.n:
         sample_scale = s_fit.scale
     else:
         sample_scale = None
     r, st = data.residuals(beta)
-    scale = m_scale_dask(r, data.w, denom=data.total_weight - data.p, nonzero_weight=st[1],
+    scale = m_scale_dask(r, data.w, denom=data.total_weight - data.p * data.units.count,
+                         nonzero_weight=st[1],
                          scale0=s_fit.scale, floor=floor)
     if verbose:
         extra = "" if sample_scale is None else f" (sample S-scale {sample_scale:.6g})"
@@ -1374,12 +1386,16 @@ def fit_dask(estimator, X, y, sample_weight=None, *, s_sample_size=None, persist
     from sklearn.utils import check_random_state
 
     data = _Data(X, y, sample_weight, est.fit_intercept, persist=persist)
-    warm = est.warm_start and hasattr(est, "coef_")
+    # a warm start needs a previous fit of the same design (else the fit starts cold)
+    warm = warm_start_applies(est, data.d) and hasattr(est, "coef_")
+    previous_s = {name: est.__dict__.get(name) for name in ("s_coef_", "s_intercept_",
+                                                            "s_scale_")}
     # a refit must not leave attributes of another fit behind (n-sized ones included)
     for name in ("s_coef_", "s_intercept_", "s_scale_", "weights_", "outliers_",
                  "feature_names_in_", "dual_coef_", "X_fit_", "nystroem_", "shape_"):
         est.__dict__.pop(name, None)
     est.n_features_in_ = data.d
+    est._units = data.units
     rng = check_random_state(est.random_state)
     init = est._auto_start_fallback(init, SimpleNamespace(n_samples=data.n_pos, n_params=data.p))
     rule = est._scale_rule(loss, data.floor, data.p)
@@ -1392,9 +1408,10 @@ def fit_dask(estimator, X, y, sample_weight=None, *, s_sample_size=None, persist
     newton = bool(loss.convex) and bool(getattr(loss, "symmetric", True))
     warm_sample = (newton and solver == "irls" and init in ("ols", "auto")
                    and data.n >= WARM_START_MIN_ROWS)
-    if warm:
+    warm_rule = est._warm_rule(init, rule, previous_s) if warm else None
+    if warm_rule is not None:
         beta0 = np.append(est.coef_, est.intercept_) if est.fit_intercept else est.coef_
-        scale0 = est.scale_
+        scale0, rule = est.scale_, warm_rule
     else:
         scale0 = None
         if init == "s":
@@ -1416,7 +1433,7 @@ def fit_dask(estimator, X, y, sample_weight=None, *, s_sample_size=None, persist
                                   beta0, None, max_iter=est.max_iter, tol=1e-6,
                                   label="huber start").beta
             elif init == "gnc":
-                for shape in np.linspace(1.0, loss.shape, 6)[:-1]:
+                for shape in loss.gnc_shapes():
                     stage = Barron(shape=float(shape), c=loss.c)
                     beta0 = irls_dask(data, stage, _ScaleOnDask(rule, data, cap), alpha, beta0,
                                       None, max_iter=est.max_iter, tol=1e-6,
@@ -1438,6 +1455,7 @@ def fit_dask(estimator, X, y, sample_weight=None, *, s_sample_size=None, persist
     est.scale_ = float(result.scale)
     est.loss_ = loss
     est.n_iter_ = int(max(result.n_iter, 1))
+    est._design_signature = design_signature(est, data.d)
     if isinstance(loss, Barron):
         est.shape_ = float(loss.shape)
     # the private state the in-memory fit leaves for predict on NumPy input (a linear model)

@@ -12,7 +12,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._kernels import KERNEL_CONSTRAINTS, KERNEL_PARAMS_DOC, KernelMap
+from ._kernels import (
+    KERNEL_CONSTRAINTS,
+    KERNEL_PARAMS_DOC,
+    KernelMap,
+    design_signature,
+    warm_start_applies,
+)
+from ._units import FitUnits
 from .dask_backend import fit_dask, is_dask_input, predict_dask
 from .inference._fitted import RECORD_ATTRIBUTE, record_fit
 from .losses import LOSS_ALIASES, Barron, Quantile, RobustLoss, available_losses, get_loss
@@ -33,6 +40,7 @@ from .solvers.quantile import quantile_regression
 _SCALES = ("auto", "mad", "proposal2", "joint", "huber")  # "huber": old name of "proposal2"
 _S_MAX_PARAMS = 101  # above this many parameters a kernel model's S-start uses components
 _S_SAMPLE_ROWS = 20_000  # a kernel model's S-start runs on a row sample of this many rows
+_S_FIT_ATTRIBUTES = ("s_coef_", "s_intercept_", "s_scale_")
 
 
 def _kernel_factor(design):
@@ -139,13 +147,22 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     fit_intercept : bool, default=True
         Whether to fit an (unpenalised) intercept.
     max_iter : int, default=100
-        Maximum number of iterations (IRLS steps, or L-BFGS iterations).
+        Maximum number of iterations (IRLS steps, or L-BFGS iterations, of all
+        the L-BFGS runs together).
     tol : float, default=1e-8
         Convergence tolerance: IRLS stops when the fitted values move less
         than ``tol * scale`` (root mean square) and the scale by less than
         ``tol`` relatively; L-BFGS uses it as the gradient tolerance.
     warm_start : bool, default=False
-        Start from the previous fit's coefficients and scale.
+        Start from the previous fit's coefficients and scale, when the
+        previous fit had the same features, intercept and kernel (otherwise
+        the fit starts cold).  The estimator stays what it is: an MM fit
+        keeps its S-estimate (``s_coef_``, ``s_scale_``) and, with
+        ``scale="auto"``, holds its S-scale fixed again, restarting only the
+        M-step; to re-estimate the S-start, refit with ``warm_start=False``.
+        A refit on the same data returns the same fit (``n_iter_`` is 0
+        when the start already satisfies the stopping rule of the joint
+        scale, as for HuberRegressor).
     random_state : int, RandomState instance or None, default=None
         Seed for the randomised parts of the fit (robust starts).
     verbose : int, default=0
@@ -298,8 +315,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     def _scale_rule(self, loss, floor, n_params):
         """The scale rule of the ``scale`` parameter, with the given scale floor."""
         scale = resolve_scale_name(self.scale)  # warns for the old name "huber"
-        if not isinstance(scale, str):
-            return FixedScale(max(float(scale), floor))
+        if not isinstance(scale, str):  # a known scale, in y's units
+            return FixedScale(max(float(scale) / self._units.y, floor))
         if scale == "joint":
             if not loss.convex:
                 raise ValueError(
@@ -308,7 +325,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
                 )
             return JointScale(floor, loss)
         if scale == "proposal2":
-            return HuberProposal2Scale(floor, n_params)
+            return HuberProposal2Scale(floor, n_params, count=self._units.count)
         return MADScale(floor)
 
     def _degrees_of_freedom(self, design) -> float:
@@ -375,9 +392,13 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         if init == "s" and self._s_on_components(design):
             return self._kernel_s_start(design, y, sample_weight, loss, rule, rng)
         if init == "s":
-            s_fit = fast_s(design, y, sample_weight, random_state=rng, floor=rule_floor(rule))
-            coef, intercept = design.split(s_fit.beta)
-            self.s_coef_, self.s_intercept_, self.s_scale_ = coef.copy(), intercept, s_fit.scale
+            # the S-scale's n - p counts observations
+            s_fit = fast_s(design, y, self._units.frequency_weights(sample_weight),
+                           random_state=rng, floor=rule_floor(rule))
+            units = self._units
+            coef, intercept = design.split(units.coef_out(s_fit.beta, design.fit_intercept))
+            self.s_coef_, self.s_intercept_ = coef.copy(), intercept
+            self.s_scale_ = s_fit.scale * units.y
             if self.scale == "auto":
                 rule = FixedScale(s_fit.scale)
             return s_fit.beta, s_fit.scale, rule
@@ -393,7 +414,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             beta = irls(start, beta, None, max_iter=self.max_iter, tol=1e-6).beta
         elif init == "gnc":
             # graduated non-convexity: from the convex pseudo-Huber fit down to the target shape
-            for shape in np.linspace(1.0, loss.shape, 6)[:-1]:
+            for shape in loss.gnc_shapes():
                 stage = MProblem(design, y, sample_weight, Barron(shape=float(shape), c=loss.c),
                                  rule, alpha)
                 beta = irls(stage, beta, None, max_iter=self.max_iter, tol=1e-6).beta
@@ -409,12 +430,11 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
                              f"got {bounds!r}")
         return True
 
-    def _fit_adaptive(self, design, y, sample_weight):
+    def _fit_adaptive(self, design, y, sample_weight, start=None):
         from .solvers.adaptive_barron import adaptive_barron
 
-        if self.warm_start and hasattr(self, "shape_"):
-            beta0 = np.append(self.coef_, self.intercept_) if self.fit_intercept else self.coef_
-            scale0, shape0 = self.scale_, self.shape_
+        if start is not None:
+            beta0, scale0, shape0 = start
         else:  # a robust convex start: a Huber M-fit with the MAD scale
             rule = MADScale(scale_floor(y, sample_weight))
             start = MProblem(design, y, sample_weight, get_loss("huber"), rule, self._alpha)
@@ -455,10 +475,10 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         keep = vals > 1e-8 * max(float(vals[-1]) if vals.size else 0.0, 1e-300)
         features = features[:, keep]
         components = LinearDesign(features, design.fit_intercept)
-        s_fit = fast_s_sampled(components, y, sample_weight, n_rows=_S_SAMPLE_ROWS,
-                               random_state=rng, floor=rule_floor(rule))
+        s_fit = fast_s_sampled(components, y, self._units.frequency_weights(sample_weight),
+                               n_rows=_S_SAMPLE_ROWS, random_state=rng, floor=rule_floor(rule))
         r = y - components.predict(s_fit.beta)
-        self.s_scale_ = s_fit.scale
+        self.s_scale_ = s_fit.scale * self._units.y
         if self.scale == "auto":
             rule = FixedScale(s_fit.scale)
         v = sample_weight * loss.weight(r / s_fit.scale) / loss.weight_at_zero()
@@ -503,34 +523,48 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         if not sample_weight.sum() > 0:
             raise ValueError("sample_weight must have a positive sum; all weights are zero")
         adaptive = self._is_adaptive()
-        self._alpha = (0.0 if self.kernel is None else 1.0) if self.alpha is None else float(
+        alpha = (0.0 if self.kernel is None else 1.0) if self.alpha is None else float(
             self.alpha)
         loss = get_loss("barron", shape=1.0) if adaptive else self._resolve_loss()
         init = "ols" if adaptive else self._resolve_init(loss)
         rng = check_random_state(self.random_state)
-        for name in ("s_coef_", "s_intercept_", "s_scale_", "X_fit_", "nystroem_"):
+        # fit in units where X's columns, y and the weights are of order one (exact powers
+        # of two): sums of extreme but valid data neither overflow nor underflow
+        units = FitUnits.of(X, y, sample_weight, columns=self.kernel is None, shared=alpha > 0)
+        self._units = units
+        self._alpha = units.alpha_in(alpha, scale_units=isinstance(loss, Quantile) or (
+            self.scale == "joint" and not adaptive))
+        Xi, yi, wi = units.internal(X, y, sample_weight)
+        warm = warm_start_applies(self, X.shape[1])
+        previous_s = {name: self.__dict__.get(name) for name in _S_FIT_ATTRIBUTES}
+        for name in _S_FIT_ATTRIBUTES + ("X_fit_", "nystroem_"):
             self.__dict__.pop(name, None)
-        keep = sample_weight > 0
+        keep = wi > 0
         if keep.all():
-            Xk, yk, sk = X, y, sample_weight
+            Xk, yk, sk = Xi, yi, wi
         else:  # a zero weight removes the row from every step (scale, start, solver)
-            Xk, yk, sk = X[keep], y[keep], sample_weight[keep]
-        design = self._design(X, Xk, keep, rng, loss, init, adaptive)
+            Xk, yk, sk = Xi[keep], yi[keep], wi[keep]
+        design = self._design(Xi, Xk, keep, rng, loss, init, adaptive)
         init = self._auto_start_fallback(init, design)
+        start = self._previous_start(design) if warm else None
         if adaptive:
-            result = self._fit_adaptive(design, yk, sk)
+            if start is not None and start[2] is None:
+                start = None  # the previous fit learned no shape: a cold start
+            result = self._fit_adaptive(design, yk, sk, start)
             loss = get_loss("barron", shape=result.shape)
         elif isinstance(loss, Quantile):
-            result = self._fit_quantile(design, yk, sk)
+            result, start = self._fit_quantile(design, yk, sk), None  # no warm start
         else:
             # only proposal 2 counts degrees of freedom (for kernels an eigenvalue problem)
             proposal2 = self.scale in ("proposal2", "huber")
             dof = self._degrees_of_freedom(design) if proposal2 else design.n_params
             rule = self._scale_rule(loss, scale_floor(yk, sk), dof)
-            if self.warm_start and hasattr(self, "coef_"):
-                beta0 = np.append(self.coef_, self.intercept_) if self.fit_intercept else self.coef_
-                scale0 = self.scale_
+            warm_rule = None if start is None else self._warm_rule(init, rule, previous_s)
+            if warm_rule is not None:
+                beta0, scale0, _ = start
+                rule = warm_rule
             else:
+                start = None
                 beta0, scale0, rule = self._start(init, design, yk, sk, loss, rule, rng)
             problem = MProblem(design, yk, sk, loss, rule, self._alpha)
             result = self._solve(problem, beta0, scale0)
@@ -540,7 +574,12 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
                           ConvergenceWarning, stacklevel=2)
         residuals = self._set_fitted(design, result, loss, X, y)
         # k x k statistics for cov_params / summary / predict_interval (no n-sized array kept)
-        setattr(self, RECORD_ATTRIBUTE, record_fit(self, design, yk, sk, result, loss, adaptive))
+        setattr(self, RECORD_ATTRIBUTE,
+                record_fit(self, design, yk, sk, result, loss, adaptive, self._units))
+        # a warm start at a converged fit runs no iteration (HuberRegressor's n_iter_ == 0)
+        if start is not None and result.converged and result.n_iter <= 1:
+            self.n_iter_ = 0
+        self._design_signature = design_signature(self, X.shape[1])
         if isinstance(loss, Barron):
             self.shape_ = float(loss.shape)
         if adaptive:
@@ -549,6 +588,34 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             threshold = 3.0 if self.epsilon is None else float(self.epsilon)
             self.outliers_ = np.abs(residuals) > threshold * mad_scale(residuals[keep], sk)
         return self
+
+    def _warm_rule(self, init, rule, previous_s):
+        """The scale rule of a warm start that keeps the estimator, or None (fit cold).
+
+        A warm MM fit keeps its S-estimate (``previous_s``, the S-fit attributes
+        of the previous fit) and, with ``scale="auto"``, holds the S-scale
+        fixed again: only the M-step restarts.  Without an S-estimate to keep
+        it must start cold.
+        """
+        if init != "s":
+            return rule
+        if previous_s.get("s_scale_") is None:
+            return None
+        self.__dict__.update({k: v for k, v in previous_s.items() if v is not None})
+        if self.scale == "auto":
+            return FixedScale(previous_s["s_scale_"] / self._units.y)
+        return rule
+
+    def _previous_start(self, design):
+        """The previous fit in the current fit's units: ``(beta, scale, shape)``, or None when
+        its coefficients do not fit the design (fit cold, as scikit-learn does)."""
+        coef = getattr(self, "dual_coef_" if isinstance(design, KernelDesign) else "coef_", None)
+        if coef is None or coef.shape[0] + int(self.fit_intercept) != design.n_params:
+            return None
+        beta = np.append(coef, self.intercept_) if self.fit_intercept else coef
+        units = self._units
+        return (units.coef_in(beta, self.fit_intercept), self.scale_ / units.y,
+                getattr(self, "shape_", None))
 
     def _design(self, X, Xk, keep, rng, loss, init, adaptive):
         """The design of the model: X itself, Nystroem features or the kernel matrix."""
@@ -582,19 +649,21 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
 
         The design already holds the kernel matrix or the Nystroem features of
         the rows with positive weight; recomputing them for ``weights_`` would
-        cost as much as building the design again.
+        cost as much as building the design again.  ``beta`` is in the fit's
+        units, the fitted values in y's.
         """
         support = self._support
         if support is None:
-            return design.predict(beta)
+            return design.predict(beta) * self._units.y
         fitted = np.empty(X.shape[0])
-        fitted[support] = design.predict(beta)
+        fitted[support] = design.predict(beta) * self._units.y
         fitted[~support] = self._decision(X[~support])
         return fitted
 
     def _set_fitted(self, design, result, loss, X, y):
-        """Set the fitted attributes; returns the training residuals."""
-        coef, intercept = design.split(result.beta)
+        """Set the fitted attributes (in the data's units); returns the training residuals."""
+        units = self._units
+        coef, intercept = design.split(units.coef_out(result.beta, design.fit_intercept))
         coef = np.asarray(coef, dtype=np.float64).copy()
         # a refit must not leave attributes of another kind of model behind
         stale = ("coef_",) if isinstance(design, KernelDesign) else ("dual_coef_",)
@@ -605,7 +674,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         else:
             self.coef_ = coef
         self.intercept_ = float(intercept)
-        self.scale_ = float(result.scale)
+        self.scale_ = float(result.scale) * units.y
         self.loss_ = loss
         self.n_iter_ = int(max(result.n_iter, 1))
         residuals = y - self._training_decision(design, result.beta, X)

@@ -252,7 +252,15 @@ class HuberProposal2Scale:
     n_params: int
     k: float = 1.345
     penalty_in_scale_units: bool = False
+    #: the weight of one observation (frequency weights in other units: see skrobust._units)
+    count: float = 1.0
     fixed = False
+
+    def degrees_of_freedom(self, total_weight) -> float:
+        """``(sum w - p) E[min(Z, k)**2]``, the right side's factor (at least one observation)."""
+        count = self.count
+        return (max(float(total_weight) - self.n_params * count, count)
+                * _normal_truncated_second_moment(self.k))
 
     def initial(self, residuals, sample_weight) -> float:
         return max(mad_scale(residuals, sample_weight), self.floor)
@@ -264,7 +272,7 @@ class HuberProposal2Scale:
         r2 = np.asarray(residuals, dtype=np.float64) ** 2
         w = sample_weight
         k2 = self.k * self.k
-        dof = max(float(w.sum()) - self.n_params, 1.0) * _normal_truncated_second_moment(self.k)
+        dof = self.degrees_of_freedom(w.sum())
         floor2 = self.floor * self.floor
         t = max(scale, self.floor) ** 2
         for _ in range(200):

@@ -9,6 +9,7 @@ methods read them back through :func:`fitted_covariance`.
 from __future__ import annotations
 
 import numbers
+from dataclasses import replace
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
@@ -19,12 +20,13 @@ from .covariance import COV_KINDS, FitStatistics, covariance, fit_statistics, in
 RECORD_ATTRIBUTE = "_inference"
 
 
-def record_fit(estimator, design, y, sample_weight, result, loss, adaptive: bool):
+def record_fit(estimator, design, y, sample_weight, result, loss, adaptive: bool, units=None):
     """What the inference methods need of a fit: its statistics, or why there are none.
 
     Called by ``RobustRegressor.fit`` with the design over the rows of positive
     weight; reads ``kernel``, ``scale``, ``s_coef_`` and the resolved penalty of
-    the estimator.
+    the estimator. ``design``, ``y``, ``sample_weight`` and ``result`` are in the
+    fit's units (``units``, a :class:`skrobust._units.FitUnits`; None: the data's).
     """
     if estimator.kernel is not None:
         return "kernel models (kernel is set)"
@@ -40,9 +42,17 @@ def record_fit(estimator, design, y, sample_weight, result, loss, adaptive: bool
         s_beta = estimator.s_coef_
         if design.fit_intercept:
             s_beta = np.append(s_beta, estimator.s_intercept_)
-    return fit_statistics(design, y, beta=result.beta, scale=result.scale, loss=loss,
-                          sample_weight=sample_weight, s_beta=s_beta,
-                          converged=result.converged)
+        if units is not None:
+            s_beta = units.coef_in(s_beta, design.fit_intercept)
+    if units is not None:  # weights counted as frequency weights, not in the fit's units
+        sample_weight = units.frequency_weights(sample_weight)
+    stats = fit_statistics(design, y, beta=result.beta, scale=result.scale, loss=loss,
+                           sample_weight=sample_weight, s_beta=s_beta,
+                           converged=result.converged)
+    if units is None or units.identity:
+        return stats
+    factors = units.coef_out(np.ones(result.beta.shape[0]), design.fit_intercept)
+    return replace(stats, param_factors=factors, y_unit=float(units.y))
 
 
 def fitted_statistics(estimator) -> FitStatistics:
@@ -68,7 +78,8 @@ def fitted_covariance(estimator, kind="auto"):
     """``(cov, stats, kind)``: the covariance of a fitted estimator, intercept first."""
     stats = fitted_statistics(estimator)
     kind = resolve_kind(kind, stats)
-    return intercept_first(covariance(stats, kind), stats.fit_intercept), stats, kind
+    cov = stats.covariance_in_data_units(covariance(stats, kind))
+    return intercept_first(cov, stats.fit_intercept), stats, kind
 
 
 def check_alpha(alpha) -> float:

@@ -95,6 +95,11 @@ class FitStatistics:
         Whether the solver converged.
     s_start : SStartStatistics or None
         The MM fit's S-start terms (None for other fits).
+    param_factors : ndarray of shape (k,) or None
+        Factors from the fit's units to the data's units of each parameter
+        (None: the same units).
+    y_unit : float
+        Factor from the fit's units of the residual scale to ``y``'s units.
     """
 
     loss: object
@@ -110,6 +115,21 @@ class FitStatistics:
     weighted_ss_r: float
     converged: bool = True
     s_start: SStartStatistics | None = None
+    # The fit runs in rescaled units (skrobust._units): parameters in the data's units are
+    # the fitted ones times ``param_factors``, scales times ``y_unit``.
+    param_factors: np.ndarray | None = None
+    y_unit: float = 1.0
+
+    @property
+    def data_scale(self) -> float:
+        """The residual scale in the units of ``y``."""
+        return self.scale * self.y_unit
+
+    def covariance_in_data_units(self, cov: np.ndarray) -> np.ndarray:
+        """A covariance of the fitted parameters, in the units of the data."""
+        if self.param_factors is None:
+            return cov
+        return cov * np.outer(self.param_factors, self.param_factors)
 
     @property
     def n_params(self) -> int:

@@ -53,7 +53,7 @@ def prediction_interval(estimator, X, alpha=0.05, kind="prediction", cov_kind="a
     else:
         var = _row_dots(np.asarray(X @ cov), X)
     if kind == "prediction":
-        var = var + stats.scale**2
+        var = var + stats.data_scale**2
     half = student_t.ppf(1.0 - alpha / 2.0, stats.df_resid) * np.sqrt(np.clip(var, 0.0, None))
     return np.c_[fitted - half, fitted + half]
 

@@ -282,7 +282,7 @@ def summarize(estimator, alpha=0.05, kind="auto") -> RegressionSummary:
     what = "MM-estimate (S-start)" if stats.s_start is not None else "M-estimate"
     return RegressionSummary(
         names=np.asarray(names), coef=coef, std_err=std_err, t_value=t_value, p_value=p_value,
-        conf_int=np.c_[coef - half, coef + half], cov=cov, df_resid=df, scale=stats.scale,
+        conf_int=np.c_[coef - half, coef + half], cov=cov, df_resid=df, scale=stats.data_scale,
         r2=r2, adj_r2=adj_r2, n_obs=stats.n_obs, cov_kind=kind, n_iter=int(estimator.n_iter_),
         converged=stats.converged, alpha=alpha, weights=np.asarray(estimator.weights_),
         description=f"{type(estimator).__name__}: {what}, loss {stats.loss!r}")

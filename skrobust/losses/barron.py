@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+import numpy as np
 from numba import njit
 
 from ._base import RobustLoss, check_positive, check_real
@@ -210,6 +211,27 @@ class Barron(RobustLoss):
     def __post_init__(self):
         object.__setattr__(self, "c", check_positive("c", self.c))
         object.__setattr__(self, "shape", check_real("shape", self.shape, allow_inf=True))
+
+    def gnc_shapes(self, n_stages: int = 5):
+        """The shapes of the convex-to-target stages of graduated non-convexity (``init="gnc"``).
+
+        ``n_stages`` shapes from 1 (convex) towards ``shape`` (excluded), evenly
+        spaced.  Welsch's limit shape ``-inf`` is approached evenly in
+        ``s / (1 + |s|)``, which maps ``[1, -inf)`` onto ``[1/2, -1)``.
+
+        Examples
+        --------
+        >>> from skrobust.losses import get_loss
+        >>> get_loss("geman_mcclure").gnc_shapes().round(2).tolist()
+        [1.0, 0.4, -0.2, -0.8, -1.4]
+        >>> get_loss("welsch").gnc_shapes().round(2).tolist()
+        [1.0, 0.25, -0.11, -0.67, -2.33]
+        """
+        target = float(self.shape)
+        if math.isfinite(target):
+            return np.linspace(1.0, target, n_stages + 1)[:-1]
+        t = np.linspace(0.5, -1.0 if target < 0 else 1.0, n_stages + 1)[:-1]
+        return t / (1.0 - np.abs(t))
 
     def _kernel_args(self) -> tuple:
         return (self.c, self.shape)

@@ -1,4 +1,4 @@
-"""M-estimation of linear models: IRLS (with Newton steps) and L-BFGS on plain arrays.
+"""M-estimation of linear models: the problem, and IRLS (with Newton steps) on plain arrays.
 
 The problem is fixed by a design, a target, frequency weights ``s``, a
 loss, a scale rule and an L2 penalty ``alpha`` on the coefficients (never
@@ -17,7 +17,9 @@ What ``irls`` does
   then solves the weighted ridge problem with weights
   ``s * weight(r / sigma) / w0``: a majorise-minimise step, so the
   objective never increases at a fixed scale, and the local optimum reached
-  from a start is the one IRLS has always reached.
+  from a start is the one IRLS has always reached.  An oscillating scale
+  takes half steps, and steps that shrink geometrically along one direction
+  are extrapolated (:func:`_extrapolate`): the fixed point is the same.
 - Convex losses, scale re-estimated (MAD, proposal 2) or fixed: each
   iteration re-estimates the scale, then takes a Newton step at that scale
   (Hessian ``2 sum s psi'(u) x x' / w0 + 2 alpha``) with a backtracking
@@ -306,11 +308,12 @@ class _Hessian:
     (sample weights rescaled to the full total), and its weights.  At the
     next iterate:
 
-    - weights that changed by less than ``_HESSIAN_REUSE`` (relative L1)
-      keep the last Gram (a Hessian off by less than that);
-    - otherwise, if at most a quarter of them changed (Huber's ``psi'`` is 0
-      or 1, so only rows crossing ``+-c`` change), the Gram is updated
-      exactly with the changed rows;
+    - if at most a quarter of them changed (Huber's ``psi'`` is 0 or 1, so
+      only rows crossing ``+-c`` change), the Gram is updated exactly with
+      the changed rows (cheap; and on a wide design one row of high leverage
+      changes the Newton step a lot);
+    - otherwise, weights that changed by less than ``_HESSIAN_REUSE``
+      (relative L1) keep the last Gram (a Hessian off by less than that);
     - otherwise it is rebuilt.
 
     With ``K = [[A'VA, A'Vz], [z'VA, z'Vz]]``, ``z`` the residuals when the
@@ -345,12 +348,15 @@ class _Hessian:
         else:
             diff = v - self.v
             changed = np.flatnonzero(diff)
-            if float(np.abs(diff).sum()) <= _HESSIAN_REUSE * float(np.abs(self.v).sum()):
-                v = self.v  # keep the last Gram, and its weights
-            elif changed.size <= _HESSIAN_UPDATE * v.size:
-                idx = changed if self.rows is None else self.rows[changed]
-                self.K += design.gram_ext(diff[changed], [self.z[changed]], rows=idx)
+            if changed.size <= _HESSIAN_UPDATE * v.size:
+                # few rows changed (Huber's psi' is 0 or 1): the exact update is cheap, and a
+                # single high-leverage row can matter (a wide design stalls without it)
+                if changed.size:
+                    idx = changed if self.rows is None else self.rows[changed]
+                    self.K += design.gram_ext(diff[changed], [self.z[changed]], rows=idx)
                 self.v = v
+            elif float(np.abs(diff).sum()) <= _HESSIAN_REUSE * float(np.abs(self.v).sum()):
+                v = self.v  # many rows changed a little: keep the last Gram, and its weights
             else:
                 self._build(v, point, r)
         p = design.n_params
@@ -519,15 +525,28 @@ def _irls_classic(problem, beta, scale0, max_iter, tol, verbose):
     converged = False
     n_iter = 0
     t0 = time.perf_counter()
+    last_move = 0.0
+    last_step = None
     for n_iter in range(1, max_iter + 1):
         scale_old = scale
         scale = rule.update(r, s, scale)
+        move = math.log(scale / scale_old) if scale > 0 and scale_old > 0 else 0.0
+        if move * last_move < 0:
+            # the scale and the weights feed back and the scale oscillates (a redescending
+            # loss with the MAD, slowly converging, ratio near -1): half a step in log(scale)
+            # damps it; the fixed point, hence the estimate, is the same
+            move *= 0.5
+            scale = max(scale_old * math.exp(move), getattr(rule, "floor", 0.0))
+        last_move = move
         beta_new = _irls_beta(problem, r, scale)
         if beta_new is None:
             return SolverResult(beta, scale, n_iter, False, problem.objective(beta, scale, r),
                                 "every robustness weight is zero", history)
         r_new = y - design.predict(beta_new)
         done = _converged(problem, r, r_new, scale_old, scale, tol) and n_iter > 1
+        if not done and problem.loss.redescending:
+            beta_new, r_new, last_step = _extrapolate(problem, beta, r, beta_new, r_new, scale,
+                                                      move, last_step)
         beta, r = beta_new, r_new
         if verbose:
             obj = problem.objective(beta, scale, r)
@@ -540,6 +559,43 @@ def _irls_classic(problem, beta, scale0, max_iter, tol, verbose):
     return SolverResult(beta, scale, n_iter, converged, problem.objective(beta, scale, r),
                         "" if converged else f"IRLS did not converge in {max_iter} iterations",
                         history)
+
+
+#: consecutive IRLS steps this parallel (cosine of the fitted-value changes) are extrapolated
+_PARALLEL_STEPS = 0.99
+_MAX_EXTRAPOLATION = 10.0
+
+
+def _extrapolate(problem, beta, r, beta_new, r_new, scale, scale_move, last_step):
+    """Aitken's extrapolation of slowly converging IRLS steps, kept only when it descends.
+
+    Used for redescending losses (convex ones take Newton steps where the
+    design allows).  When consecutive steps change the fitted values along nearly the same
+    direction, shrinking by a ratio ``q``, IRLS converges linearly (slowly
+    for redescending losses with a re-estimated scale: ``q`` near 1) and the
+    remaining steps sum to about ``q / (1 - q)`` times the last one, for the
+    coefficients and for ``log(scale)`` (which moved by ``scale_move``).  The
+    step ``1 / (1 - q)`` times the IRLS step is taken when, at the
+    extrapolated scale, its objective is no larger than the IRLS step's.
+    Returns ``(beta, r, step)``, ``step`` (the fitted values' change) for the
+    next call.
+    """
+    step = r - r_new
+    if last_step is None:
+        return beta_new, r_new, step
+    s = problem.sample_weight
+    a = float(np.dot(s * step, last_step))
+    b = float(np.dot(s * last_step, last_step))
+    c = float(np.dot(s * step, step))
+    if not (b > 0 and c > 0 and a > _PARALLEL_STEPS * math.sqrt(b * c) and a < b):
+        return beta_new, r_new, step
+    omega = min(1.0 / (1.0 - a / b), _MAX_EXTRAPOLATION)
+    beta_try = beta + omega * (beta_new - beta)
+    r_try = problem.y - problem.design.predict(beta_try)
+    limit = scale * math.exp((omega - 1.0) * scale_move)
+    if problem.objective(beta_try, limit, r_try) <= problem.objective(beta_new, limit, r_new):
+        return beta_try, r_try, None  # a new geometric sequence starts
+    return beta_new, r_new, step
 
 
 def _line_search(problem, point, delta, slope, spare):
@@ -658,149 +714,3 @@ def _newton(problem, beta, scale0, hessian_rows, metric, max_iter, tol, verbose)
     if not converged and not message:
         message = f"IRLS did not converge in {max_iter} iterations"
     return SolverResult(point.beta, point.scale, n_iter, converged, point.f, message, history)
-
-
-# ---------------------------------------------------------------------- L-BFGS
-def _column_scales(design: LinearDesign) -> np.ndarray:
-    # feature standard deviations, used to condition L-BFGS (never to change the model);
-    # accumulated over row blocks so that no n x d temporary is created
-    if not hasattr(design, "X"):  # not a linear design: no rescaling
-        return np.ones(design.n_params)
-    X = design.X
-    n = design.n_samples
-    if design.sparse:
-        mean = np.asarray(X.mean(axis=0)).ravel()
-        sq = np.asarray(X.multiply(X).mean(axis=0)).ravel()
-        sd = np.sqrt(np.maximum(sq - mean**2, 0.0))
-    else:
-        mean = np.asarray(np.ones(n) @ X, dtype=np.float64) / max(n, 1)
-        ss = np.zeros(design.n_features)
-        for rows in design._blocks():
-            c = X[rows] - mean
-            ss += np.einsum("ij,ij->j", c, c)
-        sd = np.sqrt(ss / max(n, 1))
-    sd = np.where(sd > 0, sd, 1.0)
-    if design.fit_intercept:
-        sd = np.append(sd, 1.0)
-    return sd
-
-
-def _lbfgs_fixed_scale(problem, beta0, scale, max_iter, tol, sd):
-    from scipy.optimize import minimize
-
-    norm = problem.total_weight * scale * scale
-
-    def fun(theta):
-        point = problem.evaluate(theta / sd, scale)
-        return point.f / norm, point.grad / sd / norm
-
-    return minimize(fun, beta0 * sd, jac=True, method="L-BFGS-B",
-                    options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxcor": 20})
-
-
-def _lbfgs_joint(problem, beta0, scale0, max_iter, tol, sd):
-    from scipy.optimize import minimize
-
-    total = problem.total_weight
-    floor = problem.scale_rule.floor
-    p = problem.design.n_params
-
-    def fun(x):
-        point = problem.evaluate(x[:p] / sd, x[p])
-        grad = point.grad.copy()
-        grad[:p] /= sd
-        return point.f / total, grad / total
-
-    x0 = np.append(beta0 * sd, max(scale0, floor))
-    bounds = [(None, None)] * p + [(floor, None)]
-    return minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds,
-                    options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxcor": 20})
-
-
-def _lbfgs_ok(res, tol) -> bool:
-    # ABNORMAL line-search ends at a point L-BFGS can no longer improve in floating point;
-    # accept it when the projected gradient is near the tolerance: the objective is
-    # normalised to O(1), so below |g| ~ sqrt(eps) a step changes it by less than rounding
-    if res.success:
-        return True
-    return res.status == 2 and float(np.max(np.abs(res.jac))) <= max(100.0 * tol, 1e-7)
-
-
-def _polish(problem, beta, scale, max_iter, tol):
-    """Finish an L-BFGS run whose line search broke down, by IRLS / Newton steps.
-
-    With strong curvature L-BFGS's steepest-descent restart can stall at a
-    gradient well above the tolerance while a curvature-aware step still
-    makes progress.  The steps run at the given scale (a fixed-scale copy
-    of the problem), or on (coefficients, scale) for the joint scale; the
-    optimum is the same.  Returns a SolverResult or None.
-    """
-    from ..scale import FixedScale
-
-    if problem.joint:
-        fixed = problem
-    else:
-        fixed = MProblem(problem.design, problem.y, problem.sample_weight, problem.loss,
-                         FixedScale(scale), problem.alpha)
-    if fixed.newton:
-        result = _newton(fixed, beta, scale, _hessian_rows(fixed), None, max_iter, tol, 0)
-    else:
-        result = _irls_classic(fixed, beta, scale, max_iter, tol, 0)
-    return result if result.converged else None
-
-
-def lbfgs(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, verbose=0):
-    """L-BFGS-B on the objective of the module docstring.
-
-    The joint scale is optimised together with the coefficients (bounded
-    below by the scale floor).  Rules that re-estimate the scale from the
-    residuals (MAD, proposal 2) alternate: the scale from the current fit,
-    then L-BFGS at that scale, until the scale stops changing; the fixed
-    point is the same as IRLS's.  Each evaluation is one fused pass over
-    the design (residuals, loss and gradient).
-    """
-    design, y, s = problem.design, problem.y, problem.sample_weight
-    beta = _start(problem, beta0)
-    sd = _column_scales(design)
-    rule = problem.scale_rule
-    r = y - design.predict(beta)
-    scale = rule.initial(r, s) if scale0 is None else float(scale0)
-    history = []
-    if problem.joint:
-        res = _lbfgs_joint(problem, beta, scale, max_iter, tol, sd)
-        p = design.n_params
-        beta, scale = res.x[:p] / sd, float(res.x[p])
-        ok = _lbfgs_ok(res, tol) or problem.exact_fit(y - design.predict(beta))
-        if not ok and res.status == 2:
-            polished = _polish(problem, beta, scale, max_iter, tol)
-            if polished is not None:
-                beta, scale, ok = polished.beta, polished.scale, True
-        return SolverResult(beta, scale, int(res.nit), ok, problem.objective(beta, scale),
-                            "" if ok else f"L-BFGS: {res.message}", history)
-    n_iter = 0
-    ok = False
-    message = ""
-    for outer in range(1, max_iter + 1):
-        scale_old = scale
-        scale = rule.update(r, s, scale)
-        res = _lbfgs_fixed_scale(problem, beta, scale, max_iter, tol, sd)
-        n_iter += int(res.nit)
-        beta = res.x / sd
-        r = y - design.predict(beta)
-        ok = _lbfgs_ok(res, tol) or problem.exact_fit(r)
-        if not ok and res.status == 2:
-            polished = _polish(problem, beta, scale, max_iter, tol)
-            if polished is not None:
-                beta, ok = polished.beta, True
-                r = y - design.predict(beta)
-        message = "" if ok else f"L-BFGS: {res.message}"
-        if verbose:
-            print(f"lbfgs outer {outer:3d}  scale {scale:.6g}  inner iterations {res.nit}")
-        if rule.fixed or abs(rule.update(r, s, scale) - scale) <= tol * scale:
-            break
-        if outer == max_iter:
-            ok, message = False, f"scale did not settle in {max_iter} outer iterations"
-        if abs(scale - scale_old) == 0 and outer > 1:
-            break
-    return SolverResult(beta, scale, max(n_iter, 1), ok, problem.objective(beta, scale, r),
-                        message, history)

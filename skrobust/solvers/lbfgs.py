@@ -1,0 +1,215 @@
+"""L-BFGS-B on the M-estimation objective of :mod:`skrobust.solvers.mestimate`.
+
+The joint scale is optimised with the coefficients; a scale re-estimated
+from the residuals (MAD, proposal 2) alternates with L-BFGS fits at that
+scale, inexact while the scale still moves.  ``max_iter`` bounds all the
+L-BFGS iterations together.  The iterations run in centred, standardised
+coordinates in units of the scale (:class:`_Coordinates`), and a run whose
+line search broke down is finished by Newton or IRLS steps (:func:`_polish`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .mestimate import MProblem, SolverResult, _hessian_rows, _irls_classic, _newton, _start
+
+
+class _Coordinates:
+    """The coordinates L-BFGS works in: centred, standardised columns, in units of a scale.
+
+    ``theta_j = beta_j sd_j / unit`` and, with an intercept, ``theta_0 =
+    (intercept + mean' coef) / unit``: the same model and objective, but
+    the intercept no longer trades off against columns with a large mean
+    (a badly conditioned valley L-BFGS crawls along), and the gradient is
+    dimensionless, so the gradient tolerance means the same at any scale
+    of y.  Column moments are accumulated over row blocks (no ``n x d``
+    temporary).
+    """
+
+    def __init__(self, design, unit: float):
+        p = design.n_params
+        self.unit = float(unit)
+        self.intercept = bool(design.fit_intercept)
+        d = p - int(self.intercept)
+        self.mean, self.sd = np.zeros(d), np.ones(d)
+        if not hasattr(design, "X"):  # not a linear design: only the unit
+            return
+        X = design.X
+        n = max(design.n_samples, 1)
+        if design.sparse:
+            mean = np.asarray(X.mean(axis=0)).ravel()
+            sq = np.asarray(X.multiply(X).mean(axis=0)).ravel()
+            sd = np.sqrt(np.maximum(sq - mean**2, 0.0))
+        else:
+            mean = np.asarray(np.ones(design.n_samples) @ X, dtype=np.float64) / n
+            ss = np.zeros(d)
+            for rows in design._blocks():
+                c = X[rows] - mean
+                ss += np.einsum("ij,ij->j", c, c)
+            sd = np.sqrt(ss / n)
+        self.sd = np.where(sd > 0, sd, 1.0)
+        if self.intercept:
+            self.mean = mean
+
+    def theta(self, beta):
+        theta = np.array(beta, dtype=np.float64)
+        d = self.sd.shape[0]
+        if self.intercept:
+            theta[d] += float(np.dot(self.mean, beta[:d]))
+        theta[:d] *= self.sd
+        return theta / self.unit
+
+    def beta(self, theta):
+        beta = np.asarray(theta, dtype=np.float64) * self.unit
+        d = self.sd.shape[0]
+        beta[:d] /= self.sd
+        if self.intercept:
+            beta[d] -= float(np.dot(self.mean, beta[:d]))
+        return beta
+
+    def grad(self, g_beta):
+        """The gradient over theta from the gradient over beta (the chain rule)."""
+        g = np.array(g_beta, dtype=np.float64)
+        d = self.sd.shape[0]
+        if self.intercept:
+            g[:d] -= self.mean * g[d]
+        g[:d] /= self.sd
+        return g * self.unit
+
+
+def _lbfgs_fixed_scale(problem, beta0, scale, max_iter, tol, coords):
+    from scipy.optimize import minimize
+
+    norm = problem.total_weight * scale * scale
+
+    def fun(theta):
+        point = problem.evaluate(coords.beta(theta), scale)
+        return point.f / norm, coords.grad(point.grad) / norm
+
+    res = minimize(fun, coords.theta(beta0), jac=True, method="L-BFGS-B",
+                   options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxcor": 20})
+    res.x = coords.beta(res.x)
+    return res
+
+
+def _lbfgs_joint(problem, beta0, scale0, max_iter, tol, coords):
+    from scipy.optimize import minimize
+
+    total = problem.total_weight
+    unit = coords.unit
+    floor = problem.scale_rule.floor
+    p = problem.design.n_params
+
+    def fun(x):
+        point = problem.evaluate(coords.beta(x[:p]), x[p] * unit)
+        grad = np.append(coords.grad(point.grad[:p]), point.grad[p] * unit)
+        return point.f / (total * unit), grad / (total * unit)
+
+    x0 = np.append(coords.theta(beta0), max(scale0, floor) / unit)
+    bounds = [(None, None)] * p + [(floor / unit, None)]
+    res = minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds,
+                   options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxcor": 20})
+    res.x = np.append(coords.beta(res.x[:p]), res.x[p] * unit)
+    return res
+
+
+def _lbfgs_ok(res, tol) -> bool:
+    # ABNORMAL line-search ends at a point L-BFGS can no longer improve in floating point;
+    # accept it when the projected gradient is near the tolerance: the objective is
+    # normalised to O(1), so below |g| ~ sqrt(eps) a step changes it by less than rounding
+    if res.success:
+        return True
+    return res.status == 2 and float(np.max(np.abs(res.jac))) <= max(100.0 * tol, 1e-7)
+
+
+def _polish(problem, beta, scale, max_iter, tol):
+    """Finish an L-BFGS run whose line search broke down, by IRLS / Newton steps.
+
+    With strong curvature L-BFGS's steepest-descent restart can stall at a
+    gradient well above the tolerance while a curvature-aware step still
+    makes progress.  The steps run at the given scale (a fixed-scale copy
+    of the problem), or on (coefficients, scale) for the joint scale; the
+    optimum is the same.  Returns a SolverResult or None.
+    """
+    from ..scale import FixedScale
+
+    if problem.joint:
+        fixed = problem
+    else:
+        fixed = MProblem(problem.design, problem.y, problem.sample_weight, problem.loss,
+                         FixedScale(scale), problem.alpha)
+    if fixed.newton:
+        result = _newton(fixed, beta, scale, _hessian_rows(fixed), None, max_iter, tol, 0)
+    else:
+        result = _irls_classic(fixed, beta, scale, max_iter, tol, 0)
+    return result if result.converged else None
+
+
+def lbfgs(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, verbose=0):
+    """L-BFGS-B on the objective of the module docstring.
+
+    The joint scale is optimised together with the coefficients (bounded
+    below by the scale floor).  Rules that re-estimate the scale from the
+    residuals (MAD, proposal 2) alternate: the scale from the current fit,
+    then L-BFGS at that scale, until the scale stops changing; the fixed
+    point is the same as IRLS's.  Each evaluation is one fused pass over
+    the design (residuals, loss and gradient).  ``max_iter`` bounds the
+    iterations of all the L-BFGS runs (and polishing steps) together.
+    """
+    design, y, s = problem.design, problem.y, problem.sample_weight
+    beta = _start(problem, beta0)
+    rule = problem.scale_rule
+    r = y - design.predict(beta)
+    scale = rule.initial(r, s) if scale0 is None else float(scale0)
+    coords = _Coordinates(design, max(scale, getattr(rule, "floor", 0.0), 1e-300))
+    history = []
+    if problem.joint:
+        res = _lbfgs_joint(problem, beta, scale, max_iter, tol, coords)
+        p = design.n_params
+        n_iter = int(res.nit)
+        beta, scale = res.x[:p], float(res.x[p])
+        ok = _lbfgs_ok(res, tol) or problem.exact_fit(y - design.predict(beta))
+        if not ok and res.status == 2 and n_iter < max_iter:
+            polished = _polish(problem, beta, scale, max_iter - n_iter, tol)
+            if polished is not None:
+                beta, scale, ok = polished.beta, polished.scale, True
+                n_iter += polished.n_iter
+        return SolverResult(beta, scale, n_iter, ok, problem.objective(beta, scale),
+                            "" if ok else f"L-BFGS: {res.message}", history)
+    n_iter = 0
+    ok = False
+    message = ""
+    outer = 0
+    # while the scale still moves, solving exactly at it is wasted: the gradient tolerance
+    # follows the scale's relative change, and the last rounds are exact
+    inner_tol = tol if rule.fixed else max(tol, 1e-3)
+    scale = rule.update(r, s, scale)
+    while n_iter < max_iter:
+        outer += 1
+        res = _lbfgs_fixed_scale(problem, beta, scale, max_iter - n_iter, inner_tol, coords)
+        n_iter += max(int(res.nit), 1)
+        beta = res.x
+        r = y - design.predict(beta)
+        ok = _lbfgs_ok(res, inner_tol) or problem.exact_fit(r)
+        if not ok and res.status == 2 and n_iter < max_iter:
+            polished = _polish(problem, beta, scale, max_iter - n_iter, inner_tol)
+            if polished is not None:
+                beta, ok = polished.beta, True
+                n_iter += polished.n_iter
+                r = y - design.predict(beta)
+        message = "" if ok else f"L-BFGS: {res.message}"
+        if verbose:
+            print(f"lbfgs outer {outer:3d}  scale {scale:.6g}  inner iterations {res.nit}")
+        if rule.fixed:
+            break
+        new_scale = rule.update(r, s, scale)
+        change = abs(new_scale - scale) / scale
+        if change <= tol and inner_tol <= tol:
+            break
+        inner_tol = max(tol, min(inner_tol, change))
+        scale = new_scale
+    else:
+        ok, message = False, f"the scale did not settle in max_iter={max_iter} L-BFGS iterations"
+    return SolverResult(beta, scale, max(n_iter, 1), ok, problem.objective(beta, scale, r),
+                        message, history)
