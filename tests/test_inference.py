@@ -241,6 +241,28 @@ def test_scaling_y_scales_the_standard_errors(loss, kinds):
     assert b.summary().r2 == pytest.approx(a.summary().r2, rel=1e-8)
 
 
+@pytest.mark.parametrize("loss,kinds", [("tukey", KINDS), ("huber", KINDS[1:])])
+def test_standard_errors_are_equivariant_across_the_float_range(loss, kinds):
+    # The fit runs in rescaled units for data beyond 2**+-64 (skrobust._units): the
+    # statistics are recorded there and mapped back, so X * 1e-40 and y * 1e60 give
+    # standard errors scaled by 1e100 for the slopes and 1e60 for the intercept (variances
+    # stay within the float range).
+    X, y = _contaminated()
+    a = RobustRegressor(loss=loss, random_state=0, tol=1e-12).fit(X, y)
+    b = RobustRegressor(loss=loss, random_state=0, tol=1e-12).fit(X * 1e-40, y * 1e60)
+    factors = np.r_[1e60, np.full(X.shape[1], 1e100)]  # intercept first
+    for kind in kinds:
+        np.testing.assert_allclose(b.cov_params(kind) / np.outer(factors, factors),
+                                   a.cov_params(kind), rtol=1e-6, atol=1e-12, err_msg=kind)
+    sa, sb = a.summary(), b.summary()
+    assert sb.scale == pytest.approx(1e60 * sa.scale, rel=1e-8)
+    assert sb.r2 == pytest.approx(sa.r2, rel=1e-8)
+    np.testing.assert_allclose(sb.t_value, sa.t_value, rtol=1e-6)
+    Xn = X[:5]
+    np.testing.assert_allclose(b.predict_interval(Xn * 1e-40) / 1e60, a.predict_interval(Xn),
+                               rtol=1e-6)
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_covariance_is_symmetric_positive_semidefinite(kind):
     X, y = _contaminated(seed=3)
