@@ -95,6 +95,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from ._outliers import outlier_rule
 from .losses import Barron, Quantile, get_loss
 from .scale import (
     MAD_NORMAL_CONSTANT,
@@ -1511,11 +1512,11 @@ def predict_dask(estimator, X):
                         meta=np.empty((0,)))
 
 
-def _weights_block(X, y, *, coef, intercept, loss, scale, w0):
+def _weights_block(X, y, *, coef, intercept, loss, scale, w0, threshold):
     r = y[:, 0] - _predict_block(X, coef, intercept)
     out = np.empty((r.shape[0], 2))
     out[:, 0] = np.clip(loss.weight(r / scale) / w0, 0.0, 1.0)
-    out[:, 1] = np.abs(r) > loss.c * scale
+    out[:, 1] = np.abs(r) > threshold
     return out
 
 
@@ -1533,7 +1534,8 @@ def robustness_weights(estimator, X, y):
     weights : dask array of shape (n_samples,)
         ``weight(r / scale_) / weight(0)`` clipped to [0, 1], as ``weights_``.
     outliers : dask array of bool, shape (n_samples,)
-        ``|r| > loss_.c * scale_``, as ``outliers_``.
+        ``|r| > 2.5 scale_`` (``|r| > epsilon scale_`` for ``scale="joint"``),
+        as ``outliers_`` (see :mod:`skrobust._outliers`).
 
     Examples
     --------
@@ -1551,9 +1553,16 @@ def robustness_weights(estimator, X, y):
     X = _check_predict_input(estimator, X)
     yd = _as_dask_vector(y, X, "y")
     loss = estimator.loss_
+    kind, threshold = outlier_rule(estimator.scale, loss, estimator.scale_,
+                                   adaptive=estimator._is_adaptive(),
+                                   quantile=isinstance(loss, Quantile))
+    if kind != "fixed":
+        raise NotImplementedError("the outlier flags of an adaptive Barron or quantile fit use "
+                                  "the median of the residuals; compute them in memory")
     both = X.map_blocks(_weights_block, yd[:, None], coef=np.asarray(estimator.coef_),
                         intercept=float(estimator.intercept_), loss=loss,
                         scale=float(estimator.scale_), w0=loss.weight_at_zero(),
+                        threshold=threshold,
                         chunks=(X.chunks[0], (2,)), dtype=np.float64, meta=np.empty((0, 0)))
     return both[:, 0], both[:, 1].astype(bool)
 

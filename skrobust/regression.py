@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._kernels import KERNEL_CONSTRAINTS, KERNEL_PARAMS_DOC, KernelMap
+from ._outliers import outlier_mask, outlier_rule
 from .dask_backend import fit_dask, is_dask_input, predict_dask
 from .losses import Barron, Quantile, RobustLoss, available_losses, get_loss
 from .scale import (
@@ -20,7 +21,6 @@ from .scale import (
     HuberProposal2Scale,
     JointScale,
     MADScale,
-    mad_scale,
     scale_floor,
 )
 from .solvers import LinearDesign, MProblem, irls, lbfgs
@@ -67,6 +67,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         Tuning constant in units of the scale.  None uses the loss's
         95%-efficiency constant (1.345 for Huber, 4.685061 for Tukey, the
         shape-dependent constant for Barron's family).
+        Used only with an M-estimation loss (not loss="quantile", nor
+        loss="barron" with shape="adaptive"); set otherwise it warns at fit.
     shape : float or "adaptive", default="adaptive"
         Shape of Barron's loss (``loss="barron"`` only), at most 2.  With
         "adaptive" the shape and the scale are learned with the coefficients
@@ -75,10 +77,12 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         minimised jointly over (coefficients, shape, log c) by L-BFGS-B, from a
         Huber M-fit start, with y standardised internally (scale
         equivariant).  ``scale`` and ``solver`` are then not used.  A fixed
-        shape below 1 is redescending and gets the MM start.
+        shape below 1 is redescending and gets the MM start.  Used only with
+        loss="barron" (a loss object carries its own shape).
     shape_bounds : tuple of two floats, default=(0.0, 1.999)
         Interval of the learned shape, within [0, 2) (the distribution is
-        improper below 0, and the likelihood is singular at 2).
+        improper below 0, and the likelihood is singular at 2).  Used only
+        with loss="barron" and shape="adaptive".
     scale : {"auto", "mad", "huber", "joint"} or float, default="auto"
         How the residual scale is estimated.
 
@@ -96,7 +100,9 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
           (MM-estimation, as lmrob); otherwise "mad", a 50% breakdown scale
           that is consistent at the normal model.
 
-        With ``shape="adaptive"`` the scale is Barron's ``c``, learned.
+        (With ``shape="adaptive"`` Barron's ``c`` is learned instead.)
+        Used only with an M-estimation loss (not loss="quantile", nor
+        loss="barron" with shape="adaptive"); set otherwise it warns at fit.
     init : {"auto", "ols", "s", "lad", "gnc"}, default="auto"
         Start of the iterations.
 
@@ -115,8 +121,12 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
           below 1, Cauchy, Welsch, Geman-McClure), "ols" for convex ones.
           On data too small for the S-estimator it falls back to a Huber
           M-fit start and warns.
+
+        Used only with an M-estimation loss (not loss="quantile", nor
+        loss="barron" with shape="adaptive"); set otherwise it warns at fit.
     quantile : float, default=0.5
-        The quantile fitted by ``loss="quantile"`` (the pinball loss).
+        The quantile fitted by the pinball loss.  Used only with
+        loss="quantile" (a loss object carries its own quantile).
     alpha : float, default=None
         L2 penalty on the coefficients (the intercept is never penalised); for
         kernel models the RKHS norm ``alpha dual_coef_' K dual_coef_``, as in
@@ -131,6 +141,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         "lbfgs": L-BFGS-B.  Both reach the same optimum on convex losses.
         "auto" is "irls".  (The quantile loss and the adaptive shape have
         their own solvers.)
+        Used only with an M-estimation loss (not loss="quantile", nor
+        loss="barron" with shape="adaptive"); set otherwise it warns at fit.
 {kernel_params}
     fit_intercept : bool, default=True
         Whether to fit an (unpenalised) intercept.
@@ -139,9 +151,13 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     tol : float, default=1e-8
         Convergence tolerance: IRLS stops when the fitted values move less
         than ``tol * scale`` (root mean square) and the scale by less than
-        ``tol`` relatively; L-BFGS uses it as the gradient tolerance.
+        ``tol`` relatively; L-BFGS uses it as the gradient tolerance.  Used
+        only with every loss but "quantile" (its interior-point solver has
+        its own tolerance).
     warm_start : bool, default=False
-        Start from the previous fit's coefficients and scale.
+        Start from the previous fit's coefficients and scale.  Used only with
+        every loss but "quantile", and not with the exact kernel model
+        (kernel set, n_components=None).
     random_state : int, RandomState instance or None, default=None
         Seed for the randomised parts of the fit (robust starts).
     verbose : int, default=0
@@ -169,10 +185,17 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         Robustness weight ``weight(r / scale_) / weight(0)`` of each
         training sample, in [0, 1] (0: rejected as an outlier).
     outliers_ : ndarray of bool, shape (n_samples,)
-        ``|residual| > epsilon * scale_`` (HuberRegressor's semantics).  For
-        the adaptive Barron fit, whose ``scale_`` is Barron's ``c`` rather
-        than a standard deviation, ``|residual| > 3 * sigma`` with ``sigma``
-        the MAD of the residuals / 0.6745 (``epsilon`` replaces 3).
+        ``|residual| / sigma > 2.5`` with ``sigma`` a scale of the residuals
+        consistent at the normal model (the outlier map of robustbase and
+        Rousseeuw & van Zomeren): about 1.2% of clean Gaussian rows, for
+        every loss.  ``sigma`` is ``scale_`` for the S-scale (MM fits), the
+        MAD rule, proposal 2 and a known scale; the MAD of the residuals /
+        0.6745 for the adaptive Barron fit (whose ``scale_`` is Barron's
+        ``c``) and, about their median, for the quantile loss.  Exception,
+        for parity: with ``scale="joint"`` it is HuberRegressor's
+        ``|residual| > epsilon * scale_`` (about 36% of clean Gaussian rows
+        at ``epsilon=1.35``), equal to ``HuberRegressor.outliers_``.  See
+        :ref:`outlier_flags`.
     loss_ : RobustLoss
         The loss used, with its tuning constant (for the adaptive Barron
         fit, ``Barron(shape_, c=1)`` on ``r / scale_``).
@@ -534,11 +557,9 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         residuals = self._set_fitted(design, result, loss, X, y)
         if isinstance(loss, Barron):
             self.shape_ = float(loss.shape)
-        if adaptive:
-            # Barron's c is not a standard deviation (about 0.55 sd at shape 0): flag against
-            # the consistent MAD scale of the residuals instead
-            threshold = 3.0 if self.epsilon is None else float(self.epsilon)
-            self.outliers_ = np.abs(residuals) > threshold * mad_scale(residuals[keep], sk)
+        flag_rule = outlier_rule(self.scale, loss, self.scale_, adaptive=adaptive,
+                                 quantile=isinstance(loss, Quantile))
+        self.outliers_ = outlier_mask(residuals, sample_weight, flag_rule)
         return self
 
     def _design(self, X, Xk, keep, rng, loss, init, adaptive):
@@ -603,11 +624,9 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         if isinstance(loss, Quantile):
             # the pinball loss bounds every influence without down-weighting anyone
             self.weights_ = np.ones_like(residuals)
-            self.outliers_ = np.zeros(residuals.shape, dtype=bool)
             return residuals
         w = loss.weight(residuals / self.scale_) / loss.weight_at_zero()
         self.weights_ = np.clip(w, 0.0, 1.0)
-        self.outliers_ = np.abs(residuals) > loss.c * self.scale_
         return residuals
 
     def _decision(self, X):
