@@ -37,24 +37,26 @@ KERNEL_PARAMS_DOC = """    kernel : str, callable or None, default=None
         the RKHS norm.  "precomputed" takes the (n_samples, n_samples) kernel
         matrix at fit time and the (n_test, n_samples) matrix at predict time.
     gamma : float, default=None
-        Kernel coefficient of "rbf", "laplacian", "poly", "sigmoid" (None:
-        scikit-learn's default, 1 / n_features).
+        Kernel coefficient (None: scikit-learn's default, 1 / n_features).
+        Used only with kernel="rbf", "laplacian", "poly", "sigmoid"; set
+        with another kernel (or none) it warns at fit.
     degree : float, default=3
-        Degree of the "poly" kernel.
+        Degree of the polynomial kernel.  Used only with kernel="poly".
     coef0 : float, default=1
-        Zero coefficient of the "poly" and "sigmoid" kernels.
+        Zero coefficient.  Used only with kernel="poly", "sigmoid".
     kernel_params : dict, default=None
-        Extra keyword arguments of a callable kernel.
+        Extra keyword arguments.  Used only with a callable kernel.
     n_components : int, default=None
-        None fits the exact kernel model on the n x n kernel matrix (its
-        weighted steps are solved by preconditioned conjugate gradients above
-        1000 samples, O(n**2) per iteration; it warns above 20000 training
-        samples).  An integer fits a linear model on that
-        many :class:`~sklearn.kernel_approximation.Nystroem` features, with
+        Used only with a kernel (kernel not None).  None fits the exact
+        kernel model on the n x n kernel matrix (its weighted steps are
+        solved by preconditioned conjugate gradients above 1000 samples,
+        O(n**2) per iteration; it warns above 20000 training samples).  An
+        integer fits a linear model on that many
+        :class:`~sklearn.kernel_approximation.Nystroem` features, with
         landmarks drawn (seeded by ``random_state``) among the rows with a
         positive sample weight (for "precomputed", landmark columns of the
-        given kernel); every loss, scale, start and solver then
-        applies, including the S-start and the adaptive shape."""
+        given kernel); every loss, scale, start and solver then applies,
+        including the S-start and the adaptive shape."""
 
 
 def kernel_kwargs(est) -> dict:
@@ -134,7 +136,7 @@ class KernelMap:
         keep = {}
         for name, value in self.kwargs.items():
             # Nystroem forwards gamma/degree/coef0 only to kernels that take them
-            if name in _KERNEL_ARGS.get(self.kernel, ()):
+            if name in KERNEL_ARGS.get(self.kernel, ()):
                 keep[name] = value
         return keep
 
@@ -153,7 +155,7 @@ def _int32_indices(X):
     return X
 
 
-_KERNEL_ARGS = {
+KERNEL_ARGS = {
     "rbf": ("gamma",), "laplacian": ("gamma",), "poly": ("gamma", "degree", "coef0"),
     "sigmoid": ("gamma", "coef0"), "linear": (), "cosine": (),
 }

@@ -20,6 +20,7 @@ from sklearn.utils.validation import (
 )
 
 from ._kernels import KERNEL_CONSTRAINTS, KERNEL_PARAMS_DOC, KernelMap
+from ._param_relevance import warn_unused_parameters
 from .losses.classification import available_classification_losses, get_classification_loss
 from .losses.margin import MarginLoss
 from .losses.probability import CUTOFF_MODES, ProbabilityLoss
@@ -174,7 +175,8 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         losses) or the squared hinge by Newton's method (margin losses).
         This is the "delay" of the authors of the Blurry loss: a loss that
         down-weights implausible samples needs a model to judge
-        plausibility by.  0 starts the robust loss from zero.
+        plausibility by.  0 starts the robust loss from zero.  Used only
+        with a non-convex loss.
     max_iter : int, default=100
         Maximum number of L-BFGS iterations, of Newton steps per output, and
         (for "irls") of reweighting steps and of iterations per refit.
@@ -192,25 +194,27 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         Print solver progress when positive.
     q : float in (0, 1], default=0.7
         Exponent of the "gce" loss; ``q -> 0`` is cross-entropy, 1 the mean
-        absolute error.
+        absolute error.  Used only with loss="gce".
     blurry_gamma : float >= 0, default=0.5
         Exponent ``gamma`` of the "blurry" loss; 0 is cross-entropy.  It is
         not called ``gamma`` because ``gamma`` is reserved for the kernel
-        coefficient (as in KernelRidge and SVC) of kernelised models.
+        coefficient (as in KernelRidge and SVC) of kernelised models.  Used
+        only with loss="blurry".
     detach_weight : bool, default=False
         "blurry" only: use the detached weight ``p**gamma`` (the first
         version of the authors' code).  Its fixed point is the generalised
         cross-entropy's with ``q = blurry_gamma``, and it is fitted as that.
+        Used only with loss="blurry".
     back_off : bool, default=False
         "blurry" only: keep the full gradient's negative weights below
         ``p*`` (the authors' latest code): samples there are pushed further
         away instead of ignored.  Needs ``solver="lbfgs"`` (or "auto").
-        ``weights_`` still reports them as 0.
+        ``weights_`` still reports them as 0.  Used only with loss="blurry".
     cutoff : float in [0, 1), default=0.5
         "piecewise_zero" only; its meaning depends on ``cutoff_mode``.  0 is
         cross-entropy.  The default pair (0.5, "relative") was the best
         Piecewise-zero setting in the benchmark that kept clean-data
-        accuracy.
+        accuracy.  Used only with loss="piecewise_zero".
     cutoff_mode : {"absolute", "relative", "quantile"}, default="relative"
         - "absolute": drop samples with ``p < cutoff`` (the paper's form;
           small cutoffs such as 0.1 rarely fire on a regularised linear
@@ -219,13 +223,16 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
           labelled class.
         - "quantile": drop the fraction ``cutoff`` (by weight) of samples
           with the lowest ``p`` (least-trimmed cross-entropy).
+
+        Used only with loss="piecewise_zero".
     shape : float <= 2, default=0.0
         Shape of the "barron" margin loss (2: squared hinge, 1: pseudo-Huber,
-        0: Cauchy, -2: Geman-McClure).
+        0: Cauchy, -2: Geman-McClure).  Used only with loss="barron".
     epsilon : float > 0, default=None
         Tuning constant of the margin losses on the margin scale: the hinge
         residual where "huber" turns linear (default 2, sklearn's modified
         Huber), Tukey's ``c`` (default 2.5), Barron's ``c`` (default 1).
+        Used only with the margin losses "huber", "tukey" and "barron".
 {kernel_params}
         For the classifier the exact model's scores are
         ``f_k(x) = sum_j k(x, x_j) dual_coef_[j, k] + intercept_[k]`` with
@@ -466,6 +473,7 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         self : RobustClassifier
             The fitted estimator.
         """
+        warn_unused_parameters(self)
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
                              dtype=[np.float64, np.float32])
         check_classification_targets(y)

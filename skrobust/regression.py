@@ -14,6 +14,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._kernels import KERNEL_CONSTRAINTS, KERNEL_PARAMS_DOC, KernelMap
 from ._outliers import outlier_mask, outlier_rule
+from ._param_relevance import warn_unused_parameters
 from .dask_backend import fit_dask, is_dask_input, predict_dask
 from .losses import Barron, Quantile, RobustLoss, available_losses, get_loss
 from .scale import (
@@ -507,6 +508,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         self : RobustRegressor
             The fitted estimator.
         """
+        warn_unused_parameters(self)
         if is_dask_input(X, y, sample_weight):
             # row-chunked dask arrays: a distributed fit, never scikit-learn's validation
             # (which would gather X); see skrobust.dask_backend
