@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import compute_class_weight
@@ -21,6 +22,7 @@ from sklearn.utils.validation import (
 
 from ._kernels import KERNEL_CONSTRAINTS, KERNEL_PARAMS_DOC, KernelMap
 from ._param_relevance import warn_unused_parameters
+from ._progress import Progress
 from .losses.classification import available_classification_losses, get_classification_loss
 from .losses.margin import MarginLoss
 from .losses.probability import CUTOFF_MODES, ProbabilityLoss
@@ -191,7 +193,10 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         Seeds the Nystroem landmarks of a kernel model with ``n_components``;
         the solvers themselves are deterministic.
     verbose : int, default=0
-        Print solver progress when positive.
+        When positive, print one line per phase of the fit with the time
+        since it started (validation, design, the warm-up's and the solver's
+        iterations with their objective, then "converged in k iterations" or
+        why not), in the same format as RobustRegressor; nothing at 0.
     q : float in (0, 1], default=0.7
         Exponent of the "gce" loss; ``q -> 0`` is cross-entropy, 1 the mean
         absolute error.  Used only with loss="gce".
@@ -474,6 +479,7 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         warn_unused_parameters(self)
+        progress = Progress(self.verbose, type(self).__name__)
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
                              dtype=[np.float64, np.float32])
         check_classification_targets(y)
@@ -504,6 +510,9 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
                 "have zero weight (remove their rows or their zero class_weight)"
             )
 
+        sparse = " (sparse)" if sp.issparse(X) else ""
+        progress.line("validation", f"{X.shape[0]} samples x {X.shape[1]} features, "
+                                    f"{n_classes} classes{sparse}")
         loss = self._resolve_loss()
         solver = self._resolve_solver(loss)
         keep = sample_weight > 0
@@ -512,6 +521,7 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         else:
             Xk, yk, sk = X[keep], codes[keep], sample_weight[keep]
         features, dual_map = self._design(X, Xk, keep)
+        progress.line("design", self._design_summary(features))
         problem = ClassificationProblem(features, yk, n_classes, sk, loss, float(self.alpha),
                                         bool(self.fit_intercept),
                                         standardize=self._kernel_map is None)
@@ -520,12 +530,12 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         if B0 is None:
             B0 = problem.initial_coef()
             if not loss.convex:
-                B0, _ = warm_up(problem, B0, self.warmup_iter, float(self.tol))
+                B0, _ = warm_up(problem, B0, self.warmup_iter, float(self.tol), verbose=progress)
 
         run = {"irls": irls_classifier, "lbfgs": lbfgs_classifier,
                "newton": newton_classifier}[solver]
         result = run(problem, B0, max_iter=self.max_iter, tol=float(self.tol),
-                     verbose=self.verbose)
+                     verbose=progress)
         if not result.converged:
             warnings.warn(f"RobustClassifier did not converge: {result.message}. "
                           "Returning the last iterate; increase max_iter or check the data.",
@@ -552,7 +562,17 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         self._solver = solver
         self.n_iter_ = int(max(result.n_iter, 1))
         self.weights_ = self._robustness_weights(X, codes, sample_weight)
+        progress.line("fit", f"done in {progress.elapsed():.3f} s")
         return self
+
+    def _design_summary(self, features) -> str:
+        d = features.shape[1]
+        if self.kernel is None:
+            return f"linear, {d} features"
+        kernel = self.kernel if isinstance(self.kernel, str) else "callable"
+        if self._kernel_map.exact:
+            return f"exact {kernel} kernel, {d} kernel feature columns"
+        return f"{d} Nystroem features ({kernel} kernel)"
 
     def _design(self, X, Xk, keep):
         """The features of the linear solvers: X, Nystroem features or kernel features.

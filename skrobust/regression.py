@@ -6,6 +6,7 @@ import numbers
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -15,6 +16,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ._kernels import KERNEL_CONSTRAINTS, KERNEL_PARAMS_DOC, KernelMap
 from ._outliers import outlier_mask, outlier_rule
 from ._param_relevance import warn_unused_parameters
+from ._progress import Progress
 from .dask_backend import fit_dask, is_dask_input, predict_dask
 from .losses import Barron, Quantile, RobustLoss, available_losses, get_loss
 from .scale import (
@@ -162,7 +164,11 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seed for the randomised parts of the fit (robust starts).
     verbose : int, default=0
-        Print one line per iteration when positive.
+        When positive, print one line per phase of the fit with the time
+        since it started (validation, design, S-start with the subsets done,
+        start, each solver iteration with its objective and scale, then
+        "converged in k iterations" or why not), in the same format for
+        every solver; nothing at 0.
 
     Attributes
     ----------
@@ -356,7 +362,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         solver = "irls" if self.solver == "auto" else self.solver
         run = irls if solver == "irls" else lbfgs
         return run(problem, beta0, scale0, max_iter=self.max_iter, tol=self.tol,
-                   verbose=self.verbose)
+                   verbose=self._progress)
 
     def _resolve_init(self, loss) -> str:
         if self.init != "auto":
@@ -394,14 +400,16 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         if init == "s" and self._s_on_components(design):
             return self._kernel_s_start(design, y, sample_weight, loss, rule, rng)
         if init == "s":
-            s_fit = fast_s(design, y, sample_weight, random_state=rng, floor=rule_floor(rule))
+            s_fit = fast_s(design, y, sample_weight, random_state=rng, floor=rule_floor(rule),
+                           verbose=self._progress)
             coef, intercept = design.split(s_fit.beta)
             self.s_coef_, self.s_intercept_, self.s_scale_ = coef.copy(), intercept, s_fit.scale
             if self.scale == "auto":
                 rule = FixedScale(s_fit.scale)
             return s_fit.beta, s_fit.scale, rule
         if init == "lad":
-            return quantile_regression(design, y, sample_weight, 0.5, alpha=alpha).beta, None, rule
+            return quantile_regression(design, y, sample_weight, 0.5, alpha=alpha,
+                                       verbose=self._progress).beta, None, rule
         if init == "ols" and loss.convex:
             # the optimum does not depend on the start: the solver starts from least squares
             # itself (on its row sample when n is large, see skrobust.solvers.mestimate)
@@ -409,13 +417,16 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         beta = self._least_squares(design, y, sample_weight)
         if init == "huber":
             start = MProblem(design, y, sample_weight, get_loss("huber"), rule, alpha)
-            beta = irls(start, beta, None, max_iter=self.max_iter, tol=1e-6).beta
+            beta = irls(start, beta, None, max_iter=self.max_iter, tol=1e-6,
+                        verbose=self._progress).beta
         elif init == "gnc":
             # graduated non-convexity: from the convex pseudo-Huber fit down to the target shape
             for shape in np.linspace(1.0, loss.shape, 6)[:-1]:
                 stage = MProblem(design, y, sample_weight, Barron(shape=float(shape), c=loss.c),
                                  rule, alpha)
-                beta = irls(stage, beta, None, max_iter=self.max_iter, tol=1e-6).beta
+                self._progress.line("start", f"graduated non-convexity: shape {shape:.3g}")
+                beta = irls(stage, beta, None, max_iter=self.max_iter, tol=1e-6,
+                            verbose=self._progress).beta
         return beta, None, rule
 
     def _is_adaptive(self) -> bool:
@@ -437,13 +448,14 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         else:  # a robust convex start: a Huber M-fit with the MAD scale
             rule = MADScale(scale_floor(y, sample_weight))
             start = MProblem(design, y, sample_weight, get_loss("huber"), rule, self._alpha)
+            self._progress.line("start", "Huber M-fit with the MAD scale")
             beta0 = irls(start, self._least_squares(design, y, sample_weight), None,
-                         max_iter=self.max_iter, tol=1e-6).beta
+                         max_iter=self.max_iter, tol=1e-6, verbose=self._progress).beta
             scale0 = shape0 = None
         result = adaptive_barron(design, y, sample_weight, beta0=beta0, scale0=scale0,
                                  shape0=shape0, shape_bounds=tuple(map(float, self.shape_bounds)),
                                  alpha=self._alpha, max_iter=self.max_iter, tol=self.tol,
-                                 verbose=self.verbose)
+                                 verbose=self._progress)
         if result.converged and result.scale_at_floor:
             warnings.warn(f"adaptive Barron fit: {result.message}", UserWarning, stacklevel=3)
         return result
@@ -474,8 +486,9 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         keep = vals > 1e-8 * max(float(vals[-1]) if vals.size else 0.0, 1e-300)
         features = features[:, keep]
         components = LinearDesign(features, design.fit_intercept)
+        self._progress.line("s-start", f"{features.shape[1]} kernel principal components")
         s_fit = fast_s_sampled(components, y, sample_weight, n_rows=_S_SAMPLE_ROWS,
-                               random_state=rng, floor=rule_floor(rule))
+                               random_state=rng, floor=rule_floor(rule), verbose=self._progress)
         r = y - components.predict(s_fit.beta)
         self.s_scale_ = s_fit.scale
         if self.scale == "auto":
@@ -485,7 +498,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
 
     def _fit_quantile(self, design, y, sample_weight):
         return quantile_regression(design, y, sample_weight, float(self.quantile),
-                                   alpha=self._alpha, max_iter=max(self.max_iter, 200))
+                                   alpha=self._alpha, max_iter=max(self.max_iter, 200),
+                                   verbose=self._progress)
 
     # -------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -509,6 +523,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         warn_unused_parameters(self)
+        progress = self._progress = Progress(self.verbose, type(self).__name__)
         if is_dask_input(X, y, sample_weight):
             # row-chunked dask arrays: a distributed fit, never scikit-learn's validation
             # (which would gather X); see skrobust.dask_backend
@@ -521,6 +536,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
                                              ensure_non_negative=True)
         if not sample_weight.sum() > 0:
             raise ValueError("sample_weight must have a positive sum; all weights are zero")
+        progress.line("validation", f"{X.shape[0]} samples x {X.shape[1]} features"
+                                    + (" (sparse)" if sp.issparse(X) else ""))
         adaptive = self._is_adaptive()
         self._alpha = (0.0 if self.kernel is None else 1.0) if self.alpha is None else float(
             self.alpha)
@@ -535,6 +552,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         else:  # a zero weight removes the row from every step (scale, start, solver)
             Xk, yk, sk = X[keep], y[keep], sample_weight[keep]
         design = self._design(X, Xk, keep, rng, loss, init, adaptive)
+        progress.line("design", self._design_summary(design))
         init = self._auto_start_fallback(init, design)
         if adaptive:
             result = self._fit_adaptive(design, yk, sk)
@@ -550,6 +568,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
                 scale0 = self.scale_
             else:
                 beta0, scale0, rule = self._start(init, design, yk, sk, loss, rule, rng)
+                progress.line("start", f"init={init!r} done")
             problem = MProblem(design, yk, sk, loss, rule, self._alpha)
             result = self._solve(problem, beta0, scale0)
         if not result.converged:
@@ -562,7 +581,17 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         flag_rule = outlier_rule(self.scale, loss, self.scale_, adaptive=adaptive,
                                  quantile=isinstance(loss, Quantile))
         self.outliers_ = outlier_mask(residuals, sample_weight, flag_rule)
+        progress.line("fit", f"done in {progress.elapsed():.3f} s")
+        del self._progress
         return self
+
+    def _design_summary(self, design) -> str:
+        if self.kernel is None:
+            return f"linear, {design.n_params} parameters"
+        kernel = self.kernel if isinstance(self.kernel, str) else "callable"
+        if isinstance(design, KernelDesign):
+            return f"exact {kernel} kernel, {design.n_samples} x {design.n_samples} matrix"
+        return f"{design.n_params - int(design.fit_intercept)} Nystroem features ({kernel} kernel)"
 
     def _design(self, X, Xk, keep, rng, loss, init, adaptive):
         """The design of the model: X itself, Nystroem features or the kernel matrix."""

@@ -70,11 +70,11 @@ that into a ``ConvergenceWarning``.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._progress import Progress
 from ..losses._fused import block_sums, curvature, row_pass
 from .design import LinearDesign, cholesky_solve, penalty_diagonal, solve_normal_equations
 
@@ -487,10 +487,14 @@ def irls(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, ver
     scale.  ``beta0=None`` starts from least squares (or, for a large
     problem with a convex loss, from the fit of a row sample).  Stops when
     the fitted values move less than ``tol * scale`` (root mean square) and
-    the scale by less than ``tol`` relatively.
+    the scale by less than ``tol`` relatively.  ``verbose`` is an int or a
+    :class:`~skrobust._progress.Progress` reporter (one line per iteration).
     """
+    progress = Progress.of(verbose)
     if not problem.newton:
-        return _irls_classic(problem, _start(problem, beta0), scale0, max_iter, tol, verbose)
+        result = _irls_classic(problem, _start(problem, beta0), scale0, max_iter, tol, progress)
+        progress.finish("irls", result.converged, result.n_iter, result.message)
+        return result
     n = problem.design.n_samples
     hessian_rows = _hessian_rows(problem)
     beta = beta0
@@ -498,19 +502,21 @@ def irls(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, ver
     if n >= WARM_MIN_ROWS and problem.linear:
         warm_problem = problem.subproblem(sample_rows(n, WARM_ROWS))
         if warm_problem is not None:
+            progress.line("warm-start", f"fit on {WARM_ROWS} sampled rows")
             warm = _newton(warm_problem, _start(warm_problem, beta0), scale0, None, None,
-                           max_iter, max(tol, 1e-4), verbose)
-            if verbose:
-                print(f"irls: warm start from {WARM_ROWS} sampled rows ({warm.n_iter} iterations)")
+                           max_iter, max(tol, 1e-4), progress, phase="warm-start")
+            progress.finish("warm-start", warm.converged, warm.n_iter, warm.message)
             if np.all(np.isfinite(warm.beta)) and math.isfinite(warm.scale) and warm.scale > 0:
                 beta, scale0 = warm.beta, warm.scale
             # weighted Gram of the warm-start rows: predicts how far a step moves the fit
             metric = warm_problem.design.gram_ext(warm_problem.sample_weight) / problem.total_weight
-    return _newton(problem, _start(problem, beta), scale0, hessian_rows, metric, max_iter, tol,
-                   verbose)
+    result = _newton(problem, _start(problem, beta), scale0, hessian_rows, metric, max_iter, tol,
+                     progress)
+    progress.finish("irls", result.converged, result.n_iter, result.message)
+    return result
 
 
-def _irls_classic(problem, beta, scale0, max_iter, tol, verbose):
+def _irls_classic(problem, beta, scale0, max_iter, tol, progress):
     design, y, s = problem.design, problem.y, problem.sample_weight
     r = y - design.predict(beta)
     rule = problem.scale_rule
@@ -518,7 +524,6 @@ def _irls_classic(problem, beta, scale0, max_iter, tol, verbose):
     history = []
     converged = False
     n_iter = 0
-    t0 = time.perf_counter()
     for n_iter in range(1, max_iter + 1):
         scale_old = scale
         scale = rule.update(r, s, scale)
@@ -529,11 +534,9 @@ def _irls_classic(problem, beta, scale0, max_iter, tol, verbose):
         r_new = y - design.predict(beta_new)
         done = _converged(problem, r, r_new, scale_old, scale, tol) and n_iter > 1
         beta, r = beta_new, r_new
-        if verbose:
-            obj = problem.objective(beta, scale, r)
-            history.append({"iter": n_iter, "objective": obj, "scale": scale,
-                            "time": time.perf_counter() - t0})
-            print(f"irls {n_iter:4d}  objective {obj:.10g}  scale {scale:.6g}")
+        if progress:
+            history.append(progress.iteration("irls", n_iter, problem.objective(beta, scale, r),
+                                              scale, step="irls"))
         if done:
             converged = True
             break
@@ -580,7 +583,8 @@ def _fallback(problem, point, spare):
     return new
 
 
-def _newton(problem, beta, scale0, hessian_rows, metric, max_iter, tol, verbose):
+def _newton(problem, beta, scale0, hessian_rows, metric, max_iter, tol, progress,
+            phase="irls"):
     """Newton steps (see the module docstring); ``metric`` enables the final step without a pass."""
     s = problem.sample_weight
     rule = problem.scale_rule
@@ -599,7 +603,6 @@ def _newton(problem, beta, scale0, hessian_rows, metric, max_iter, tol, verbose)
     converged = False
     message = ""
     n_iter = 0
-    t0 = time.perf_counter()
     for n_iter in range(1, max_iter + 1):
         scale_old = point.scale
         if not joint:
@@ -635,12 +638,10 @@ def _newton(problem, beta, scale0, hessian_rows, metric, max_iter, tol, verbose)
         done = ((t == 1.0 or step == "irls")
                 and _converged(problem, point.r, new.r, scale_old, new.scale, tol, new.change2)
                 and (joint or n_iter > 1))
-        if verbose:
+        if progress:
             change = math.sqrt(max(new.change2, 0.0) / problem.total_weight) / new.scale
-            history.append({"iter": n_iter, "objective": new.f, "scale": new.scale, "step": step,
-                            "change": change, "time": time.perf_counter() - t0})
-            print(f"irls {n_iter:4d}  {step:6s}  objective {new.f:.12g}  scale {new.scale:.6g}"
-                  f"  fit change {change:.2e}  Grams {direction.grams}")
+            history.append(progress.iteration(phase, n_iter, new.f, new.scale, step=step,
+                                              change=change, grams=direction.grams))
         if hessian_rows is not None and step == "newton" and t == 1.0:
             # a full step: (step, gradient change) is an exact product with the Hessian
             # averaged along the step, which corrects the next steps (see _secant_correction)
@@ -685,7 +686,7 @@ def _column_scales(design: LinearDesign) -> np.ndarray:
     return sd
 
 
-def _lbfgs_fixed_scale(problem, beta0, scale, max_iter, tol, sd):
+def _lbfgs_fixed_scale(problem, beta0, scale, max_iter, tol, sd, report=None):
     from scipy.optimize import minimize
 
     norm = problem.total_weight * scale * scale
@@ -694,11 +695,15 @@ def _lbfgs_fixed_scale(problem, beta0, scale, max_iter, tol, sd):
         point = problem.evaluate(theta / sd, scale)
         return point.f / norm, point.grad / sd / norm
 
+    def callback(intermediate_result):  # scipy passes the iterate by this keyword
+        report(intermediate_result.fun * norm, scale)
+
     return minimize(fun, beta0 * sd, jac=True, method="L-BFGS-B",
+                    callback=None if report is None else callback,
                     options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxcor": 20})
 
 
-def _lbfgs_joint(problem, beta0, scale0, max_iter, tol, sd):
+def _lbfgs_joint(problem, beta0, scale0, max_iter, tol, sd, report=None):
     from scipy.optimize import minimize
 
     total = problem.total_weight
@@ -713,7 +718,12 @@ def _lbfgs_joint(problem, beta0, scale0, max_iter, tol, sd):
 
     x0 = np.append(beta0 * sd, max(scale0, floor))
     bounds = [(None, None)] * p + [(floor, None)]
+
+    def callback(intermediate_result):  # scipy passes the iterate by this keyword
+        report(intermediate_result.fun * total, intermediate_result.x[p])
+
     return minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds,
+                    callback=None if report is None else callback,
                     options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxcor": 20})
 
 
@@ -743,9 +753,10 @@ def _polish(problem, beta, scale, max_iter, tol):
         fixed = MProblem(problem.design, problem.y, problem.sample_weight, problem.loss,
                          FixedScale(scale), problem.alpha)
     if fixed.newton:
-        result = _newton(fixed, beta, scale, _hessian_rows(fixed), None, max_iter, tol, 0)
+        result = _newton(fixed, beta, scale, _hessian_rows(fixed), None, max_iter, tol,
+                         Progress(0))
     else:
-        result = _irls_classic(fixed, beta, scale, max_iter, tol, 0)
+        result = _irls_classic(fixed, beta, scale, max_iter, tol, Progress(0))
     return result if result.converged else None
 
 
@@ -757,8 +768,17 @@ def lbfgs(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, ve
     residuals (MAD, proposal 2) alternate: the scale from the current fit,
     then L-BFGS at that scale, until the scale stops changing; the fixed
     point is the same as IRLS's.  Each evaluation is one fused pass over
-    the design (residuals, loss and gradient).
+    the design (residuals, loss and gradient).  ``verbose`` is an int or a
+    :class:`~skrobust._progress.Progress` reporter (one line per L-BFGS
+    iteration).
     """
+    progress = Progress.of(verbose)
+    result = _lbfgs(problem, beta0, scale0, max_iter, tol, progress)
+    progress.finish("lbfgs", result.converged, result.n_iter, result.message)
+    return result
+
+
+def _lbfgs(problem, beta0, scale0, max_iter, tol, progress):
     design, y, s = problem.design, problem.y, problem.sample_weight
     beta = _start(problem, beta0)
     sd = _column_scales(design)
@@ -766,8 +786,13 @@ def lbfgs(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, ve
     r = y - design.predict(beta)
     scale = rule.initial(r, s) if scale0 is None else float(scale0)
     history = []
+    report = None
+    if progress:
+        def report(objective, scale):
+            history.append(progress.iteration("lbfgs", len(history) + 1, float(objective),
+                                              float(scale)))
     if problem.joint:
-        res = _lbfgs_joint(problem, beta, scale, max_iter, tol, sd)
+        res = _lbfgs_joint(problem, beta, scale, max_iter, tol, sd, report)
         p = design.n_params
         beta, scale = res.x[:p] / sd, float(res.x[p])
         ok = _lbfgs_ok(res, tol) or problem.exact_fit(y - design.predict(beta))
@@ -783,7 +808,7 @@ def lbfgs(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, ve
     for outer in range(1, max_iter + 1):
         scale_old = scale
         scale = rule.update(r, s, scale)
-        res = _lbfgs_fixed_scale(problem, beta, scale, max_iter, tol, sd)
+        res = _lbfgs_fixed_scale(problem, beta, scale, max_iter, tol, sd, report)
         n_iter += int(res.nit)
         beta = res.x / sd
         r = y - design.predict(beta)
@@ -794,8 +819,9 @@ def lbfgs(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, ve
                 beta, ok = polished.beta, True
                 r = y - design.predict(beta)
         message = "" if ok else f"L-BFGS: {res.message}"
-        if verbose:
-            print(f"lbfgs outer {outer:3d}  scale {scale:.6g}  inner iterations {res.nit}")
+        if not rule.fixed:
+            progress.line("lbfgs", f"scale round {outer}: {res.nit} iterations at scale "
+                                   f"{scale:.6g}")
         if rule.fixed or abs(rule.update(r, s, scale) - scale) <= tol * scale:
             break
         if outer == max_iter:
