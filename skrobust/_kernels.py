@@ -19,6 +19,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 KERNELS = ("linear", "rbf", "poly", "laplacian", "sigmoid", "cosine", "precomputed")
 EXACT_KERNEL_WARN_SAMPLES = 20_000
+_TRANSFORM_ROWS = 1 << 16  # rows per block of a reported Nystroem transform
 
 KERNEL_CONSTRAINTS = {
     "kernel": [StrOptions(set(KERNELS)), callable, None],
@@ -85,8 +86,12 @@ class KernelMap:
     def exact(self) -> bool:
         return self.n_components is None
 
-    def fit_transform(self, X, rng):
-        """The training design: the kernel matrix (exact) or Nystroem features."""
+    def fit_transform(self, X, rng, progress=None):
+        """The training design: the kernel matrix (exact) or Nystroem features.
+
+        ``progress`` (a :class:`~skrobust._progress.Progress`) is told about
+        the rows transformed so far, at most every half second.
+        """
         X = _int32_indices(X)
         if self.kernel == "precomputed":
             if X.shape[0] != X.shape[1]:
@@ -113,7 +118,18 @@ class KernelMap:
         n_components = min(int(self.n_components), X.shape[0])
         self.nystroem_ = Nystroem(kernel=self.kernel, n_components=n_components,
                                   random_state=rng, **self._nystroem_kwargs())
-        return self.nystroem_.fit_transform(X)
+        self.nystroem_.fit(X)
+        n = X.shape[0]
+        if progress is None or not progress or n <= _TRANSFORM_ROWS:
+            return self.nystroem_.transform(X)
+        # row blocks (each row's features depend on that row only) so a long
+        # transform can report its progress
+        Z = np.empty((n, n_components))
+        for start in range(0, n, _TRANSFORM_ROWS):
+            stop = min(start + _TRANSFORM_ROWS, n)
+            Z[start:stop] = self.nystroem_.transform(X[start:stop])
+            progress.tick("design", f"Nystroem features of {stop}/{n} rows")
+        return Z
 
     def transform(self, X):
         """The design rows of new inputs."""

@@ -84,15 +84,23 @@ class Progress:
         if self.enabled and time.perf_counter() - self._last >= TICK_INTERVAL:
             self.line(phase, message)
 
-    def iteration(self, phase: str, k: int, objective: float, scale=None, **fields) -> dict:
-        """Print ``iter k  objective f  [scale s]  [name value ...]``; returns the record."""
+    def iteration(self, phase: str, k: int, objective: float, scale=None, *, tick=False,
+                  **fields) -> dict:
+        """Print ``iter k  objective f  [scale s]  [name value ...]``; returns the record.
+
+        With ``tick=True`` (the iterations of an inner loop) the line is
+        printed only if the last line is half a second old, as :meth:`tick`.
+        """
         text = f"iter {k:4d}  objective {objective:.10g}"
         if scale is not None:
             text += f"  scale {scale:.6g}"
         for name, value in fields.items():
             shown = f"{value:.6g}" if isinstance(value, float) else str(value)
             text += f"  {name.replace('_', ' ')} {shown}"
-        self.line(phase, text)
+        if tick:
+            self.tick(phase, text)
+        else:
+            self.line(phase, text)
         record = {"iter": k, "objective": objective}
         if scale is not None:
             record["scale"] = scale

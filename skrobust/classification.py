@@ -520,7 +520,7 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
             Xk, yk, sk = X, codes, sample_weight
         else:
             Xk, yk, sk = X[keep], codes[keep], sample_weight[keep]
-        features, dual_map = self._design(X, Xk, keep)
+        features, dual_map = self._design(X, Xk, keep, progress)
         progress.line("design", self._design_summary(features))
         problem = ClassificationProblem(features, yk, n_classes, sk, loss, float(self.alpha),
                                         bool(self.fit_intercept),
@@ -574,7 +574,7 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
             return f"exact {kernel} kernel, {d} kernel feature columns"
         return f"{d} Nystroem features ({kernel} kernel)"
 
-    def _design(self, X, Xk, keep):
+    def _design(self, X, Xk, keep, progress=None):
         """The features of the linear solvers: X, Nystroem features or kernel features.
 
         Returns ``(features, dual_map)``; ``dual_map`` maps feature
@@ -591,7 +591,7 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
                                  f"{X.shape}")
             if not keep.all():
                 Xk = Xk[:, keep]  # zero-weight rows leave the kernel's columns too
-        Z = kmap.fit_transform(Xk, check_random_state(self.random_state))
+        Z = kmap.fit_transform(Xk, check_random_state(self.random_state), progress)
         self._kernel_map = kmap
         if not kmap.exact:
             return np.asarray(Z, dtype=np.float64), None

@@ -418,7 +418,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         if init == "huber":
             start = MProblem(design, y, sample_weight, get_loss("huber"), rule, alpha)
             beta = irls(start, beta, None, max_iter=self.max_iter, tol=1e-6,
-                        verbose=self._progress).beta
+                        verbose=self._progress, phase="start").beta
         elif init == "gnc":
             # graduated non-convexity: from the convex pseudo-Huber fit down to the target shape
             for shape in np.linspace(1.0, loss.shape, 6)[:-1]:
@@ -426,7 +426,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
                                  rule, alpha)
                 self._progress.line("start", f"graduated non-convexity: shape {shape:.3g}")
                 beta = irls(stage, beta, None, max_iter=self.max_iter, tol=1e-6,
-                            verbose=self._progress).beta
+                            verbose=self._progress, phase="start").beta
         return beta, None, rule
 
     def _is_adaptive(self) -> bool:
@@ -450,7 +450,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             start = MProblem(design, y, sample_weight, get_loss("huber"), rule, self._alpha)
             self._progress.line("start", "Huber M-fit with the MAD scale")
             beta0 = irls(start, self._least_squares(design, y, sample_weight), None,
-                         max_iter=self.max_iter, tol=1e-6, verbose=self._progress).beta
+                         max_iter=self.max_iter, tol=1e-6, verbose=self._progress,
+                         phase="start").beta
             scale0 = shape0 = None
         result = adaptive_barron(design, y, sample_weight, beta0=beta0, scale0=scale0,
                                  shape0=shape0, shape_bounds=tuple(map(float, self.shape_bounds)),
@@ -610,7 +611,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
                                      "set n_components to use Nystroem features")
         if self.kernel == "precomputed" and not keep.all():
             Xk = Xk[:, keep]  # zero-weight rows leave the kernel's columns too
-        Z = kmap.fit_transform(Xk, rng)
+        Z = kmap.fit_transform(Xk, rng, self._progress)
         self._kernel_map = kmap
         if kmap.exact:
             if self.kernel != "precomputed":

@@ -494,14 +494,17 @@ def adaptive_barron(design, y, sample_weight=None, *, beta0, scale0=None, shape0
     p = design.n_params
     sd = _column_scales(design)
 
+    progress = Progress.of(verbose)
+
     def fun(theta):
+        if progress:
+            progress.tick("adaptive-barron", "evaluating the objective (line search)")
         value, g_beta, g_shape, g_logc = problem.value_grad(theta[:p] / sd, theta[p],
                                                            theta[p + 1])
         grad = np.concatenate([g_beta / sd, [g_shape, g_logc]])
         return value / total, grad / total
 
     history = []
-    progress = Progress.of(verbose)
 
     def callback(intermediate_result):  # scipy passes the iterate by this keyword
         if progress:

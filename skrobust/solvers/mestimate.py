@@ -480,7 +480,8 @@ def _hessian_rows(problem):
     return rows if problem.sample_weight[rows].sum() > 0 else None
 
 
-def irls(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, verbose=0):
+def irls(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, verbose=0,
+         phase="irls"):
     """Iteratively reweighted least squares (Newton steps for convex losses).
 
     See the module docstring for the step taken for each kind of loss and
@@ -488,12 +489,14 @@ def irls(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, ver
     problem with a convex loss, from the fit of a row sample).  Stops when
     the fitted values move less than ``tol * scale`` (root mean square) and
     the scale by less than ``tol`` relatively.  ``verbose`` is an int or a
-    :class:`~skrobust._progress.Progress` reporter (one line per iteration).
+    :class:`~skrobust._progress.Progress` reporter (one line per iteration,
+    under ``phase``).
     """
     progress = Progress.of(verbose)
     if not problem.newton:
-        result = _irls_classic(problem, _start(problem, beta0), scale0, max_iter, tol, progress)
-        progress.finish("irls", result.converged, result.n_iter, result.message)
+        result = _irls_classic(problem, _start(problem, beta0), scale0, max_iter, tol, progress,
+                               phase)
+        progress.finish(phase, result.converged, result.n_iter, result.message)
         return result
     n = problem.design.n_samples
     hessian_rows = _hessian_rows(problem)
@@ -511,12 +514,12 @@ def irls(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, ver
             # weighted Gram of the warm-start rows: predicts how far a step moves the fit
             metric = warm_problem.design.gram_ext(warm_problem.sample_weight) / problem.total_weight
     result = _newton(problem, _start(problem, beta), scale0, hessian_rows, metric, max_iter, tol,
-                     progress)
-    progress.finish("irls", result.converged, result.n_iter, result.message)
+                     progress, phase)
+    progress.finish(phase, result.converged, result.n_iter, result.message)
     return result
 
 
-def _irls_classic(problem, beta, scale0, max_iter, tol, progress):
+def _irls_classic(problem, beta, scale0, max_iter, tol, progress, phase="irls"):
     design, y, s = problem.design, problem.y, problem.sample_weight
     r = y - design.predict(beta)
     rule = problem.scale_rule
@@ -535,7 +538,7 @@ def _irls_classic(problem, beta, scale0, max_iter, tol, progress):
         done = _converged(problem, r, r_new, scale_old, scale, tol) and n_iter > 1
         beta, r = beta_new, r_new
         if progress:
-            history.append(progress.iteration("irls", n_iter, problem.objective(beta, scale, r),
+            history.append(progress.iteration(phase, n_iter, problem.objective(beta, scale, r),
                                               scale, step="irls"))
         if done:
             converged = True
@@ -686,12 +689,29 @@ def _column_scales(design: LinearDesign) -> np.ndarray:
     return sd
 
 
+class _LbfgsReport:
+    """Progress of an L-BFGS run: a line per iteration, a tick during long line searches."""
+
+    def __init__(self, progress, history):
+        self.progress = progress
+        self.history = history
+
+    def evaluation(self):
+        self.progress.tick("lbfgs", "evaluating the objective (line search)")
+
+    def __call__(self, objective, scale):
+        self.history.append(self.progress.iteration("lbfgs", len(self.history) + 1,
+                                                    float(objective), float(scale)))
+
+
 def _lbfgs_fixed_scale(problem, beta0, scale, max_iter, tol, sd, report=None):
     from scipy.optimize import minimize
 
     norm = problem.total_weight * scale * scale
 
     def fun(theta):
+        if report is not None:
+            report.evaluation()
         point = problem.evaluate(theta / sd, scale)
         return point.f / norm, point.grad / sd / norm
 
@@ -711,6 +731,8 @@ def _lbfgs_joint(problem, beta0, scale0, max_iter, tol, sd, report=None):
     p = problem.design.n_params
 
     def fun(x):
+        if report is not None:
+            report.evaluation()
         point = problem.evaluate(x[:p] / sd, x[p])
         grad = point.grad.copy()
         grad[:p] /= sd
@@ -786,11 +808,7 @@ def _lbfgs(problem, beta0, scale0, max_iter, tol, progress):
     r = y - design.predict(beta)
     scale = rule.initial(r, s) if scale0 is None else float(scale0)
     history = []
-    report = None
-    if progress:
-        def report(objective, scale):
-            history.append(progress.iteration("lbfgs", len(history) + 1, float(objective),
-                                              float(scale)))
+    report = _LbfgsReport(progress, history) if progress else None
     if problem.joint:
         res = _lbfgs_joint(problem, beta, scale, max_iter, tol, sd, report)
         p = design.n_params

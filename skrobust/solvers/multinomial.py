@@ -275,10 +275,12 @@ def _from_theta(problem, theta):
     return B
 
 
-def _minimize(problem, B0, loss, v, max_iter, tol, progress=None, phase="lbfgs"):
+def _minimize(problem, B0, loss, v, max_iter, tol, progress=None, phase="lbfgs", inner=False):
     """L-BFGS-B on ``J / total_weight`` in standardised, centred coordinates.
 
-    With an enabled ``progress`` reporter, one line per iteration under ``phase``."""
+    With an enabled ``progress`` reporter, one line per iteration under
+    ``phase`` (for an ``inner`` loop, at most one each half second, and a
+    tick during long line searches)."""
     from scipy.optimize import minimize
 
     sd = problem.column_scale
@@ -286,8 +288,11 @@ def _minimize(problem, B0, loss, v, max_iter, tol, progress=None, phase="lbfgs")
     d = problem.n_features
     shape = (problem.n_outputs, problem.n_params)
     norm = problem.total_weight
+    count = [0]
 
     def fun(theta):
+        if progress:
+            progress.tick(phase, f"evaluating the objective (iteration {count[0] + 1})")
         B = _from_theta(problem, theta.reshape(shape))
         value, grad = problem.value_grad(B, loss, v)
         if problem.fit_intercept:
@@ -295,11 +300,9 @@ def _minimize(problem, B0, loss, v, max_iter, tol, progress=None, phase="lbfgs")
             grad[:, :d] -= grad[:, d:] * mean
         return value / norm, (grad / sd).ravel() / norm
 
-    count = [0]
-
     def callback(intermediate_result):  # scipy passes the iterate by this keyword
         count[0] += 1
-        progress.iteration(phase, count[0], float(intermediate_result.fun) * norm)
+        progress.iteration(phase, count[0], float(intermediate_result.fun) * norm, tick=inner)
 
     theta0 = _to_theta(problem, np.asarray(B0, dtype=np.float64)).ravel()
     res = minimize(fun, theta0, jac=True, method="L-BFGS-B",
@@ -333,7 +336,8 @@ def _newton_step(design, c, curvature, pen, g, zeros):
     return -solve_normal_equations(G, g)
 
 
-def _newton_margin(problem, B0, loss, v, max_iter, tol, progress=None, phase="newton"):
+def _newton_margin(problem, B0, loss, v, max_iter, tol, progress=None, phase="newton",
+                   inner=False):
     """Newton's method with the generalised Hessian, per one-vs-rest output.
 
     The exact curvature ``phi''`` when the Hessian is positive definite,
@@ -390,7 +394,7 @@ def _newton_margin(problem, B0, loss, v, max_iter, tol, progress=None, phase="ne
                 theta = theta + t * step
                 f0 = f1
             if progress:
-                progress.iteration(phase, it, f0, output=k, step_length=t)
+                progress.iteration(phase, it, f0, tick=inner, output=k, step_length=t)
             if small:
                 done = True
                 break
@@ -400,14 +404,14 @@ def _newton_margin(problem, B0, loss, v, max_iter, tol, progress=None, phase="ne
     return B, n_iter, ok
 
 
-def _fit_fixed(problem, B0, loss, v, max_iter, tol, progress=None, phase=None):
+def _fit_fixed(problem, B0, loss, v, max_iter, tol, progress=None, phase=None, inner=False):
     """Minimise ``J`` for ``loss`` with fixed weights ``v``: Newton for margin losses,
     L-BFGS for probability losses.  Returns ``(B, n_iter, ok, message)``."""
     if problem.kind == "margin":
         B, n_iter, ok = _newton_margin(problem, B0, loss, v, max_iter, tol, progress,
-                                       phase or "newton")
+                                       phase or "newton", inner)
         return B, n_iter, ok, "" if ok else f"Newton did not converge in {max_iter} iterations"
-    B, res = _minimize(problem, B0, loss, v, max_iter, tol, progress, phase or "lbfgs")
+    B, res = _minimize(problem, B0, loss, v, max_iter, tol, progress, phase or "lbfgs", inner)
     ok = _lbfgs_ok(res, tol)
     return B, int(res.nit), ok, "" if ok else f"L-BFGS: {res.message}"
 
@@ -595,7 +599,7 @@ def irls_classifier(problem, B0, max_iter=100, tol=1e-4, verbose=0):
             break
         inner_tol = tol / 10.0
         B, inner_iter, inner_ok, msg = _fit_fixed(problem, B, problem.base_loss, v, max_iter,
-                                                  inner_tol)
+                                                  inner_tol, progress, "irls-refit", inner=True)
         message = "" if inner_ok else f"weighted refit: {msg}"
         v_new = problem.irls_weights(B)
         change = float(np.max(np.abs(v_new - v))) if v.size else 0.0

@@ -764,6 +764,8 @@ def _solve(prob: _Problem, beta0, max_iter, tol, verbose):
         beta = np.zeros(0)
         out = _Outcome(beta, True)
     else:
+        progress.line("ipm", f"interior point on {prob.n} rows, from "
+                             + ("least squares" if beta0 is None else "the given start"))
         beta = prob.least_squares() if beta0 is None else np.array(beta0, dtype=np.float64)
         if beta.shape != (p,):
             raise ValueError(f"beta0 must have shape ({p},), got {beta.shape}")
