@@ -524,11 +524,11 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         warn_unused_parameters(self)
-        progress = self._progress = Progress(self.verbose, type(self).__name__)
         if is_dask_input(X, y, sample_weight):
             # row-chunked dask arrays: a distributed fit, never scikit-learn's validation
             # (which would gather X); see skrobust.dask_backend
             return fit_dask(self, X, y, sample_weight)
+        progress = self._progress = Progress(self.verbose, type(self).__name__)
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
                              dtype=[np.float64, np.float32], y_numeric=True)
         X = X.astype(np.float64, copy=False)
