@@ -90,12 +90,13 @@ RELEVANCE: tuple = (
     Relevance((REGRESSOR,), "solver", _m_estimate, _M_PATH, ("loss", "shape")),
     Relevance((REGRESSOR,), "quantile", _loss_named("quantile"), 'loss="quantile"', ("loss",)),
     Relevance((REGRESSOR,), "tol", lambda est: not _regressor_quantile(est),
-              'every loss but "quantile" (its interior-point solver has its own tolerance)',
+              'a loss other than "quantile" (its interior-point solver has its own '
+              'tolerance)',
               ("loss",)),
     Relevance((REGRESSOR,), "warm_start",
               lambda est: not _regressor_quantile(est)
               and (est.kernel is None or est.n_components is not None),
-              'every loss but "quantile", and not with the exact kernel model '
+              'a loss other than "quantile", and not with the exact kernel model '
               "(kernel set, n_components=None)", ("loss", "kernel", "n_components")),
     Relevance((CLASSIFIER,), "q", _loss_named("gce"), 'loss="gce"', ("loss",)),
     Relevance((CLASSIFIER,), "blurry_gamma", _loss_named("blurry"), 'loss="blurry"', ("loss",)),

@@ -155,11 +155,11 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         Convergence tolerance: IRLS stops when the fitted values move less
         than ``tol * scale`` (root mean square) and the scale by less than
         ``tol`` relatively; L-BFGS uses it as the gradient tolerance.  Used
-        only with every loss but "quantile" (its interior-point solver has
-        its own tolerance).
+        only with a loss other than "quantile" (its interior-point solver
+        has its own tolerance).
     warm_start : bool, default=False
         Start from the previous fit's coefficients and scale.  Used only with
-        every loss but "quantile", and not with the exact kernel model
+        a loss other than "quantile", and not with the exact kernel model
         (kernel set, n_components=None).
     random_state : int, RandomState instance or None, default=None
         Seed for the randomised parts of the fit (robust starts).
