@@ -90,7 +90,7 @@ def fit_timed(make_estimator, X, y, worker_pids, **kw):
         total = time.perf_counter() - t0
     lines = buf.getvalue().splitlines()
     iters = [float(m.group(1)) for ln in lines
-             if ln.startswith("dask ") and (m := re.search(r" time ([0-9.]+)s \(total", ln))]
+             if (m := re.search(r"\] irls: iter .*  pass time ([0-9.e+-]+)", ln))]
     return est, total, iters, {pid: v / 2**20 for pid, v in mem.peak.items()}, lines
 
 

@@ -84,7 +84,7 @@ ax.set_xlabel("observation")
 ax.set_ylabel("weights_")
 ax.legend(loc="lower right", fontsize="small")
 print("rejected by MM:", rows[mm.weights_ < 0.01])
-print("flagged as outliers by MM (|r| > 4.685 scale_):", rows[mm.outliers_])
+print("flagged as outliers by MM (|r| > 2.5 scale_):", rows[mm.outliers_])
 
 # %%
 # The S-estimate that started the MM fit is kept for inspection, with its

@@ -14,7 +14,10 @@ scikit-learn's :class:`~sklearn.linear_model.HuberRegressor` (and
 jointly with the coefficients (Owen's concomitant scale).  Its stationarity
 condition, ``mean(min((r / scale)**2, epsilon**2)) = 1``, gives
 ``scale_ ~ 0.68 sigma`` for ``epsilon = 1.35``: it is not the error standard
-deviation, and ``outliers_`` then flags about 36% of perfectly Gaussian data.
+deviation, and ``outliers_`` (which keeps HuberRegressor's meaning,
+``|r| > epsilon * scale_``, in this configuration) then flags about 36% of
+perfectly Gaussian data.  Every other configuration flags
+``|r| > 2.5 sigma_hat`` with a consistent ``sigma_hat``: about 1.2%.
 """
 
 # %%
@@ -46,9 +49,9 @@ for name, model in models.items():
 
 # %%
 # The joint scale is about 0.68 sigma; the others are close to 1.  The
-# fraction flagged follows: Huber's ``epsilon = 1.345`` scales at a consistent
-# scale flags ``P(|Z| > 1.345) = 18%`` of Gaussian residuals, the joint scale
-# about 36%, Tukey's ``4.685`` scales almost none.
+# consistent fits flag ``P(|Z| > 2.5) = 1.2%`` of Gaussian residuals whatever
+# the loss; the joint-scale fits flag HuberRegressor's
+# ``|r| > 1.35 * 0.68 sigma``, about 36%.
 fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
 labels = [name.replace("RobustRegressor", "RR") for name in models]
 axes[0].barh(labels, ratios, color="tab:blue")

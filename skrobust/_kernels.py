@@ -19,6 +19,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 KERNELS = ("linear", "rbf", "poly", "laplacian", "sigmoid", "cosine", "precomputed")
 EXACT_KERNEL_WARN_SAMPLES = 20_000
+_TRANSFORM_ROWS = 1 << 16  # rows per block of a reported Nystroem transform
 
 KERNEL_CONSTRAINTS = {
     "kernel": [StrOptions(set(KERNELS)), callable, None],
@@ -37,24 +38,26 @@ KERNEL_PARAMS_DOC = """    kernel : str, callable or None, default=None
         the RKHS norm.  "precomputed" takes the (n_samples, n_samples) kernel
         matrix at fit time and the (n_test, n_samples) matrix at predict time.
     gamma : float, default=None
-        Kernel coefficient of "rbf", "laplacian", "poly", "sigmoid" (None:
-        scikit-learn's default, 1 / n_features).
+        Kernel coefficient (None: scikit-learn's default, 1 / n_features).
+        Used only with kernel="rbf", "laplacian", "poly", "sigmoid"; set
+        with another kernel (or none) it warns at fit.
     degree : float, default=3
-        Degree of the "poly" kernel.
+        Degree of the polynomial kernel.  Used only with kernel="poly".
     coef0 : float, default=1
-        Zero coefficient of the "poly" and "sigmoid" kernels.
+        Zero coefficient.  Used only with kernel="poly", "sigmoid".
     kernel_params : dict, default=None
-        Extra keyword arguments of a callable kernel.
+        Extra keyword arguments.  Used only with a callable kernel.
     n_components : int, default=None
-        None fits the exact kernel model on the n x n kernel matrix (its
-        weighted steps are solved by preconditioned conjugate gradients above
-        1000 samples, O(n**2) per iteration; it warns above 20000 training
-        samples).  An integer fits a linear model on that
-        many :class:`~sklearn.kernel_approximation.Nystroem` features, with
+        Used only with a kernel (kernel not None).  None fits the exact
+        kernel model on the n x n kernel matrix (its weighted steps are
+        solved by preconditioned conjugate gradients above 1000 samples,
+        O(n**2) per iteration; it warns above 20000 training samples).  An
+        integer fits a linear model on that many
+        :class:`~sklearn.kernel_approximation.Nystroem` features, with
         landmarks drawn (seeded by ``random_state``) among the rows with a
         positive sample weight (for "precomputed", landmark columns of the
-        given kernel); every loss, scale, start and solver then
-        applies, including the S-start and the adaptive shape."""
+        given kernel); every loss, scale, start and solver then applies,
+        including the S-start and the adaptive shape."""
 
 
 def design_signature(est, n_features: int) -> tuple:
@@ -117,8 +120,12 @@ class KernelMap:
     def exact(self) -> bool:
         return self.n_components is None
 
-    def fit_transform(self, X, rng):
-        """The training design: the kernel matrix (exact) or Nystroem features."""
+    def fit_transform(self, X, rng, progress=None):
+        """The training design: the kernel matrix (exact) or Nystroem features.
+
+        ``progress`` (a :class:`~skrobust._progress.Progress`) is told about
+        the rows transformed so far, at most every half second.
+        """
         X = _int32_indices(X)
         if self.kernel == "precomputed":
             if X.shape[0] != X.shape[1]:
@@ -145,7 +152,18 @@ class KernelMap:
         n_components = min(int(self.n_components), X.shape[0])
         self.nystroem_ = Nystroem(kernel=self.kernel, n_components=n_components,
                                   random_state=rng, **self._nystroem_kwargs())
-        return self.nystroem_.fit_transform(X)
+        self.nystroem_.fit(X)
+        n = X.shape[0]
+        if progress is None or not progress or n <= _TRANSFORM_ROWS:
+            return self.nystroem_.transform(X)
+        # row blocks (each row's features depend on that row only) so a long
+        # transform can report its progress
+        Z = np.empty((n, n_components))
+        for start in range(0, n, _TRANSFORM_ROWS):
+            stop = min(start + _TRANSFORM_ROWS, n)
+            Z[start:stop] = self.nystroem_.transform(X[start:stop])
+            progress.tick("design", f"Nystroem features of {stop}/{n} rows")
+        return Z
 
     def transform(self, X):
         """The design rows of new inputs."""
@@ -168,7 +186,7 @@ class KernelMap:
         keep = {}
         for name, value in self.kwargs.items():
             # Nystroem forwards gamma/degree/coef0 only to kernels that take them
-            if name in _KERNEL_ARGS.get(self.kernel, ()):
+            if name in KERNEL_ARGS.get(self.kernel, ()):
                 keep[name] = value
         return keep
 
@@ -187,7 +205,7 @@ def _int32_indices(X):
     return X
 
 
-_KERNEL_ARGS = {
+KERNEL_ARGS = {
     "rbf": ("gamma",), "laplacian": ("gamma",), "poly": ("gamma", "degree", "coef0"),
     "sigmoid": ("gamma", "coef0"), "linear": (), "cosine": (),
 }

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import compute_class_weight
@@ -26,6 +27,8 @@ from ._kernels import (
     design_signature,
     warm_start_applies,
 )
+from ._param_relevance import warn_unused_parameters
+from ._progress import Progress
 from .losses.classification import available_classification_losses, get_classification_loss
 from .losses.margin import MarginLoss
 from .losses.probability import CUTOFF_MODES, ProbabilityLoss
@@ -180,7 +183,8 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         losses) or the squared hinge by Newton's method (margin losses).
         This is the "delay" of the authors of the Blurry loss: a loss that
         down-weights implausible samples needs a model to judge
-        plausibility by.  0 starts the robust loss from zero.
+        plausibility by.  0 starts the robust loss from zero.  Used only
+        with a non-convex loss.
     max_iter : int, default=100
         Maximum number of L-BFGS iterations, of Newton steps per output, and
         (for "irls") of reweighting steps and of iterations per refit.
@@ -195,28 +199,33 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         Seeds the Nystroem landmarks of a kernel model with ``n_components``;
         the solvers themselves are deterministic.
     verbose : int, default=0
-        Print solver progress when positive.
+        When positive, print one line per phase of the fit with the time
+        since it started (validation, design, the warm-up's and the solver's
+        iterations with their objective, then "converged in k iterations" or
+        why not), in the same format as RobustRegressor; nothing at 0.
     q : float in (0, 1], default=0.7
         Exponent of the "gce" loss; ``q -> 0`` is cross-entropy, 1 the mean
-        absolute error.
+        absolute error.  Used only with loss="gce".
     blurry_gamma : float >= 0, default=0.5
         Exponent ``gamma`` of the "blurry" loss; 0 is cross-entropy.  It is
         not called ``gamma`` because ``gamma`` is reserved for the kernel
-        coefficient (as in KernelRidge and SVC) of kernelised models.
+        coefficient (as in KernelRidge and SVC) of kernelised models.  Used
+        only with loss="blurry".
     detach_weight : bool, default=False
         "blurry" only: use the detached weight ``p**gamma`` (the first
         version of the authors' code).  Its fixed point is the generalised
         cross-entropy's with ``q = blurry_gamma``, and it is fitted as that.
+        Used only with loss="blurry".
     back_off : bool, default=False
         "blurry" only: keep the full gradient's negative weights below
         ``p*`` (the authors' latest code): samples there are pushed further
         away instead of ignored.  Needs ``solver="lbfgs"`` (or "auto").
-        ``weights_`` still reports them as 0.
+        ``weights_`` still reports them as 0.  Used only with loss="blurry".
     cutoff : float in [0, 1), default=0.5
         "piecewise_zero" only; its meaning depends on ``cutoff_mode``.  0 is
         cross-entropy.  The default pair (0.5, "relative") was the best
         Piecewise-zero setting in the benchmark that kept clean-data
-        accuracy.
+        accuracy.  Used only with loss="piecewise_zero".
     cutoff_mode : {"absolute", "relative", "quantile"}, default="relative"
         - "absolute": drop samples with ``p < cutoff`` (the paper's form;
           small cutoffs such as 0.1 rarely fire on a regularised linear
@@ -225,13 +234,16 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
           labelled class.
         - "quantile": drop the fraction ``cutoff`` (by weight) of samples
           with the lowest ``p`` (least-trimmed cross-entropy).
+
+        Used only with loss="piecewise_zero".
     shape : float <= 2, default=0.0
         Shape of the "barron" margin loss (2: squared hinge, 1: pseudo-Huber,
-        0: Cauchy, -2: Geman-McClure).
+        0: Cauchy, -2: Geman-McClure).  Used only with loss="barron".
     epsilon : float > 0, default=None
         Tuning constant of the margin losses on the margin scale: the hinge
         residual where "huber" turns linear (default 2, sklearn's modified
         Huber), Tukey's ``c`` (default 2.5), Barron's ``c`` (default 1).
+        Used only with the margin losses "huber", "tukey" and "barron".
 {kernel_params}
         For the classifier the exact model's scores are
         ``f_k(x) = sum_j k(x, x_j) dual_coef_[j, k] + intercept_[k]`` with
@@ -472,6 +484,8 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         self : RobustClassifier
             The fitted estimator.
         """
+        warn_unused_parameters(self)
+        progress = Progress(self.verbose, type(self).__name__)
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
                              dtype=[np.float64, np.float32])
         check_classification_targets(y)
@@ -502,6 +516,9 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
                 "have zero weight (remove their rows or their zero class_weight)"
             )
 
+        sparse = " (sparse)" if sp.issparse(X) else ""
+        progress.line("validation", f"{X.shape[0]} samples x {X.shape[1]} features, "
+                                    f"{n_classes} classes{sparse}")
         loss = self._resolve_loss()
         solver = self._resolve_solver(loss)
         keep = sample_weight > 0
@@ -509,7 +526,8 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
             Xk, yk, sk = X, codes, sample_weight
         else:
             Xk, yk, sk = X[keep], codes[keep], sample_weight[keep]
-        features, dual_map = self._design(X, Xk, keep)
+        features, dual_map = self._design(X, Xk, keep, progress)
+        progress.line("design", self._design_summary(features))
         problem = ClassificationProblem(features, yk, n_classes, sk, loss, float(self.alpha),
                                         bool(self.fit_intercept),
                                         standardize=self._kernel_map is None)
@@ -518,12 +536,12 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         if B0 is None:
             B0 = problem.initial_coef()
             if not loss.convex:
-                B0, _ = warm_up(problem, B0, self.warmup_iter, float(self.tol))
+                B0, _ = warm_up(problem, B0, self.warmup_iter, float(self.tol), verbose=progress)
 
         run = {"irls": irls_classifier, "lbfgs": lbfgs_classifier,
                "newton": newton_classifier}[solver]
         result = run(problem, B0, max_iter=self.max_iter, tol=float(self.tol),
-                     verbose=self.verbose)
+                     verbose=progress)
         if not result.converged:
             warnings.warn(f"RobustClassifier did not converge: {result.message}. "
                           "Returning the last iterate; increase max_iter or check the data.",
@@ -551,9 +569,19 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         self.n_iter_ = int(max(result.n_iter, 1))
         self._design_signature = design_signature(self, self.n_features_in_)
         self.weights_ = self._robustness_weights(X, codes, sample_weight)
+        progress.line("fit", f"done in {progress.elapsed():.3f} s")
         return self
 
-    def _design(self, X, Xk, keep):
+    def _design_summary(self, features) -> str:
+        d = features.shape[1]
+        if self.kernel is None:
+            return f"linear, {d} features"
+        kernel = self.kernel if isinstance(self.kernel, str) else "callable"
+        if self._kernel_map.exact:
+            return f"exact {kernel} kernel, {d} kernel feature columns"
+        return f"{d} Nystroem features ({kernel} kernel)"
+
+    def _design(self, X, Xk, keep, progress=None):
         """The features of the linear solvers: X, Nystroem features or kernel features.
 
         Returns ``(features, dual_map)``; ``dual_map`` maps feature
@@ -570,7 +598,7 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
                                  f"{X.shape}")
             if not keep.all():
                 Xk = Xk[:, keep]  # zero-weight rows leave the kernel's columns too
-        Z = kmap.fit_transform(Xk, check_random_state(self.random_state))
+        Z = kmap.fit_transform(Xk, check_random_state(self.random_state), progress)
         self._kernel_map = kmap
         if not kmap.exact:
             return np.asarray(Z, dtype=np.float64), None

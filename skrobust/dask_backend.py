@@ -96,6 +96,8 @@ from types import SimpleNamespace
 import numpy as np
 
 from ._kernels import design_signature, warm_start_applies
+from ._outliers import outlier_rule
+from ._progress import Progress
 from ._units import FitUnits, power_of_two_unit
 from .losses import Barron, Quantile, get_loss
 from .scale import (
@@ -937,7 +939,12 @@ def least_squares_dask(data, alpha):
 
 def irls_dask(data, loss, scaler, alpha, beta0, scale0=None, max_iter=100, tol=1e-8,
               verbose=0, label="irls"):
-    """IRLS with one pass over X per iteration (the scale lags one step; same fixed point)."""
+    """IRLS with one pass over X per iteration (the scale lags one step; same fixed point).
+
+    ``verbose`` (an int or a :class:`~skrobust._progress.Progress`) prints one
+    line per iteration under the phase ``label``.
+    """
+    progress = Progress.of(verbose)
     w0 = loss.weight_at_zero()
     pen = _penalty(alpha, data.p, data.fit_intercept)
     joint = bool(scaler.rule.penalty_in_scale_units)
@@ -956,14 +963,13 @@ def irls_dask(data, loss, scaler, alpha, beta0, scale0=None, max_iter=100, tol=1
             scale = scaler.update(r_prev, float(scale0))
     prev_scale = None
     history = []
-    t0 = time.perf_counter()
     converged = False
     objective = math.nan
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
         t_it = time.perf_counter()
         # the weight change (verbose only) costs a second weight evaluation per row
-        r, st = data.irls_pass(beta, scale, loss, r_prev, prev_scale if verbose else None)
+        r, st = data.irls_pass(beta, scale, loss, r_prev, prev_scale if progress else None)
         objective = _objective(st.data, beta, scale, w0, pen, total, joint)
         if not st.v_sum > 0:
             return SolverResult(beta, scale, n_iter, False, objective,
@@ -975,23 +981,20 @@ def irls_dask(data, loss, scaler, alpha, beta0, scale0=None, max_iter=100, tol=1
         G = st.G
         G[np.diag_indices_from(G)] += pen * (scale if joint else 1.0)
         beta = solve_normal_equations(G, st.h)
-        if verbose:
-            rec = {"iter": n_iter, "objective": objective, "scale": scale,
-                   "weight_change": st.weight_change / total, "change": change,
-                   "time": time.perf_counter() - t_it}
-            history.append(rec)
-            print(f"dask {label} {n_iter:4d}  objective {objective:.10g}  scale {scale:.6g}  "
-                  f"weight change {rec['weight_change']:.3g}  "
-                  f"time {rec['time']:.2f}s (total {time.perf_counter() - t0:.1f}s)")
+        if progress:
+            history.append(progress.iteration(
+                label, n_iter, objective, scale, step="irls",
+                weight_change=st.weight_change / total, change=change,
+                pass_time=time.perf_counter() - t_it))
         if done:
             converged = True
             break
         prev_scale = scale
         scale = scaler.update(r, scale)
         r_prev = r
-    return SolverResult(beta, scale, n_iter, converged, objective,
-                        "" if converged else f"IRLS did not converge in {max_iter} iterations",
-                        history)
+    message = "" if converged else f"IRLS did not converge in {max_iter} iterations"
+    progress.finish(label, converged, n_iter, message)
+    return SolverResult(beta, scale, n_iter, converged, objective, message, history)
 
 
 _ARMIJO = 1e-4
@@ -1048,6 +1051,8 @@ def newton_dask(data, loss, scaler, alpha, beta0, scale0=None, max_iter=100, tol
     """
     from .solvers.design import cholesky_solve
 
+    progress = Progress.of(verbose)
+
     w0 = loss.weight_at_zero()
     p = data.p
     pen = _penalty(alpha, p, data.fit_intercept)
@@ -1068,14 +1073,13 @@ def newton_dask(data, loss, scaler, alpha, beta0, scale0=None, max_iter=100, tol
 
     def evaluate(beta, scale, r_prev=None, prev_scale=None):
         r, st = data.newton_pass(beta, scale, loss, joint, r_prev,
-                                 prev_scale if verbose else None)
+                                 prev_scale if progress else None)
         return _newton_point(data, st, beta, scale, pen, w0, joint, r)
 
     point = evaluate(beta, scale)
     if joint and point.scale <= floor:
         point = evaluate(beta, scaler.update(point.r, point.scale))
     history = []
-    t0 = time.perf_counter()
     converged = False
     message = ""
     n_iter = 0
@@ -1124,20 +1128,18 @@ def newton_dask(data, loss, scaler, alpha, beta0, scale0=None, max_iter=100, tol
                 and change <= tol * new.scale + data.atol
                 and abs(new.scale - scale_old) <= tol * new.scale
                 and (joint or n_iter > 1))
-        if verbose:
-            rec = {"iter": n_iter, "objective": new.f, "scale": new.scale, "step": step,
-                   "weight_change": new.st.weight_change / total, "change": change,
-                   "time": time.perf_counter() - t_it}
-            history.append(rec)
-            print(f"dask newton {n_iter:4d}  {step:6s}  objective {new.f:.12g}  "
-                  f"scale {new.scale:.6g}  weight change {rec['weight_change']:.3g}  "
-                  f"time {rec['time']:.2f}s (total {time.perf_counter() - t0:.1f}s)")
+        if progress:
+            history.append(progress.iteration(
+                "irls", n_iter, new.f, new.scale, step=step,
+                weight_change=new.st.weight_change / total, change=change,
+                pass_time=time.perf_counter() - t_it))
         point = new
         if done:
             converged = True
             break
     if not converged and not message:
         message = f"IRLS did not converge in {max_iter} iterations"
+    progress.finish("irls", converged, n_iter, message)
     return SolverResult(point.beta, point.scale, n_iter, converged, point.f, message, history)
 
 def _lbfgs_ok(res, tol) -> bool:
@@ -1160,17 +1162,16 @@ def lbfgs_dask(data, loss, scaler, alpha, beta0, scale0=None, max_iter=100, tol=
     joint = bool(rule.penalty_in_scale_units)
     beta = np.array(beta0, dtype=np.float64)
     history = []
-    t0 = time.perf_counter()
+    progress = Progress.of(verbose)
     options = {"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxcor": 20}
 
-    def report(kind, scale):
-        def callback(intermediate_result):
-            if verbose:
-                k = len(history) + 1
-                history.append({"iter": k, "objective": float(intermediate_result.fun),
-                                "scale": scale, "time": time.perf_counter() - t0})
-                print(f"dask lbfgs {k:4d}  objective {intermediate_result.fun:.10g}  "
-                      f"scale {scale:.6g}  ({kind})  time {time.perf_counter() - t0:.2f}s")
+    def report(norm, scale=None):
+        """A callback printing the objective (times ``norm``) and the (fixed or joint) scale."""
+        def callback(intermediate_result):  # scipy passes the iterate by this keyword
+            if progress:
+                s = float(intermediate_result.x[p]) if scale is None else scale
+                history.append(progress.iteration("lbfgs", len(history) + 1,
+                                                  float(intermediate_result.fun) * norm, s))
         return callback
 
     r = None
@@ -1195,14 +1196,16 @@ def lbfgs_dask(data, loss, scaler, alpha, beta0, scale0=None, max_iter=100, tol=
         x0 = np.append(beta * sd, max(scale, floor))
         res = minimize(fun, x0, jac=True, method="L-BFGS-B",
                        bounds=[(None, None)] * p + [(floor, None)], options=options,
-                       callback=report("joint", math.nan))
+                       callback=report(total))
         beta, scale = res.x[:p] / sd, float(res.x[p])
         ok = _lbfgs_ok(res, tol)
         if not ok:
             _, st = data.residuals(beta)
             ok = math.sqrt(st[0] / total) <= 1e3 * data.atol
-        return SolverResult(beta, scale, int(res.nit), ok, float(res.fun) * total,
-                            "" if ok else f"L-BFGS: {res.message}", history)
+        message = "" if ok else f"L-BFGS: {res.message}"
+        progress.finish("lbfgs", ok, int(res.nit), message)
+        return SolverResult(beta, scale, int(res.nit), ok, float(res.fun) * total, message,
+                            history)
 
     n_iter = 0
     ok = False
@@ -1223,7 +1226,7 @@ def lbfgs_dask(data, loss, scaler, alpha, beta0, scale0=None, max_iter=100, tol=
             return value / norm, grad / sd / norm
 
         res = minimize(fun, beta * sd, jac=True, method="L-BFGS-B", options=options,
-                       callback=report(f"outer {outer}", scale))
+                       callback=report(norm, scale))
         n_iter += int(res.nit)
         beta = res.x / sd
         r, st = data.residuals(beta)
@@ -1239,6 +1242,7 @@ def lbfgs_dask(data, loss, scaler, alpha, beta0, scale0=None, max_iter=100, tol=
         if abs(scale - scale_old) == 0 and outer > 1:
             break
     value = float(res.fun) * total * scale * scale if res is not None else math.nan
+    progress.finish("lbfgs", ok, max(n_iter, 1), message)
     return SolverResult(beta, scale, max(n_iter, 1), ok, value, message, history)
 
 
@@ -1255,7 +1259,7 @@ def _sample_start(data, loss, rule, alpha, max_iter, tol, verbose):
     """Coefficients and scale of the in-memory fit on a stratified row sample (convex losses)."""
     from .solvers.mestimate import MProblem, irls
 
-    t0 = time.perf_counter()
+    progress = Progress.of(verbose)
     Xs, ys, ws = data.rows_at(_stratified_rows(data.n, WARM_START_ROWS))
     if not ws.sum() > 0:
         return least_squares_dask(data, alpha), None
@@ -1264,12 +1268,9 @@ def _sample_start(data, loss, rule, alpha, max_iter, tol, verbose):
     G, h = design.gram(ws, ys)
     G[np.diag_indices_from(G)] += _penalty(alpha, data.p, data.fit_intercept)
     beta = solve_normal_equations(G, h)
+    progress.line("warm-start", f"in-memory fit on {Xs.shape[0]} sampled rows")
     sub = irls(MProblem(design, ys, ws, loss, rule, alpha), beta, None, max_iter=max_iter,
-               tol=max(tol, 1e-6))
-    if verbose:
-        print(f"dask warm start: in-memory fit on {Xs.shape[0]} sampled rows "
-              f"({sub.n_iter} iterations, scale {sub.scale:.6g})  "
-              f"time {time.perf_counter() - t0:.2f}s")
+               tol=max(tol, 1e-6), verbose=progress, phase="warm-start")
     if np.all(np.isfinite(sub.beta)) and math.isfinite(sub.scale) and sub.scale > 0:
         return sub.beta, sub.scale
     return least_squares_dask(data, alpha), None
@@ -1277,14 +1278,15 @@ def _sample_start(data, loss, rule, alpha, max_iter, tol, verbose):
 
 def _s_start(data, rng, s_sample_size, floor, verbose):
     """fast-S on a client-side row sample, then the full-data M-scale of its residuals."""
-    t0 = time.perf_counter()
+    progress = Progress.of(verbose)
     m = int(S_SAMPLE_SIZE if s_sample_size is None else s_sample_size)
     if m < 1:
         raise ValueError(f"s_sample_size must be a positive integer, got {s_sample_size!r}")
     Xs, ys, ws = data.sample(m, rng)
+    progress.line("s-start", f"fast-S on {Xs.shape[0]} of {data.n} rows")
     # the S-scale's n - p counts observations
     s_fit = fast_s(LinearDesign(Xs, data.fit_intercept), ys, data.units.frequency_weights(ws),
-                   random_state=rng, floor=floor)
+                   random_state=rng, floor=floor, verbose=progress)
     beta = s_fit.beta
     if Xs.shape[0] < data.n:
         sample_scale = s_fit.scale
@@ -1294,10 +1296,8 @@ def _s_start(data, rng, s_sample_size, floor, verbose):
     scale = m_scale_dask(r, data.w, denom=data.total_weight - data.p * data.units.count,
                          nonzero_weight=st[1],
                          scale0=s_fit.scale, floor=floor)
-    if verbose:
-        extra = "" if sample_scale is None else f" (sample S-scale {sample_scale:.6g})"
-        print(f"dask S-start: fast-S on {Xs.shape[0]} of {data.n} rows, full-data M-scale "
-              f"{scale:.6g}{extra}  time {time.perf_counter() - t0:.2f}s")
+    extra = "" if sample_scale is None else f" (sample S-scale {sample_scale:.6g})"
+    progress.line("s-start", f"full-data M-scale {scale:.6g}{extra}")
     return beta, scale
 
 
@@ -1385,6 +1385,7 @@ def fit_dask(estimator, X, y, sample_weight=None, *, s_sample_size=None, persist
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.utils import check_random_state
 
+    progress = Progress(est.verbose, type(est).__name__)
     data = _Data(X, y, sample_weight, est.fit_intercept, persist=persist)
     # a warm start needs a previous fit of the same design (else the fit starts cold)
     warm = warm_start_applies(est, data.d) and hasattr(est, "coef_")
@@ -1400,7 +1401,9 @@ def fit_dask(estimator, X, y, sample_weight=None, *, s_sample_size=None, persist
     init = est._auto_start_fallback(init, SimpleNamespace(n_samples=data.n_pos, n_params=data.p))
     rule = est._scale_rule(loss, data.floor, data.p)
     alpha = 0.0 if est.alpha is None else float(est.alpha)  # None: 0 for the linear model
-    verbose = est.verbose
+    verbose = progress
+    progress.line("validation", f"{data.n} samples x {data.d} features (dask)")
+    progress.line("design", f"linear, {data.p} parameters")
     cap = median_gather_cap
     solver = "irls" if est.solver == "auto" else est.solver
     # convex, symmetric losses take Newton steps (as in memory); on large data they start
@@ -1431,13 +1434,13 @@ def fit_dask(estimator, X, y, sample_weight=None, *, s_sample_size=None, persist
             if init == "huber":
                 beta0 = irls_dask(data, get_loss("huber"), _ScaleOnDask(rule, data, cap), alpha,
                                   beta0, None, max_iter=est.max_iter, tol=1e-6,
-                                  label="huber start").beta
+                                  verbose=progress, label="start").beta
             elif init == "gnc":
                 for shape in loss.gnc_shapes():
                     stage = Barron(shape=float(shape), c=loss.c)
                     beta0 = irls_dask(data, stage, _ScaleOnDask(rule, data, cap), alpha, beta0,
                                       None, max_iter=est.max_iter, tol=1e-6,
-                                      label="gnc stage").beta
+                                      verbose=progress, label="start").beta
     scaler = _ScaleOnDask(rule, data, cap)
     if solver == "lbfgs":
         run = lbfgs_dask
@@ -1460,6 +1463,7 @@ def fit_dask(estimator, X, y, sample_weight=None, *, s_sample_size=None, persist
         est.shape_ = float(loss.shape)
     # the private state the in-memory fit leaves for predict on NumPy input (a linear model)
     est._alpha, est._kernel_map, est._support = alpha, None, None
+    progress.line("fit", f"done in {progress.elapsed():.3f} s")
     return est
 
 
@@ -1519,11 +1523,11 @@ def predict_dask(estimator, X):
                         meta=np.empty((0,)))
 
 
-def _weights_block(X, y, *, coef, intercept, loss, scale, w0):
+def _weights_block(X, y, *, coef, intercept, loss, scale, w0, threshold):
     r = y[:, 0] - _predict_block(X, coef, intercept)
     out = np.empty((r.shape[0], 2))
     out[:, 0] = np.clip(loss.weight(r / scale) / w0, 0.0, 1.0)
-    out[:, 1] = np.abs(r) > loss.c * scale
+    out[:, 1] = np.abs(r) > threshold
     return out
 
 
@@ -1541,7 +1545,8 @@ def robustness_weights(estimator, X, y):
     weights : dask array of shape (n_samples,)
         ``weight(r / scale_) / weight(0)`` clipped to [0, 1], as ``weights_``.
     outliers : dask array of bool, shape (n_samples,)
-        ``|r| > loss_.c * scale_``, as ``outliers_``.
+        ``|r| > 2.5 scale_`` (``|r| > epsilon scale_`` for ``scale="joint"``),
+        as ``outliers_`` (see :mod:`skrobust._outliers`).
 
     Examples
     --------
@@ -1559,9 +1564,16 @@ def robustness_weights(estimator, X, y):
     X = _check_predict_input(estimator, X)
     yd = _as_dask_vector(y, X, "y")
     loss = estimator.loss_
+    kind, threshold = outlier_rule(estimator.scale, loss, estimator.scale_,
+                                   adaptive=estimator._is_adaptive(),
+                                   quantile=isinstance(loss, Quantile))
+    if kind != "fixed":
+        raise NotImplementedError("the outlier flags of an adaptive Barron or quantile fit use "
+                                  "the median of the residuals; compute them in memory")
     both = X.map_blocks(_weights_block, yd[:, None], coef=np.asarray(estimator.coef_),
                         intercept=float(estimator.intercept_), loss=loss,
                         scale=float(estimator.scale_), w0=loss.weight_at_zero(),
+                        threshold=threshold,
                         chunks=(X.chunks[0], (2,)), dtype=np.float64, meta=np.empty((0, 0)))
     return both[:, 0], both[:, 1].astype(bool)
 

@@ -234,7 +234,8 @@ def report(data, results):
     out += [f"  {r.label:<10} {r.call}" for r in results]
     out += ["",
             "scale: the estimator's scale_ (OLS: root mean square residual). flagged: rows with",
-            "|residual| > epsilon * scale_ (the estimator's outliers_; OLS: > 2.5 RMS).",
+            "|residual| > 2.5 consistent scales (the estimator's outliers_; OLS: > 2.5 RMS;",
+            "HuberRegressor and Huber-jnt: > epsilon * scale_).",
             "HuberRegressor's scale_ is not the error standard deviation (about 0.68 sigma on",
             "Gaussian errors), so it flags many clean rows; Huber-jnt reproduces it exactly.",
             "time: wall time of a second fit (the first one in a process also loads the",

@@ -6,6 +6,7 @@ import numbers
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -19,6 +20,9 @@ from ._kernels import (
     design_signature,
     warm_start_applies,
 )
+from ._outliers import outlier_mask, outlier_rule
+from ._param_relevance import warn_unused_parameters
+from ._progress import Progress
 from ._units import FitUnits
 from .dask_backend import fit_dask, is_dask_input, predict_dask
 from .inference._fitted import RECORD_ATTRIBUTE, record_fit
@@ -28,7 +32,6 @@ from .scale import (
     HuberProposal2Scale,
     JointScale,
     MADScale,
-    mad_scale,
     resolve_scale_name,
     scale_floor,
 )
@@ -78,6 +81,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         Tuning constant in units of the scale.  None uses the loss's
         95%-efficiency constant (1.345 for Huber, 4.685061 for Tukey, the
         shape-dependent constant for Barron's family).
+        Used only with an M-estimation loss (not loss="quantile", nor
+        loss="barron" with shape="adaptive"); set otherwise it warns at fit.
     shape : float or "adaptive", default="adaptive"
         Shape of Barron's loss (``loss="barron"`` only), at most 2.  With
         "adaptive" the shape and the scale are learned with the coefficients
@@ -86,10 +91,12 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         minimised jointly over (coefficients, shape, log c) by L-BFGS-B, from a
         Huber M-fit start, with y standardised internally (scale
         equivariant).  ``scale`` and ``solver`` are then not used.  A fixed
-        shape below 1 is redescending and gets the MM start.
+        shape below 1 is redescending and gets the MM start.  Used only with
+        loss="barron" (a loss object carries its own shape).
     shape_bounds : tuple of two floats, default=(0.0, 1.999)
         Interval of the learned shape, within [0, 2) (the distribution is
-        improper below 0, and the likelihood is singular at 2).
+        improper below 0, and the likelihood is singular at 2).  Used only
+        with loss="barron" and shape="adaptive".
     scale : {"auto", "mad", "proposal2", "joint"} or float, default="auto"
         How the residual scale is estimated.
 
@@ -108,7 +115,9 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
           (MM-estimation, as lmrob); otherwise "mad", a 50% breakdown scale
           that is consistent at the normal model.
 
-        With ``shape="adaptive"`` the scale is Barron's ``c``, learned.
+        (With ``shape="adaptive"`` Barron's ``c`` is learned instead.)
+        Used only with an M-estimation loss (not loss="quantile", nor
+        loss="barron" with shape="adaptive"); set otherwise it warns at fit.
     init : {"auto", "ols", "s", "lad", "gnc"}, default="auto"
         Start of the iterations.
 
@@ -127,8 +136,12 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
           below 1, Cauchy, Welsch, Geman-McClure), "ols" for convex ones.
           On data too small for the S-estimator it falls back to a Huber
           M-fit start and warns.
+
+        Used only with an M-estimation loss (not loss="quantile", nor
+        loss="barron" with shape="adaptive"); set otherwise it warns at fit.
     quantile : float, default=0.5
-        The quantile fitted by ``loss="quantile"`` (the pinball loss).
+        The quantile fitted by the pinball loss.  Used only with
+        loss="quantile" (a loss object carries its own quantile).
     alpha : float, default=None
         L2 penalty on the coefficients (the intercept is never penalised); for
         kernel models the RKHS norm ``alpha dual_coef_' K dual_coef_``, as in
@@ -143,6 +156,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         "lbfgs": L-BFGS-B.  Both reach the same optimum on convex losses.
         "auto" is "irls".  (The quantile loss and the adaptive shape have
         their own solvers.)
+        Used only with an M-estimation loss (not loss="quantile", nor
+        loss="barron" with shape="adaptive"); set otherwise it warns at fit.
 {kernel_params}
     fit_intercept : bool, default=True
         Whether to fit an (unpenalised) intercept.
@@ -152,21 +167,29 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     tol : float, default=1e-8
         Convergence tolerance: IRLS stops when the fitted values move less
         than ``tol * scale`` (root mean square) and the scale by less than
-        ``tol`` relatively; L-BFGS uses it as the gradient tolerance.
+        ``tol`` relatively; L-BFGS uses it as the gradient tolerance.  Used
+        only with a loss other than "quantile" (its interior-point solver
+        has its own tolerance).
     warm_start : bool, default=False
         Start from the previous fit's coefficients and scale, when the
         previous fit had the same features, intercept and kernel (otherwise
-        the fit starts cold).  The estimator stays what it is: an MM fit
-        keeps its S-estimate (``s_coef_``, ``s_scale_``) and, with
-        ``scale="auto"``, holds its S-scale fixed again, restarting only the
-        M-step; to re-estimate the S-start, refit with ``warm_start=False``.
-        A refit on the same data returns the same fit (``n_iter_`` is 0
-        when the start already satisfies the stopping rule of the joint
-        scale, as for HuberRegressor).
+        the fit starts cold).  Used only with a loss other than "quantile",
+        and not with the exact kernel model (kernel set, n_components=None).
+        The estimator stays what it is: an MM fit keeps its S-estimate
+        (``s_coef_``, ``s_scale_``) and, with ``scale="auto"``, holds its
+        S-scale fixed again, restarting only the M-step; to re-estimate the
+        S-start, refit with ``warm_start=False``.  A refit on the same data
+        returns the same fit (``n_iter_`` is 0 when the start already
+        satisfies the stopping rule of the joint scale, as for
+        HuberRegressor).
     random_state : int, RandomState instance or None, default=None
         Seed for the randomised parts of the fit (robust starts).
     verbose : int, default=0
-        Print one line per iteration when positive.
+        When positive, print one line per phase of the fit with the time
+        since it started (validation, design, S-start with the subsets done,
+        start, each solver iteration with its objective and scale, then
+        "converged in k iterations" or why not), in the same format for
+        every solver; nothing at 0.
 
     Attributes
     ----------
@@ -190,10 +213,17 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         Robustness weight ``weight(r / scale_) / weight(0)`` of each
         training sample, in [0, 1] (0: rejected as an outlier).
     outliers_ : ndarray of bool, shape (n_samples,)
-        ``|residual| > epsilon * scale_`` (HuberRegressor's semantics).  For
-        the adaptive Barron fit, whose ``scale_`` is Barron's ``c`` rather
-        than a standard deviation, ``|residual| > 3 * sigma`` with ``sigma``
-        the MAD of the residuals / 0.6745 (``epsilon`` replaces 3).
+        ``|residual| / sigma > 2.5`` with ``sigma`` a scale of the residuals
+        consistent at the normal model (the outlier map of robustbase and
+        Rousseeuw & van Zomeren): about 1.2% of clean Gaussian rows, for
+        every loss.  ``sigma`` is ``scale_`` for the S-scale (MM fits), the
+        MAD rule, proposal 2 and a known scale; the MAD of the residuals /
+        0.6745 for the adaptive Barron fit (whose ``scale_`` is Barron's
+        ``c``) and, about their median, for the quantile loss.  Exception,
+        for parity: with ``scale="joint"`` it is HuberRegressor's
+        ``|residual| > epsilon * scale_`` (about 36% of clean Gaussian rows
+        at ``epsilon=1.35``), equal to ``HuberRegressor.outliers_``.  See
+        :ref:`outlier_flags`.
     loss_ : RobustLoss
         The loss used, with its tuning constant (for the adaptive Barron
         fit, ``Barron(shape_, c=1)`` on ``r / scale_``).
@@ -354,7 +384,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         solver = "irls" if self.solver == "auto" else self.solver
         run = irls if solver == "irls" else lbfgs
         return run(problem, beta0, scale0, max_iter=self.max_iter, tol=self.tol,
-                   verbose=self.verbose)
+                   verbose=self._progress)
 
     def _resolve_init(self, loss) -> str:
         if self.init != "auto":
@@ -394,7 +424,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         if init == "s":
             # the S-scale's n - p counts observations
             s_fit = fast_s(design, y, self._units.frequency_weights(sample_weight),
-                           random_state=rng, floor=rule_floor(rule))
+                           random_state=rng, floor=rule_floor(rule), verbose=self._progress)
             units = self._units
             coef, intercept = design.split(units.coef_out(s_fit.beta, design.fit_intercept))
             self.s_coef_, self.s_intercept_ = coef.copy(), intercept
@@ -403,7 +433,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
                 rule = FixedScale(s_fit.scale)
             return s_fit.beta, s_fit.scale, rule
         if init == "lad":
-            return quantile_regression(design, y, sample_weight, 0.5, alpha=alpha).beta, None, rule
+            return quantile_regression(design, y, sample_weight, 0.5, alpha=alpha,
+                                       verbose=self._progress).beta, None, rule
         if init == "ols" and loss.convex:
             # the optimum does not depend on the start: the solver starts from least squares
             # itself (on its row sample when n is large, see skrobust.solvers.mestimate)
@@ -411,13 +442,16 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         beta = self._least_squares(design, y, sample_weight)
         if init == "huber":
             start = MProblem(design, y, sample_weight, get_loss("huber"), rule, alpha)
-            beta = irls(start, beta, None, max_iter=self.max_iter, tol=1e-6).beta
+            beta = irls(start, beta, None, max_iter=self.max_iter, tol=1e-6,
+                        verbose=self._progress, phase="start").beta
         elif init == "gnc":
             # graduated non-convexity: from the convex pseudo-Huber fit down to the target shape
             for shape in loss.gnc_shapes():
                 stage = MProblem(design, y, sample_weight, Barron(shape=float(shape), c=loss.c),
                                  rule, alpha)
-                beta = irls(stage, beta, None, max_iter=self.max_iter, tol=1e-6).beta
+                self._progress.line("start", f"graduated non-convexity: shape {shape:.3g}")
+                beta = irls(stage, beta, None, max_iter=self.max_iter, tol=1e-6,
+                            verbose=self._progress, phase="start").beta
         return beta, None, rule
 
     def _is_adaptive(self) -> bool:
@@ -438,13 +472,15 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         else:  # a robust convex start: a Huber M-fit with the MAD scale
             rule = MADScale(scale_floor(y, sample_weight))
             start = MProblem(design, y, sample_weight, get_loss("huber"), rule, self._alpha)
+            self._progress.line("start", "Huber M-fit with the MAD scale")
             beta0 = irls(start, self._least_squares(design, y, sample_weight), None,
-                         max_iter=self.max_iter, tol=1e-6).beta
+                         max_iter=self.max_iter, tol=1e-6, verbose=self._progress,
+                         phase="start").beta
             scale0 = shape0 = None
         result = adaptive_barron(design, y, sample_weight, beta0=beta0, scale0=scale0,
                                  shape0=shape0, shape_bounds=tuple(map(float, self.shape_bounds)),
                                  alpha=self._alpha, max_iter=self.max_iter, tol=self.tol,
-                                 verbose=self.verbose)
+                                 verbose=self._progress)
         if result.converged and result.scale_at_floor:
             warnings.warn(f"adaptive Barron fit: {result.message}", UserWarning, stacklevel=3)
         return result
@@ -475,8 +511,10 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         keep = vals > 1e-8 * max(float(vals[-1]) if vals.size else 0.0, 1e-300)
         features = features[:, keep]
         components = LinearDesign(features, design.fit_intercept)
+        self._progress.line("s-start", f"{features.shape[1]} kernel principal components")
         s_fit = fast_s_sampled(components, y, self._units.frequency_weights(sample_weight),
-                               n_rows=_S_SAMPLE_ROWS, random_state=rng, floor=rule_floor(rule))
+                               n_rows=_S_SAMPLE_ROWS, random_state=rng, floor=rule_floor(rule),
+                               verbose=self._progress)
         r = y - components.predict(s_fit.beta)
         self.s_scale_ = s_fit.scale * self._units.y
         if self.scale == "auto":
@@ -486,7 +524,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
 
     def _fit_quantile(self, design, y, sample_weight):
         return quantile_regression(design, y, sample_weight, float(self.quantile),
-                                   alpha=self._alpha, max_iter=max(self.max_iter, 200))
+                                   alpha=self._alpha, max_iter=max(self.max_iter, 200),
+                                   verbose=self._progress)
 
     # -------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -510,10 +549,12 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         self.__dict__.pop(RECORD_ATTRIBUTE, None)
+        warn_unused_parameters(self)
         if is_dask_input(X, y, sample_weight):
             # row-chunked dask arrays: a distributed fit, never scikit-learn's validation
             # (which would gather X); see skrobust.dask_backend
             return fit_dask(self, X, y, sample_weight)
+        progress = self._progress = Progress(self.verbose, type(self).__name__)
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
                              dtype=[np.float64, np.float32], y_numeric=True)
         X = X.astype(np.float64, copy=False)
@@ -522,6 +563,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
                                              ensure_non_negative=True)
         if not sample_weight.sum() > 0:
             raise ValueError("sample_weight must have a positive sum; all weights are zero")
+        progress.line("validation", f"{X.shape[0]} samples x {X.shape[1]} features"
+                                    + (" (sparse)" if sp.issparse(X) else ""))
         adaptive = self._is_adaptive()
         alpha = (0.0 if self.kernel is None else 1.0) if self.alpha is None else float(
             self.alpha)
@@ -545,6 +588,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         else:  # a zero weight removes the row from every step (scale, start, solver)
             Xk, yk, sk = Xi[keep], yi[keep], wi[keep]
         design = self._design(Xi, Xk, keep, rng, loss, init, adaptive)
+        progress.line("design", self._design_summary(design))
         init = self._auto_start_fallback(init, design)
         start = self._previous_start(design) if warm else None
         if adaptive:
@@ -566,6 +610,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             else:
                 start = None
                 beta0, scale0, rule = self._start(init, design, yk, sk, loss, rule, rng)
+                progress.line("start", f"init={init!r} done")
             problem = MProblem(design, yk, sk, loss, rule, self._alpha)
             result = self._solve(problem, beta0, scale0)
         if not result.converged:
@@ -582,11 +627,11 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         self._design_signature = design_signature(self, X.shape[1])
         if isinstance(loss, Barron):
             self.shape_ = float(loss.shape)
-        if adaptive:
-            # Barron's c is not a standard deviation (about 0.55 sd at shape 0): flag against
-            # the consistent MAD scale of the residuals instead
-            threshold = 3.0 if self.epsilon is None else float(self.epsilon)
-            self.outliers_ = np.abs(residuals) > threshold * mad_scale(residuals[keep], sk)
+        flag_rule = outlier_rule(self.scale, loss, self.scale_, adaptive=adaptive,
+                                 quantile=isinstance(loss, Quantile))
+        self.outliers_ = outlier_mask(residuals, sample_weight, flag_rule)
+        progress.line("fit", f"done in {progress.elapsed():.3f} s")
+        del self._progress
         return self
 
     def _warm_rule(self, init, rule, previous_s):
@@ -617,6 +662,14 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         return (units.coef_in(beta, self.fit_intercept), self.scale_ / units.y,
                 getattr(self, "shape_", None))
 
+    def _design_summary(self, design) -> str:
+        if self.kernel is None:
+            return f"linear, {design.n_params} parameters"
+        kernel = self.kernel if isinstance(self.kernel, str) else "callable"
+        if isinstance(design, KernelDesign):
+            return f"exact {kernel} kernel, {design.n_samples} x {design.n_samples} matrix"
+        return f"{design.n_params - int(design.fit_intercept)} Nystroem features ({kernel} kernel)"
+
     def _design(self, X, Xk, keep, rng, loss, init, adaptive):
         """The design of the model: X itself, Nystroem features or the kernel matrix."""
         self._support = None if keep.all() else keep
@@ -634,7 +687,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
                                      "set n_components to use Nystroem features")
         if self.kernel == "precomputed" and not keep.all():
             Xk = Xk[:, keep]  # zero-weight rows leave the kernel's columns too
-        Z = kmap.fit_transform(Xk, rng)
+        Z = kmap.fit_transform(Xk, rng, self._progress)
         self._kernel_map = kmap
         if kmap.exact:
             if self.kernel != "precomputed":
@@ -681,11 +734,9 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         if isinstance(loss, Quantile):
             # the pinball loss bounds every influence without down-weighting anyone
             self.weights_ = np.ones_like(residuals)
-            self.outliers_ = np.zeros(residuals.shape, dtype=bool)
             return residuals
         w = loss.weight(residuals / self.scale_) / loss.weight_at_zero()
         self.weights_ = np.clip(w, 0.0, 1.0)
-        self.outliers_ = np.abs(residuals) > loss.c * self.scale_
         return residuals
 
     def _decision(self, X):

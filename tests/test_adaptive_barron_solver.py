@@ -366,7 +366,7 @@ def test_verbose_records_history(capsys):
     res = adaptive_barron(LinearDesign(X, True), y, beta0=np.zeros(2), verbose=1)
     assert len(res.history) == res.n_iter
     assert {"iter", "objective", "shape", "scale"} <= set(res.history[0])
-    assert "adaptive_barron" in capsys.readouterr().out
+    assert "adaptive-barron: iter" in capsys.readouterr().out
 
 
 # ---------------------------------------------------------------- bad input

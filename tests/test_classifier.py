@@ -123,7 +123,8 @@ def test_detached_blurry_is_gce():
 
 def test_loss_object_overrides_parameters():
     X, _, y, _ = _noisy_blobs()
-    a = RobustClassifier(GCE(q=0.3), q=0.9).fit(X, y)
+    with pytest.warns(UserWarning, match="q=0.9 has no effect with loss=GCE"):
+        a = RobustClassifier(GCE(q=0.3), q=0.9).fit(X, y)
     b = RobustClassifier("gce", q=0.3).fit(X, y)
     np.testing.assert_allclose(a.coef_, b.coef_)
     assert a.loss_ == GCE(q=0.3)

@@ -158,7 +158,8 @@ def test_sparse_input(n_components):
 @pytest.mark.parametrize("loss", ["blurry", "piecewise_zero", "tukey"])
 def test_other_kernels_and_losses_fit(kernel, loss):
     X, y = moons(80)
-    clf = RobustClassifier(loss=loss, kernel=kernel, gamma=0.5).fit(X, y)
+    gamma = None if kernel == "cosine" else 0.5  # the cosine kernel has no gamma (it warns)
+    clf = RobustClassifier(loss=loss, kernel=kernel, gamma=gamma).fit(X, y)
     assert np.all(np.isfinite(clf.decision_function(X)))
     assert clf.score(X, y) > 0.6
 

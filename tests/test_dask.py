@@ -275,9 +275,12 @@ def test_fit_is_deterministic_and_holds_no_dask_objects(sync, data):
 def test_verbose_prints_one_line_per_iteration(sync, data, capsys):
     X, y, _ = data
     est = RobustRegressor(loss="huber", verbose=1).fit(*to_dask(X, y))
-    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("dask newton")]
+    out = capsys.readouterr().out.splitlines()
+    lines = [ln for ln in out if ln.startswith("[RobustRegressor") and "] irls: iter" in ln]
     assert len(lines) == est.n_iter_
-    assert all(k in lines[-1] for k in ("objective", "scale", "weight change", "time"))
+    assert all(k in lines[-1] for k in ("objective", "scale", "weight change", "pass time"))
+    assert "] validation: " in out[0] and "] fit: done in" in out[-1]
+    assert f"] irls: converged in {est.n_iter_} iterations" in out[-2]
 
 
 def test_robustness_weights_are_lazy_weights_(sync, data):

@@ -91,13 +91,13 @@ from __future__ import annotations
 
 import contextlib
 import math
-import time
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from numba import njit
 
+from .._progress import Progress
 from .design import LinearDesign, penalty_diagonal, positive_weight_rows
 from .mestimate import SolverResult
 
@@ -425,7 +425,7 @@ def adaptive_barron(design, y, sample_weight=None, *, beta0, scale0=None, shape0
         Smallest scale, in the units of ``y``; default ``1e-6`` times the
         normalised MAD of ``y`` about its median (falling back to the mean
         absolute deviation, then ``max |y|``).
-    verbose : int, default=0
+    verbose : int or Progress, default=0
         Print one line per iteration when positive (and record ``history``).
 
     Returns
@@ -494,24 +494,25 @@ def adaptive_barron(design, y, sample_weight=None, *, beta0, scale0=None, shape0
     p = design.n_params
     sd = _column_scales(design)
 
+    progress = Progress.of(verbose)
+
     def fun(theta):
+        if progress:
+            progress.tick("adaptive-barron", "evaluating the objective (line search)")
         value, g_beta, g_shape, g_logc = problem.value_grad(theta[:p] / sd, theta[p],
                                                            theta[p + 1])
         grad = np.concatenate([g_beta / sd, [g_shape, g_logc]])
         return value / total, grad / total
 
     history = []
-    t_start = time.perf_counter()
 
-    def callback(theta):
-        if verbose:
-            value = fun(theta)[0] * total + total * math.log(k)
-            it = len(history) + 1
-            history.append({"iter": it, "objective": value, "shape": float(theta[p]),
-                            "scale": k * math.exp(theta[p + 1]),
-                            "time": time.perf_counter() - t_start})
-            print(f"adaptive_barron {it:4d}  objective {value:.10g}  "
-                  f"shape {theta[p]:.6f}  scale {k * math.exp(theta[p + 1]):.6g}")
+    def callback(intermediate_result):  # scipy passes the iterate by this keyword
+        if progress:
+            theta = intermediate_result.x
+            value = float(intermediate_result.fun) * total + total * math.log(k)
+            history.append(progress.iteration("adaptive-barron", len(history) + 1, value,
+                                              k * math.exp(theta[p + 1]),
+                                              shape=float(theta[p])))
 
     from scipy.optimize import minimize
 
@@ -562,6 +563,7 @@ def adaptive_barron(design, y, sample_weight=None, *, beta0, scale0=None, shape0
         beta_out[-1] += m
     scale = k * math.exp(log_c)
     objective = float(res.fun) * total + total * math.log(k)
+    progress.finish("adaptive-barron", converged, max(int(res.nit), 1), "; ".join(messages))
     return AdaptiveBarronResult(
         beta=beta_out, scale=scale, n_iter=max(int(res.nit), 1), converged=converged,
         objective=objective, message="; ".join(messages), history=history, shape=shape,

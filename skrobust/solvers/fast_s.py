@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from .._progress import Progress
 from ..scale import MAD_NORMAL_CONSTANT, weighted_median
 from .design import LinearDesign, solve_normal_equations
 from .mestimate import SolverResult
@@ -526,7 +527,7 @@ class _Sample:
 
 # --------------------------------------------------------------------- refinement
 def refine_s(design, y, sample_weight, beta0, scale0=None, *, c=S_TUKEY_C, b=S_BREAKDOWN_B,
-             max_iter=200, tol=1e-7, floor=1e-300) -> FastSResult:
+             max_iter=200, tol=1e-7, floor=1e-300, verbose=0) -> FastSResult:
     """Refine an S-estimate candidate to convergence (robustbase's ``refine_fast_s``).
 
     Each iteration takes one fixed-point step of the M-scale, then one
@@ -549,6 +550,8 @@ def refine_s(design, y, sample_weight, beta0, scale0=None, *, c=S_TUKEY_C, b=S_B
     max_iter : int, default=200
     tol : float, default=1e-7
     floor : float, default=1e-300
+    verbose : int or Progress, default=0
+        Reports the iterations (at most one line each half second).
 
     Returns
     -------
@@ -567,6 +570,7 @@ def refine_s(design, y, sample_weight, beta0, scale0=None, *, c=S_TUKEY_C, b=S_B
     (array([2., 1.]), True)
     """
     floor = _check_floor(floor)
+    progress = Progress.of(verbose)
     y = np.ascontiguousarray(y, dtype=np.float64).ravel()
     w = _check_weights(sample_weight, y.shape[0])
     p = design.n_params
@@ -585,7 +589,7 @@ def refine_s(design, y, sample_weight, beta0, scale0=None, *, c=S_TUKEY_C, b=S_B
     message = ""
     n_iter = 0
     with np.errstate(all="ignore"):
-        for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is reported
+        for n_iter in range(1, max_iter + 1):
             s = max(s * math.sqrt(_sum_rho(r, w, s, c) / denom / b), floor)
             _tukey_weights(r, w, s, c, v)
             if not np.any(v > 0):
@@ -598,6 +602,7 @@ def refine_s(design, y, sample_weight, beta0, scale0=None, *, c=S_TUKEY_C, b=S_B
                 break
             delta = float(np.linalg.norm(beta_new - beta))
             done = delta < tol * max(tol, float(np.linalg.norm(beta)))
+            progress.tick("s-refine", f"iter {n_iter:4d}  scale {s:.6g}  step {delta:.3g}")
             beta = beta_new
             r = y - design.predict(beta)
             if done:
@@ -612,7 +617,7 @@ def refine_s(design, y, sample_weight, beta0, scale0=None, *, c=S_TUKEY_C, b=S_B
 # --------------------------------------------------------------------- fast-S
 def fast_s(design, y, sample_weight=None, *, n_subsets=500, n_best=2, k_fast=1, c=S_TUKEY_C,
            b=S_BREAKDOWN_B, refine_max_iter=200, refine_tol=1e-7, random_state=None,
-           floor=1e-300) -> FastSResult:
+           floor=1e-300, verbose=0) -> FastSResult:
     """S-estimate of a linear model by the fast-S algorithm (Salibian-Barrera & Yohai, 2006).
 
     With robustbase's ``lmrob.control`` defaults (``nResample=500``,
@@ -654,6 +659,8 @@ def fast_s(design, y, sample_weight=None, *, n_subsets=500, n_best=2, k_fast=1, 
         The same value gives the same fit.
     floor : float, default=1e-300
         Smallest scale returned (an exact fit of more than half the data).
+    verbose : int or Progress, default=0
+        Reports the subsets done and each candidate's refinement.
 
     Returns
     -------
@@ -705,6 +712,7 @@ def fast_s(design, y, sample_weight=None, *, n_subsets=500, n_best=2, k_fast=1, 
     if not np.all(np.isfinite(y[pos])):
         raise ValueError("y must be finite")
     rng = _as_generator(random_state)
+    progress = Progress.of(verbose)
     ratio = (total - p) / total  # keeps (sum w - p) / sum w on subsamples
 
     n_singular = 0
@@ -722,6 +730,8 @@ def fast_s(design, y, sample_weight=None, *, n_subsets=500, n_best=2, k_fast=1, 
                 raise ValueError(f"all {n_sing} elemental subsets were singular: the design "
                                  f"has (nearly) exactly collinear columns on the sampled rows")
             best_B, best_sc = sample.best(B0, k_fast, c, b, n_best, floor)
+            progress.line("s-start", f"{n_used}/{n_subsets} subsets done ({n_singular} "
+                                     f"singular) on {m} rows, best {len(best_B)} kept")
         else:
             n_groups = _N_GROUPS
             group = max(_GROUP_SIZE, 2 * (p + 1))
@@ -742,6 +752,9 @@ def fast_s(design, y, sample_weight=None, *, n_subsets=500, n_best=2, k_fast=1, 
                 Bg, sg = sample.best(B0, k_fast, c, b, n_best, floor)
                 cand_B.append(Bg)
                 cand_sc.append(sg)
+                progress.line("s-start", f"group {g + 1}/{n_groups}: {n_used}/"
+                                         f"{n_subsets * n_groups} subsets done ({n_singular} "
+                                         f"singular) on {group} rows each")
             if not cand_B:
                 raise ValueError(f"all {n_singular} elemental subsets were singular: the "
                                  f"design has (nearly) exactly collinear columns on the "
@@ -749,14 +762,20 @@ def fast_s(design, y, sample_weight=None, *, n_subsets=500, n_best=2, k_fast=1, 
             pooled = _Sample(A_all, y[rows], w_all, w_all.sum() * ratio)
             best_B, best_sc = pooled.best(np.concatenate(cand_B), k_fast, c, b, n_best, floor,
                                           s_start=np.concatenate(cand_sc))
+            progress.line("s-start", f"best {len(best_B)} of the groups' candidates kept on "
+                                     f"{len(rows)} pooled rows")
 
     if len(best_B) == 0:
         raise ValueError("no elemental fit gave finite residuals: X and y must be finite")
     # step 4: refine the best candidates on all the data
     betas, scales, results = [], [], []
-    for beta0, s0 in zip(best_B, best_sc, strict=True):
+    for j, (beta0, s0) in enumerate(zip(best_B, best_sc, strict=True)):
         res = refine_s(design, y, w, beta0, s0, c=c, b=b, max_iter=refine_max_iter,
-                       tol=refine_tol, floor=floor)
+                       tol=refine_tol, floor=floor, verbose=progress)
+        status = ("converged" if res.converged else "did not converge") + \
+            f" in {res.n_iter} iterations"
+        progress.line("s-refine", f"candidate {j + 1}/{len(best_B)} {status}, S-scale "
+                                  f"{res.scale:.6g}" + (f": {res.message}" if res.message else ""))
         betas.append(res.beta)
         scales.append(res.scale)
         results.append(res)
@@ -779,7 +798,7 @@ def fast_s(design, y, sample_weight=None, *, n_subsets=500, n_best=2, k_fast=1, 
 
 
 def fast_s_sampled(design, y, sample_weight=None, *, n_rows=20_000, random_state=None,
-                   floor=1e-300) -> FastSResult:
+                   floor=1e-300, verbose=0) -> FastSResult:
     """fast-S on a uniform row sample, with the M-scale of all rows' residuals.
 
     Above ``n_rows`` positive-weight rows, :func:`fast_s` (its candidates
@@ -815,13 +834,17 @@ def fast_s_sampled(design, y, sample_weight=None, *, n_rows=20_000, random_state
     w = _check_weights(sample_weight, y.shape[0])
     pos = np.flatnonzero(w > 0)
     if pos.shape[0] <= n_rows:
-        return fast_s(design, y, w, random_state=random_state, floor=floor)
+        return fast_s(design, y, w, random_state=random_state, floor=floor, verbose=verbose)
+    progress = Progress.of(verbose)
     rng = _as_generator(random_state)
     rows = np.sort(pos[rng.choice(pos.shape[0], size=n_rows, replace=False)])
-    fit = fast_s(design.subset(rows), y[rows], w[rows], random_state=rng, floor=floor)
+    progress.line("s-start", f"fast-S on {n_rows} of {pos.shape[0]} rows")
+    fit = fast_s(design.subset(rows), y[rows], w[rows], random_state=rng, floor=floor,
+                 verbose=progress)
     residuals = y - design.predict(fit.beta)
     fit.objective = fit.scale
     fit.scale = m_scale(residuals, w, n_params=design.n_params, scale0=fit.scale, floor=floor)
+    progress.line("s-start", f"M-scale of all {pos.shape[0]} residuals {fit.scale:.6g}")
     return fit
 
 

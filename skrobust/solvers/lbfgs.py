@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._progress import Progress
 from .mestimate import MProblem, SolverResult, _hessian_rows, _irls_classic, _newton, _start
 
 
@@ -78,22 +79,43 @@ class _Coordinates:
         return g * self.unit
 
 
-def _lbfgs_fixed_scale(problem, beta0, scale, max_iter, tol, coords):
+class _LbfgsReport:
+    """Progress of an L-BFGS run: a line per iteration, a tick during long line searches."""
+
+    def __init__(self, progress, history):
+        self.progress = progress
+        self.history = history
+
+    def evaluation(self):
+        self.progress.tick("lbfgs", "evaluating the objective (line search)")
+
+    def __call__(self, objective, scale):
+        self.history.append(self.progress.iteration("lbfgs", len(self.history) + 1,
+                                                    float(objective), float(scale)))
+
+
+def _lbfgs_fixed_scale(problem, beta0, scale, max_iter, tol, coords, report=None):
     from scipy.optimize import minimize
 
     norm = problem.total_weight * scale * scale
 
     def fun(theta):
+        if report is not None:
+            report.evaluation()
         point = problem.evaluate(coords.beta(theta), scale)
         return point.f / norm, coords.grad(point.grad) / norm
 
+    def callback(intermediate_result):  # scipy passes the iterate by this keyword
+        report(intermediate_result.fun * norm, scale)
+
     res = minimize(fun, coords.theta(beta0), jac=True, method="L-BFGS-B",
+                   callback=None if report is None else callback,
                    options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxcor": 20})
     res.x = coords.beta(res.x)
     return res
 
 
-def _lbfgs_joint(problem, beta0, scale0, max_iter, tol, coords):
+def _lbfgs_joint(problem, beta0, scale0, max_iter, tol, coords, report=None):
     from scipy.optimize import minimize
 
     total = problem.total_weight
@@ -102,13 +124,19 @@ def _lbfgs_joint(problem, beta0, scale0, max_iter, tol, coords):
     p = problem.design.n_params
 
     def fun(x):
+        if report is not None:
+            report.evaluation()
         point = problem.evaluate(coords.beta(x[:p]), x[p] * unit)
         grad = np.append(coords.grad(point.grad[:p]), point.grad[p] * unit)
         return point.f / (total * unit), grad / (total * unit)
 
+    def callback(intermediate_result):  # scipy passes the iterate by this keyword
+        report(intermediate_result.fun * total * unit, intermediate_result.x[p] * unit)
+
     x0 = np.append(coords.theta(beta0), max(scale0, floor) / unit)
     bounds = [(None, None)] * p + [(floor / unit, None)]
     res = minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds,
+                   callback=None if report is None else callback,
                    options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxcor": 20})
     res.x = np.append(coords.beta(res.x[:p]), res.x[p] * unit)
     return res
@@ -140,9 +168,10 @@ def _polish(problem, beta, scale, max_iter, tol):
         fixed = MProblem(problem.design, problem.y, problem.sample_weight, problem.loss,
                          FixedScale(scale), problem.alpha)
     if fixed.newton:
-        result = _newton(fixed, beta, scale, _hessian_rows(fixed), None, max_iter, tol, 0)
+        result = _newton(fixed, beta, scale, _hessian_rows(fixed), None, max_iter, tol,
+                         Progress(0))
     else:
-        result = _irls_classic(fixed, beta, scale, max_iter, tol, 0)
+        result = _irls_classic(fixed, beta, scale, max_iter, tol, Progress(0))
     return result if result.converged else None
 
 
@@ -156,7 +185,16 @@ def lbfgs(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, ve
     point is the same as IRLS's.  Each evaluation is one fused pass over
     the design (residuals, loss and gradient).  ``max_iter`` bounds the
     iterations of all the L-BFGS runs (and polishing steps) together.
+    ``verbose`` is an int or a :class:`~skrobust._progress.Progress`
+    reporter (one line per L-BFGS iteration).
     """
+    progress = Progress.of(verbose)
+    result = _lbfgs(problem, beta0, scale0, max_iter, tol, progress)
+    progress.finish("lbfgs", result.converged, result.n_iter, result.message)
+    return result
+
+
+def _lbfgs(problem, beta0, scale0, max_iter, tol, progress):
     design, y, s = problem.design, problem.y, problem.sample_weight
     beta = _start(problem, beta0)
     rule = problem.scale_rule
@@ -164,8 +202,9 @@ def lbfgs(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, ve
     scale = rule.initial(r, s) if scale0 is None else float(scale0)
     coords = _Coordinates(design, max(scale, getattr(rule, "floor", 0.0), 1e-300))
     history = []
+    report = _LbfgsReport(progress, history) if progress else None
     if problem.joint:
-        res = _lbfgs_joint(problem, beta, scale, max_iter, tol, coords)
+        res = _lbfgs_joint(problem, beta, scale, max_iter, tol, coords, report)
         p = design.n_params
         n_iter = int(res.nit)
         beta, scale = res.x[:p], float(res.x[p])
@@ -187,7 +226,8 @@ def lbfgs(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, ve
     scale = rule.update(r, s, scale)
     while n_iter < max_iter:
         outer += 1
-        res = _lbfgs_fixed_scale(problem, beta, scale, max_iter - n_iter, inner_tol, coords)
+        res = _lbfgs_fixed_scale(problem, beta, scale, max_iter - n_iter, inner_tol, coords,
+                                 report)
         n_iter += max(int(res.nit), 1)
         beta = res.x
         r = y - design.predict(beta)
@@ -199,8 +239,9 @@ def lbfgs(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, ve
                 n_iter += polished.n_iter
                 r = y - design.predict(beta)
         message = "" if ok else f"L-BFGS: {res.message}"
-        if verbose:
-            print(f"lbfgs outer {outer:3d}  scale {scale:.6g}  inner iterations {res.nit}")
+        if not rule.fixed:
+            progress.line("lbfgs", f"scale round {outer}: {res.nit} iterations at scale "
+                                   f"{scale:.6g}")
         if rule.fixed:
             break
         new_scale = rule.update(r, s, scale)

@@ -72,11 +72,11 @@ that into a ``ConvergenceWarning``.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._progress import Progress
 from ..losses._fused import block_sums, curvature, row_pass
 from .design import LinearDesign, cholesky_solve, penalty_diagonal, solve_normal_equations
 
@@ -486,17 +486,24 @@ def _hessian_rows(problem):
     return rows if problem.sample_weight[rows].sum() > 0 else None
 
 
-def irls(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, verbose=0):
+def irls(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, verbose=0,
+         phase="irls"):
     """Iteratively reweighted least squares (Newton steps for convex losses).
 
     See the module docstring for the step taken for each kind of loss and
     scale.  ``beta0=None`` starts from least squares (or, for a large
     problem with a convex loss, from the fit of a row sample).  Stops when
     the fitted values move less than ``tol * scale`` (root mean square) and
-    the scale by less than ``tol`` relatively.
+    the scale by less than ``tol`` relatively.  ``verbose`` is an int or a
+    :class:`~skrobust._progress.Progress` reporter (one line per iteration,
+    under ``phase``).
     """
+    progress = Progress.of(verbose)
     if not problem.newton:
-        return _irls_classic(problem, _start(problem, beta0), scale0, max_iter, tol, verbose)
+        result = _irls_classic(problem, _start(problem, beta0), scale0, max_iter, tol, progress,
+                               phase)
+        progress.finish(phase, result.converged, result.n_iter, result.message)
+        return result
     n = problem.design.n_samples
     hessian_rows = _hessian_rows(problem)
     beta = beta0
@@ -504,19 +511,21 @@ def irls(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, ver
     if n >= WARM_MIN_ROWS and problem.linear:
         warm_problem = problem.subproblem(sample_rows(n, WARM_ROWS))
         if warm_problem is not None:
+            progress.line("warm-start", f"fit on {WARM_ROWS} sampled rows")
             warm = _newton(warm_problem, _start(warm_problem, beta0), scale0, None, None,
-                           max_iter, max(tol, 1e-4), verbose)
-            if verbose:
-                print(f"irls: warm start from {WARM_ROWS} sampled rows ({warm.n_iter} iterations)")
+                           max_iter, max(tol, 1e-4), progress, phase="warm-start")
+            progress.finish("warm-start", warm.converged, warm.n_iter, warm.message)
             if np.all(np.isfinite(warm.beta)) and math.isfinite(warm.scale) and warm.scale > 0:
                 beta, scale0 = warm.beta, warm.scale
             # weighted Gram of the warm-start rows: predicts how far a step moves the fit
             metric = warm_problem.design.gram_ext(warm_problem.sample_weight) / problem.total_weight
-    return _newton(problem, _start(problem, beta), scale0, hessian_rows, metric, max_iter, tol,
-                   verbose)
+    result = _newton(problem, _start(problem, beta), scale0, hessian_rows, metric, max_iter, tol,
+                     progress, phase)
+    progress.finish(phase, result.converged, result.n_iter, result.message)
+    return result
 
 
-def _irls_classic(problem, beta, scale0, max_iter, tol, verbose):
+def _irls_classic(problem, beta, scale0, max_iter, tol, progress, phase="irls"):
     design, y, s = problem.design, problem.y, problem.sample_weight
     r = y - design.predict(beta)
     rule = problem.scale_rule
@@ -524,7 +533,6 @@ def _irls_classic(problem, beta, scale0, max_iter, tol, verbose):
     history = []
     converged = False
     n_iter = 0
-    t0 = time.perf_counter()
     last_move = 0.0
     last_step = None
     for n_iter in range(1, max_iter + 1):
@@ -548,11 +556,9 @@ def _irls_classic(problem, beta, scale0, max_iter, tol, verbose):
             beta_new, r_new, last_step = _extrapolate(problem, beta, r, beta_new, r_new, scale,
                                                       move, last_step)
         beta, r = beta_new, r_new
-        if verbose:
-            obj = problem.objective(beta, scale, r)
-            history.append({"iter": n_iter, "objective": obj, "scale": scale,
-                            "time": time.perf_counter() - t0})
-            print(f"irls {n_iter:4d}  objective {obj:.10g}  scale {scale:.6g}")
+        if progress:
+            history.append(progress.iteration(phase, n_iter, problem.objective(beta, scale, r),
+                                              scale, step="irls"))
         if done:
             converged = True
             break
@@ -636,7 +642,8 @@ def _fallback(problem, point, spare):
     return new
 
 
-def _newton(problem, beta, scale0, hessian_rows, metric, max_iter, tol, verbose):
+def _newton(problem, beta, scale0, hessian_rows, metric, max_iter, tol, progress,
+            phase="irls"):
     """Newton steps (see the module docstring); ``metric`` enables the final step without a pass."""
     s = problem.sample_weight
     rule = problem.scale_rule
@@ -655,7 +662,6 @@ def _newton(problem, beta, scale0, hessian_rows, metric, max_iter, tol, verbose)
     converged = False
     message = ""
     n_iter = 0
-    t0 = time.perf_counter()
     for n_iter in range(1, max_iter + 1):
         scale_old = point.scale
         if not joint:
@@ -691,12 +697,10 @@ def _newton(problem, beta, scale0, hessian_rows, metric, max_iter, tol, verbose)
         done = ((t == 1.0 or step == "irls")
                 and _converged(problem, point.r, new.r, scale_old, new.scale, tol, new.change2)
                 and (joint or n_iter > 1))
-        if verbose:
+        if progress:
             change = math.sqrt(max(new.change2, 0.0) / problem.total_weight) / new.scale
-            history.append({"iter": n_iter, "objective": new.f, "scale": new.scale, "step": step,
-                            "change": change, "time": time.perf_counter() - t0})
-            print(f"irls {n_iter:4d}  {step:6s}  objective {new.f:.12g}  scale {new.scale:.6g}"
-                  f"  fit change {change:.2e}  Grams {direction.grams}")
+            history.append(progress.iteration(phase, n_iter, new.f, new.scale, step=step,
+                                              change=change, grams=direction.grams))
         if hessian_rows is not None and step == "newton" and t == 1.0:
             # a full step: (step, gradient change) is an exact product with the Hessian
             # averaged along the step, which corrects the next steps (see _secant_correction)

@@ -62,6 +62,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from .._progress import Progress
 from ..losses.margin import SquaredHinge
 from ..losses.probability import LogLoss
 from .mestimate import SolverResult
@@ -274,8 +275,12 @@ def _from_theta(problem, theta):
     return B
 
 
-def _minimize(problem, B0, loss, v, max_iter, tol):
-    """L-BFGS-B on ``J / total_weight`` in standardised, centred coordinates."""
+def _minimize(problem, B0, loss, v, max_iter, tol, progress=None, phase="lbfgs", inner=False):
+    """L-BFGS-B on ``J / total_weight`` in standardised, centred coordinates.
+
+    With an enabled ``progress`` reporter, one line per iteration under
+    ``phase`` (for an ``inner`` loop, at most one each half second, and a
+    tick during long line searches)."""
     from scipy.optimize import minimize
 
     sd = problem.column_scale
@@ -283,8 +288,11 @@ def _minimize(problem, B0, loss, v, max_iter, tol):
     d = problem.n_features
     shape = (problem.n_outputs, problem.n_params)
     norm = problem.total_weight
+    count = [0]
 
     def fun(theta):
+        if progress:
+            progress.tick(phase, f"evaluating the objective (iteration {count[0] + 1})")
         B = _from_theta(problem, theta.reshape(shape))
         value, grad = problem.value_grad(B, loss, v)
         if problem.fit_intercept:
@@ -292,8 +300,13 @@ def _minimize(problem, B0, loss, v, max_iter, tol):
             grad[:, :d] -= grad[:, d:] * mean
         return value / norm, (grad / sd).ravel() / norm
 
+    def callback(intermediate_result):  # scipy passes the iterate by this keyword
+        count[0] += 1
+        progress.iteration(phase, count[0], float(intermediate_result.fun) * norm, tick=inner)
+
     theta0 = _to_theta(problem, np.asarray(B0, dtype=np.float64)).ravel()
     res = minimize(fun, theta0, jac=True, method="L-BFGS-B",
+                   callback=callback if progress else None,
                    options={"maxiter": int(max_iter), "gtol": tol, "ftol": 1e-15, "maxcor": 20})
     return _from_theta(problem, res.x.reshape(shape)), res
 
@@ -323,7 +336,8 @@ def _newton_step(design, c, curvature, pen, g, zeros):
     return -solve_normal_equations(G, g)
 
 
-def _newton_margin(problem, B0, loss, v, max_iter, tol):
+def _newton_margin(problem, B0, loss, v, max_iter, tol, progress=None, phase="newton",
+                   inner=False):
     """Newton's method with the generalised Hessian, per one-vs-rest output.
 
     The exact curvature ``phi''`` when the Hessian is positive definite,
@@ -333,7 +347,8 @@ def _newton_margin(problem, B0, loss, v, max_iter, tol):
     finitely many steps.  After the gradient first drops below ``tol`` one
     more (polishing) step is taken; a step whose predicted decrease is below
     floating-point resolution of the objective also ends the iterations
-    (stationary to working precision).  Returns ``(B, n_iter, ok)``.
+    (stationary to working precision).  Returns ``(B, n_iter, ok)``.  With an
+    enabled ``progress`` reporter, one line per step under ``phase``.
     """
     from .design import LinearDesign, penalty_diagonal
 
@@ -357,7 +372,7 @@ def _newton_margin(problem, B0, loss, v, max_iter, tol):
         f0 = value(theta)
         done = False
         it = 0
-        for it in range(1, max_iter + 1):  # noqa: B007 - reported
+        for it in range(1, max_iter + 1):
             m = sign * design.predict(theta)
             g = design.rmatvec(c * loss.derivative(m) * sign) + pen * theta
             small = float(np.max(np.abs(g))) <= tol * total
@@ -378,6 +393,8 @@ def _newton_margin(problem, B0, loss, v, max_iter, tol):
             if f1 <= f0:
                 theta = theta + t * step
                 f0 = f1
+            if progress:
+                progress.iteration(phase, it, f0, tick=inner, output=k, step_length=t)
             if small:
                 done = True
                 break
@@ -387,13 +404,14 @@ def _newton_margin(problem, B0, loss, v, max_iter, tol):
     return B, n_iter, ok
 
 
-def _fit_fixed(problem, B0, loss, v, max_iter, tol):
+def _fit_fixed(problem, B0, loss, v, max_iter, tol, progress=None, phase=None, inner=False):
     """Minimise ``J`` for ``loss`` with fixed weights ``v``: Newton for margin losses,
     L-BFGS for probability losses.  Returns ``(B, n_iter, ok, message)``."""
     if problem.kind == "margin":
-        B, n_iter, ok = _newton_margin(problem, B0, loss, v, max_iter, tol)
+        B, n_iter, ok = _newton_margin(problem, B0, loss, v, max_iter, tol, progress,
+                                       phase or "newton", inner)
         return B, n_iter, ok, "" if ok else f"Newton did not converge in {max_iter} iterations"
-    B, res = _minimize(problem, B0, loss, v, max_iter, tol)
+    B, res = _minimize(problem, B0, loss, v, max_iter, tol, progress, phase or "lbfgs", inner)
     ok = _lbfgs_ok(res, tol)
     return B, int(res.nit), ok, "" if ok else f"L-BFGS: {res.message}"
 
@@ -406,12 +424,14 @@ def _center(problem, B):
     return B
 
 
-def warm_up(problem, B0, n_iter, tol=1e-4):
+def warm_up(problem, B0, n_iter, tol=1e-4, verbose=0):
     """``n_iter`` L-BFGS iterations on the convex base loss, from ``B0``.
 
     The base loss is cross-entropy for probability losses (L-BFGS) and the
     squared hinge for margin losses (Newton).  Returns ``(B,
     n_iterations_run)``; stopping at ``n_iter`` is intended, not a failure.
+    ``verbose`` (an int or a :class:`~skrobust._progress.Progress`) reports
+    each iteration.
 
     Examples
     --------
@@ -426,7 +446,10 @@ def warm_up(problem, B0, n_iter, tol=1e-4):
     """
     if n_iter <= 0:
         return np.asarray(B0, dtype=np.float64), 0
-    B, nit, _, _ = _fit_fixed(problem, B0, problem.base_loss, None, n_iter, tol)
+    progress = Progress.of(verbose)
+    B, nit, ok, message = _fit_fixed(problem, B0, problem.base_loss, None, n_iter, tol, progress,
+                                     "warm-up")
+    progress.line("warm-up", f"{'converged in' if ok else 'stopped after'} {nit} iterations")
     return B, nit
 
 
@@ -463,13 +486,13 @@ def lbfgs_classifier(problem, B0, max_iter=100, tol=1e-4, verbose=0):
         return SolverResult(np.asarray(B0, dtype=np.float64), 1.0, 0, False, math.nan,
                             f"loss {problem.loss.name!r} is not differentiable; "
                             "use the reweighting solver", [])
-    B, res = _minimize(problem, B0, problem.loss, None, max_iter, tol)
+    progress = Progress.of(verbose)
+    B, res = _minimize(problem, B0, problem.loss, None, max_iter, tol, progress)
     B = _center(problem, B)
     ok = _lbfgs_ok(res, tol)
-    if verbose:
-        print(f"lbfgs: {res.nit} iterations, objective {res.fun:.10g}, {res.message}")
-    return SolverResult(B, 1.0, max(int(res.nit), 1), ok, problem.objective(B),
-                        "" if ok else f"L-BFGS: {res.message}", [])
+    message = "" if ok else f"L-BFGS: {res.message}"
+    progress.finish("lbfgs", ok, max(int(res.nit), 1), message)
+    return SolverResult(B, 1.0, max(int(res.nit), 1), ok, problem.objective(B), message, [])
 
 
 def newton_classifier(problem, B0, max_iter=100, tol=1e-4, verbose=0):
@@ -513,11 +536,11 @@ def newton_classifier(problem, B0, max_iter=100, tol=1e-4, verbose=0):
     if problem.kind != "margin":
         return SolverResult(np.asarray(B0, dtype=np.float64), 1.0, 0, False, math.nan,
                             "the Newton solver is for margin losses only", [])
-    B, n_iter, ok = _newton_margin(problem, B0, problem.loss, None, max_iter, tol)
-    if verbose:
-        print(f"newton: {n_iter} iterations, objective {problem.objective(B):.10g}")
-    return SolverResult(B, 1.0, max(n_iter, 1), ok, problem.objective(B),
-                        "" if ok else f"Newton did not converge in {max_iter} iterations", [])
+    progress = Progress.of(verbose)
+    B, n_iter, ok = _newton_margin(problem, B0, problem.loss, None, max_iter, tol, progress)
+    message = "" if ok else f"Newton did not converge in {max_iter} iterations"
+    progress.finish("newton", ok, max(n_iter, 1), message)
+    return SolverResult(B, 1.0, max(n_iter, 1), ok, problem.objective(B), message, [])
 
 
 def irls_classifier(problem, B0, max_iter=100, tol=1e-4, verbose=0):
@@ -560,6 +583,7 @@ def irls_classifier(problem, B0, max_iter=100, tol=1e-4, verbose=0):
     >>> result.converged
     True
     """
+    progress = Progress.of(verbose)
     B = np.asarray(B0, dtype=np.float64)
     hard = not problem.loss.smooth
     v = problem.irls_weights(B)
@@ -575,15 +599,14 @@ def irls_classifier(problem, B0, max_iter=100, tol=1e-4, verbose=0):
             break
         inner_tol = tol / 10.0
         B, inner_iter, inner_ok, msg = _fit_fixed(problem, B, problem.base_loss, v, max_iter,
-                                                  inner_tol)
+                                                  inner_tol, progress, "irls-refit", inner=True)
         message = "" if inner_ok else f"weighted refit: {msg}"
         v_new = problem.irls_weights(B)
         change = float(np.max(np.abs(v_new - v))) if v.size else 0.0
-        if verbose:
+        if progress:
             obj = problem.objective(B) if problem.loss.smooth else math.nan
-            history.append({"iter": n_iter, "weight_change": change, "objective": obj,
-                            "inner_iter": inner_iter})
-            print(f"irls {n_iter:4d}  weight change {change:.3g}  inner {inner_iter}")
+            history.append(progress.iteration("irls", n_iter, obj, weight_change=change,
+                                              inner_iterations=inner_iter))
         if change <= tol:
             converged = inner_ok
             break
@@ -598,6 +621,7 @@ def irls_classifier(problem, B0, max_iter=100, tol=1e-4, verbose=0):
         message = message or f"reweighting did not converge in {max_iter} steps"
     B = _center(problem, B)
     obj = problem.objective(B) if problem.loss.smooth else math.nan
+    progress.finish("irls", converged, max(n_iter, 1), message)
     return SolverResult(B, 1.0, max(n_iter, 1), converged, obj, message, history)
 
 

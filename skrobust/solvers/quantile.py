@@ -86,11 +86,11 @@ message.
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve, lu_factor, lu_solve
 
+from .._progress import Progress
 from .design import LinearDesign, positive_weight_rows, solve_normal_equations
 from .mestimate import SolverResult
 
@@ -752,20 +752,20 @@ def _solve_direct(prob: _Problem, beta0, max_iter, tol, log, glob=False, last_re
 def _solve(prob: _Problem, beta0, max_iter, tol, verbose):
     p = prob.design.n_params
     history = []
-    t0 = time.perf_counter()
+    progress = Progress.of(verbose)
 
     def log(ip, sub):
-        if verbose:
-            history.append({"iter": len(history) + 1, "n_rows": sub.n, "objective": ip.f,
-                            "gap": ip.gap_rel, "step_primal": ip.ap, "step_dual": ip.ad,
-                            "time": time.perf_counter() - t0})
-            print(f"ipm {len(history):4d}  rows {sub.n:7d}  objective {ip.f:.12g}  "
-                  f"gap {ip.gap_rel:.3e}  steps {ip.ap:.3f} {ip.ad:.3f}")
+        if progress:
+            history.append(progress.iteration("ipm", len(history) + 1, ip.f, rows=sub.n,
+                                              gap=ip.gap_rel, step_primal=ip.ap,
+                                              step_dual=ip.ad))
 
     if p == 0:
         beta = np.zeros(0)
         out = _Outcome(beta, True)
     else:
+        progress.line("ipm", f"interior point on {prob.n} rows, from "
+                             + ("least squares" if beta0 is None else "the given start"))
         beta = prob.least_squares() if beta0 is None else np.array(beta0, dtype=np.float64)
         if beta.shape != (p,):
             raise ValueError(f"beta0 must have shape ({p},), got {beta.shape}")
@@ -783,9 +783,10 @@ def _solve(prob: _Problem, beta0, max_iter, tol, verbose):
             f"interior point did not reach the relative gap {tol:g} in {max_iter} iterations "
             f"(gap {out.gap_rel:.3g}) and no exact optimum was certified")
     scale = float(np.dot(prob.s, pinball(r, prob.q))) / prob.total_weight
-    if verbose:
+    if progress:
         history.append({"iter": len(history) + 1, "objective": prob.objective(beta, r),
-                        "certified": out.certified, "time": time.perf_counter() - t0})
+                        "certified": out.certified, "time": progress.elapsed()})
+    progress.finish("ipm", converged, max(out.n_iter, 1), message)
     return SolverResult(beta, scale, max(out.n_iter, 1), converged, prob.objective(beta, r),
                         message, history)
 
