@@ -54,3 +54,24 @@ def test_loss_rejects_complex_input(loss):
     for method in _methods(loss):
         with pytest.raises(TypeError, match="real numeric array"):
             getattr(loss, method)(np.array([0.5 + 1j]))
+
+
+# ------------------------------------------------------- label issues: NaN labels
+
+@pytest.mark.parametrize("missing", [np.nan, None])
+def test_find_label_issues_rejects_missing_labels(missing):
+    # NaN labels were a class of their own (and None a TypeError from the sort)
+    from sklearn.linear_model import LogisticRegression
+
+    from skrobust.label_issues import find_label_issues, find_label_issues_from_probs
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 2))
+    y = (X[:, 0] > 0).astype(float) if missing is not None else \
+        np.where(X[:, 0] > 0, "a", "b").astype(object)
+    y[[3, 7]] = missing
+    with pytest.raises(ValueError, match="2 missing values .*first at index 3"):
+        find_label_issues(LogisticRegression(), X, y, cv=3)
+    probs = np.full((40, 3), 1 / 3) if missing is not None else np.full((40, 2), 0.5)
+    with pytest.raises(ValueError, match="missing values"):
+        find_label_issues_from_probs(y, probs)
