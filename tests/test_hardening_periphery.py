@@ -75,3 +75,64 @@ def test_find_label_issues_rejects_missing_labels(missing):
     probs = np.full((40, 3), 1 / 3) if missing is not None else np.full((40, 2), 0.5)
     with pytest.raises(ValueError, match="missing values"):
         find_label_issues_from_probs(y, probs)
+
+
+# ------------------------------------------------------- kernels: finiteness and cost
+
+def _kernel_data(n=30, classifier=False):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, 2))
+    y = (X[:, 0] > 0).astype(int) if classifier else X[:, 0] + 0.1 * rng.standard_normal(n)
+    return X, y
+
+
+def _nan_kernel(A, B):
+    return np.nan
+
+
+@pytest.mark.parametrize("classifier", [False, True], ids=["regressor", "classifier"])
+@pytest.mark.parametrize("params, scale", [
+    ({"kernel": "poly", "degree": 40}, 1e10),
+    ({"kernel": "rbf"}, 1e155),
+    ({"kernel": _nan_kernel}, 1.0),
+    ({"kernel": "poly", "degree": 40, "n_components": 10, "random_state": 0}, 1e10),
+], ids=["poly", "rbf", "callable-nan", "poly-nystroem"])
+def test_kernel_fit_rejects_non_finite_kernel(classifier, params, scale):
+    # the exact models returned all-NaN predictions without a word; Nystroem raised
+    # "SVD did not converge"
+    from skrobust import RobustClassifier, RobustRegressor
+
+    X, y = _kernel_data(classifier=classifier)
+    est = (RobustClassifier if classifier else RobustRegressor)(**params)
+    with pytest.raises(ValueError, match="non-finite .*kernel overflows"):
+        est.fit(X * scale, y)
+
+
+@pytest.mark.parametrize("classifier", [False, True], ids=["regressor", "classifier"])
+@pytest.mark.parametrize("n_components", [None, 10])
+def test_kernel_predict_rejects_non_finite_kernel(classifier, n_components):
+    from skrobust import RobustClassifier, RobustRegressor
+
+    X, y = _kernel_data(classifier=classifier)
+    est = (RobustClassifier if classifier else RobustRegressor)(
+        kernel="poly", degree=40, n_components=n_components, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="prediction .* non-finite"):
+        est.predict(X * 1e10)
+
+
+@pytest.mark.parametrize("classifier", [False, True], ids=["regressor", "classifier"])
+def test_large_exact_kernel_warning_states_memory_and_complexity(monkeypatch, classifier):
+    # the warning said O(n**3) per iteration (the docs: O(n**2)) and nothing about memory
+    from skrobust import RobustClassifier, RobustRegressor
+    from skrobust import _kernels as kernels_module
+
+    monkeypatch.setattr(kernels_module, "EXACT_KERNEL_WARN_SAMPLES", 50)
+    X, y = _kernel_data(60, classifier)
+    matrix_kb = 8 * 60 * 60 / 1000
+    peak = "130 kB" if classifier else "31.7 kB"
+    complexity = ("an O\\(n\\*\\*3\\) eigendecomposition" if classifier
+                  else "O\\(n\\*\\*2\\) per iteration")
+    est = (RobustClassifier if classifier else RobustRegressor)(kernel="rbf")
+    with pytest.warns(UserWarning, match=f"kernel matrix \\({matrix_kb} kB\\) and needs about "
+                                         f"{peak} of memory; its time is {complexity}"):
+        est.fit(X, y)
