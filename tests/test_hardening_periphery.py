@@ -136,3 +136,73 @@ def test_large_exact_kernel_warning_states_memory_and_complexity(monkeypatch, cl
     with pytest.warns(UserWarning, match=f"kernel matrix \\({matrix_kb} kB\\) and needs about "
                                          f"{peak} of memory; its time is {complexity}"):
         est.fit(X, y)
+
+
+# ------------------------------------------------------- threads: the BLAS limit
+
+_BLAS_SCRIPT = """
+import threading
+
+import numpy as np
+import scipy.linalg
+from threadpoolctl import threadpool_info
+
+from skrobust.solvers.adaptive_barron import single_threaded_blas
+
+
+def blas_threads():
+    return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+
+
+a_inside, b_inside, a_done = threading.Event(), threading.Event(), threading.Event()
+
+
+def fit_a():
+    with single_threaded_blas():
+        a_inside.set()
+        assert b_inside.wait(60)
+    a_done.set()
+
+
+def fit_b():
+    with single_threaded_blas():
+        b_inside.set()
+        assert a_done.wait(60)
+
+
+before = blas_threads()
+threads = [threading.Thread(target=fit_a), threading.Thread(target=fit_b)]
+threads[0].start()
+assert a_inside.wait(60)
+threads[1].start()
+for thread in threads:
+    thread.join()
+print(before, blas_threads())
+"""
+
+
+def test_concurrent_blas_limits_restore_the_process_limit():
+    # two adaptive fits in threads: A limits BLAS to 1 thread (saving 2), B enters (saving
+    # 1), A leaves (restoring 2), B leaves (restoring 1): the process stayed at one thread.
+    # In a fresh process: pytest's session-wide limit changes how OpenBLAS sees threads.
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _BLAS_SCRIPT], capture_output=True, text=True,
+                         timeout=300, env=_worktree_env())
+    assert out.returncode == 0, out.stderr
+    before, after = out.stdout.strip().split("] [")
+    assert before.strip("[") == after.strip("]"), out.stdout
+
+
+def _worktree_env():
+    # the subprocess imports this checkout's skrobust
+    import os
+    from pathlib import Path
+
+    import skrobust
+
+    env = dict(os.environ)
+    root = str(Path(skrobust.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    return env

@@ -89,7 +89,6 @@ to converge is ``converged=False`` with a message.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from dataclasses import dataclass
@@ -98,6 +97,7 @@ from functools import lru_cache
 import numpy as np
 from numba import njit
 
+from .blas_threads import single_threaded_blas
 from .design import LinearDesign, penalty_diagonal, positive_weight_rows
 from .mestimate import SolverResult
 
@@ -222,28 +222,6 @@ def _log_z(shape: float) -> tuple[float, float]:
     """``log Z(shape)`` and its derivative, for ``0 <= shape < 2``."""
     total, dtotal = _partition_sums(_QUAD_T, float(shape))
     return math.log(2.0 * _QUAD_STEP * total), -dtotal / total
-
-
-@lru_cache(maxsize=1)
-def _blas_controller():
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
-        return None
-    return ThreadpoolController()
-
-
-def _single_threaded_blas():
-    """Limit BLAS to one thread.
-
-    L-BFGS-B's tiny ``maxcor x n`` BLAS calls are many times slower with a
-    thread pool (measured: 10x on 2 busy cores), and the ``O(n d)`` products
-    of the objective are memory bound.
-    """
-    controller = _blas_controller()
-    if controller is None:  # pragma: no cover
-        return contextlib.nullcontext()
-    return controller.limit(limits=1, user_api="blas")
 
 
 def _check_shape_bounds(shape_bounds) -> tuple[float, float]:
@@ -519,7 +497,7 @@ def adaptive_barron(design, y, sample_weight=None, *, beta0, scale0=None, shape0
     shape0 = min(max(1.0 if shape0 is None else float(shape0), lo), hi)
     theta0 = np.concatenate([beta * sd, [shape0, math.log(c0)]])
     bounds = [(None, None)] * p + [(lo, hi), (log_floor, None)]
-    with np.errstate(over="ignore", invalid="ignore"), _single_threaded_blas():
+    with np.errstate(over="ignore", invalid="ignore"), single_threaded_blas():
         res = minimize(fun, theta0, jac=True, method="L-BFGS-B", bounds=bounds,
                        callback=callback,
                        options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15,
