@@ -206,3 +206,65 @@ def _worktree_env():
     root = str(Path(skrobust.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
     return env
+
+
+# ------------------------------------------------------- numba: read-only installation
+
+_READ_ONLY_SCRIPT = """
+import numpy as np
+
+import skrobust
+from skrobust import RobustClassifier, RobustRegressor
+from skrobust.losses import get_loss
+
+assert skrobust.__file__.startswith(PACKAGE_ROOT), skrobust.__file__
+rng = np.random.default_rng(0)
+X = rng.standard_normal((60, 2))
+y = X @ [1.0, -1.0] + rng.standard_normal(60)
+RobustRegressor(loss="tukey").fit(X, y)
+RobustRegressor(loss="barron").fit(X, y)
+RobustClassifier(loss="gce").fit(X, y > 0)
+print(float(get_loss("huber").rho(3.0)))
+"""
+
+
+def test_import_and_fit_without_a_writable_numba_cache(tmp_path):
+    # "RuntimeError: cannot cache function ...: no locator available" at import when the
+    # package is installed read-only and neither HOME nor NUMBA_CACHE_DIR is writable.
+    # As root chmod does not stop writes, so every cache location numba tries is made
+    # impossible to create: the package's __pycache__ directories are regular files, and
+    # NUMBA_CACHE_DIR, HOME and XDG_CACHE_HOME lie below a regular file.
+    import os
+    import shutil
+    import stat
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import skrobust
+
+    source = Path(skrobust.__file__).resolve().parent
+    root = tmp_path / "site"
+    shutil.copytree(source, root / "skrobust",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.nbi", "*.nbc"))
+    for folder in [root / "skrobust", *(root / "skrobust").rglob("*")]:
+        if folder.is_dir():
+            (folder / "__pycache__").write_text("not a directory")
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a regular file")
+    for path in sorted(root.rglob("*"), reverse=True):
+        path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
+    env.update(PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1",
+               NUMBA_CACHE_DIR=str(blocker / "numba"), HOME=str(blocker / "home"),
+               XDG_CACHE_HOME=str(blocker / "cache"))
+    script = f"PACKAGE_ROOT = {str(root)!r}\n" + _READ_ONLY_SCRIPT
+    try:
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                             timeout=900, env=env, cwd=tmp_path)
+    finally:
+        for path in root.rglob("*"):
+            path.chmod(path.stat().st_mode | stat.S_IWUSR)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == str(float(get_loss("huber").rho(3.0)))
+    assert not list(root.rglob("*.nbi")), "nothing may be written into the package"

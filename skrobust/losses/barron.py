@@ -14,8 +14,7 @@ import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from numba import njit
-
+from .._numba import njit
 from ._base import RobustLoss, check_positive, check_real
 
 _BIG = 1.7976931348623157e308  # float64 max: kernel outputs are clamped to it

@@ -6,8 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
-from numba import njit
-
+from .._numba import njit
 from ._base import RobustLoss, check_positive
 
 _BIG = 1.7976931348623157e308  # float64 max

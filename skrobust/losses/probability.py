@@ -37,8 +37,8 @@ from dataclasses import dataclass, fields
 from typing import ClassVar
 
 import numpy as np
-from numba import njit
 
+from .._numba import njit
 from ._base import check_real, real_array
 
 # ----------------------------------------------------------------- kernels

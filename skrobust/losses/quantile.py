@@ -32,8 +32,7 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
-from numba import njit
-
+from .._numba import njit
 from ._base import RobustLoss, check_positive
 
 QUANTILE_WEIGHT_FLOOR = 1e-6

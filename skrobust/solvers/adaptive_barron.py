@@ -95,8 +95,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from numba import njit
 
+from .._numba import njit
 from .blas_threads import single_threaded_blas
 from .design import LinearDesign, penalty_diagonal, positive_weight_rows
 from .mestimate import SolverResult
