@@ -268,3 +268,33 @@ def test_import_and_fit_without_a_writable_numba_cache(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == str(float(get_loss("huber").rho(3.0)))
     assert not list(root.rglob("*.nbi")), "nothing may be written into the package"
+
+
+# ------------------------------------------------------- kernel MM start: tied inputs
+
+@pytest.mark.parametrize("params", [{"gamma": 10.0}, {"n_components": 30}],
+                         ids=["exact", "nystroem"])
+def test_kernel_mm_start_fits_tied_inputs(params):
+    # x rounded to 0.1 (61 distinct values in 200 rows): "all 500 elemental subsets were
+    # singular: the design has (nearly) exactly collinear columns"
+    from skrobust import RobustRegressor
+
+    rng = np.random.default_rng(0)
+    x = np.round(rng.uniform(-3, 3, 200), 1)
+    y = np.sinc(x) + 0.1 * rng.standard_normal(200)
+    y[:33] += 5.0
+    reg = RobustRegressor(loss="tukey", kernel="rbf", random_state=0, **params).fit(x[:, None], y)
+    assert 0.07 < reg.s_scale_ < 0.2  # the noise sd is 0.1
+    grid = np.linspace(-2.5, 2.5, 11)
+    assert np.max(np.abs(reg.predict(grid[:, None]) - np.sinc(grid))) < 0.15
+
+
+def test_tied_subset_limit_leaves_distinct_rows_alone():
+    from skrobust.solvers.kernel_design import tied_subset_limit
+
+    rows = np.random.default_rng(0).standard_normal((100, 3))
+    assert tied_subset_limit(rows, 40) == 40
+    tied = np.repeat(rows[:10], 10, axis=0)  # 10 distinct rows, 10 copies each
+    # 6 rows drawn from the 100 are distinct with probability 90/99 80/98 70/97 60/96 50/95
+    # = 0.18, 7 rows with 0.08 (below 0.1)
+    assert tied_subset_limit(tied, 40) == 6
