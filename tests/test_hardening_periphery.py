@@ -298,3 +298,40 @@ def test_tied_subset_limit_leaves_distinct_rows_alone():
     # 6 rows drawn from the 100 are distinct with probability 90/99 80/98 70/97 60/96 50/95
     # = 0.18, 7 rows with 0.08 (below 0.1)
     assert tied_subset_limit(tied, 40) == 6
+
+
+# ------------------------------------------------------- adaptive Barron: scale overflow
+
+def test_adaptive_barron_scale_search_does_not_overflow():
+    # a start scale far below the residuals with the Cauchy shape: the likelihood is flat
+    # in log(scale), L-BFGS-B extrapolated a trial step past log(scale) = 709.78 and
+    # math.exp raised OverflowError
+    from skrobust.solvers.adaptive_barron import adaptive_barron
+    from skrobust.solvers.design import LinearDesign
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 2))
+    y = X @ [1.0, -1.0] + rng.standard_normal(50)
+    beta0 = np.linalg.lstsq(np.c_[X, np.ones(50)], y, rcond=None)[0]
+    design = LinearDesign(X, fit_intercept=True)
+    results = [adaptive_barron(design, y, beta0=beta0, scale0=s0, shape_bounds=(0.0, 0.0))
+               for s0 in (1e-5, 1e-20, 1e-100)]
+    for res in results:
+        assert res.converged
+        assert 0.3 < res.scale < 0.6  # Cauchy's c of unit normal noise
+
+
+def test_adaptive_barron_warm_start_on_noisier_data_does_not_overflow():
+    # the estimator's reproducer: a warm start from a fit whose scale is 1e4 times smaller
+    from skrobust import RobustRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 5))
+    reg = RobustRegressor(loss="barron", warm_start=True, shape_bounds=(0.0, 0.0))
+    reg.fit(X, X @ np.ones(5) + 1e-3 * rng.standard_normal(300))
+    y = X @ np.ones(5) + 10.0 * rng.standard_cauchy(300)
+    reg.fit(X, y)
+    cold = RobustRegressor(loss="barron", shape_bounds=(0.0, 0.0)).fit(X, y)
+    # the Cauchy likelihood is not convex: from another start, a nearby optimum
+    np.testing.assert_allclose(reg.scale_, cold.scale_, rtol=0.05)
+    np.testing.assert_allclose(reg.coef_, cold.coef_, atol=0.1)

@@ -106,6 +106,7 @@ _MAD_CONSTANT = 1.482602218505602  # 1 / Phi^-1(3/4)
 _SERIES_L = 0.1  # below this log1p(z/b), d rho/d shape is computed by its series
 _SERIES_TERMS = 9  # powers 3..11 of log1p(z/b)
 _SHAPE_MAX = 2.0  # exclusive upper limit of the shape bounds
+_LOG_C_MAX = 709.0  # exp overflows just above 709.78
 
 # trapezoidal rule for Z(shape) = 2 int exp(t - rho(e^t, shape, 1)) dt
 _QUAD_STEP = 0.05
@@ -295,7 +296,11 @@ class _Problem:
         self._g = np.empty_like(y)
 
     def value_grad(self, beta, shape, log_c):
-        c = math.exp(log_c)
+        # A line-search trial far above every residual (a flat likelihood in the scale,
+        # e.g. Cauchy from a start scale much below the residuals) overflowed math.exp
+        # (OverflowError).  There c = inf gives the objective's exact limit, total * log_c
+        # (rho and the penalty term vanish), so the search backtracks.
+        c = math.exp(log_c) if log_c < _LOG_C_MAX else math.inf
         r = self.y - self.design.predict(beta)
         srho, soz, sdrho = _sums(r, self.s, c, shape, self._g)
         log_z, dlog_z = _log_z(shape)
