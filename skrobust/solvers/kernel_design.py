@@ -187,8 +187,9 @@ def tied_subset_limit(rows, max_params, min_probability=0.1):
     about ``k (tau - 1) / (n - k)``, so ``p`` rows are distinct with
     probability ``P(p) = prod_{k<p} (1 - k (tau - 1) / (n - k))``.
 
-    Rows are compared after rounding to 9 significant digits of the largest
-    entry, so that equal inputs mapped by floating-point code still tie.
+    Rows are compared by their projections on a random direction, rounded
+    to 12 digits of the largest, so that equal inputs mapped by
+    floating-point code still tie.
 
     Returns
     -------
@@ -204,11 +205,16 @@ def tied_subset_limit(rows, max_params, min_probability=0.1):
     >>> tied_subset_limit(x, 50) < 30, tied_subset_limit(np.arange(200.0)[:, None], 50)
     (True, 50)
     """
-    rows = np.asarray(rows, dtype=np.float64)
+    rows = np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
     n = rows.shape[0]
-    top = float(np.max(np.abs(rows), initial=0.0))
-    keys = np.round(rows / top, 9) if top > 0 and math.isfinite(top) else rows
-    _, counts = np.unique(keys, axis=0, return_counts=True)
+    # equal rows have equal projections on a random direction, distinct ones (almost
+    # surely) not: a sort of n numbers, without a temporary the size of the rows
+    keys = rows[:, 0] if rows.shape[1] == 1 else \
+        rows @ np.random.default_rng(0).standard_normal(rows.shape[1])
+    top = float(np.max(np.abs(keys), initial=0.0))
+    if top > 0 and math.isfinite(top):
+        keys = np.round(keys / top, 12)
+    _, counts = np.unique(keys, return_counts=True)
     tau = float(np.dot(counts, counts)) / max(n, 1)
     if counts.shape[0] == n or tau <= 1.0:
         return int(max_params)
