@@ -8,13 +8,17 @@ features, so every loss, scale, start and solver of the linear path applies.
 
 from __future__ import annotations
 
+import copy
 import numbers
 import warnings
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse as sp
+from sklearn.base import is_classifier
 from sklearn.kernel_approximation import Nystroem
 from sklearn.metrics.pairwise import pairwise_kernels
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 KERNELS = ("linear", "rbf", "poly", "laplacian", "sigmoid", "cosine", "precomputed")
@@ -51,8 +55,9 @@ KERNEL_PARAMS_DOC = """    kernel : str, callable or None, default=None
         Used only with a kernel (kernel not None).  None fits the exact
         kernel model on the n x n kernel matrix (its weighted steps are
         solved by preconditioned conjugate gradients above 1000 samples,
-        O(n**2) per iteration; it warns above 20000 training samples).  An
-        integer fits a linear model on that many
+        O(n**2) per iteration; the n x n kernel matrix takes ``8 n**2``
+        bytes, and it warns with the memory needed above 20000 training
+        samples).  An integer fits a linear model on that many
         :class:`~sklearn.kernel_approximation.Nystroem` features, with
         landmarks drawn (seeded by ``random_state``) among the rows with a
         positive sample weight (for "precomputed", landmark columns of the
@@ -94,6 +99,41 @@ def warm_start_applies(est, n_features: int) -> bool:
         return False
 
 
+# Peak memory of an exact kernel fit in units of the n x n float64 kernel matrix (measured
+# at n = 20,001): the regressor holds K and n-vectors; the classifier also forms
+# (K + K') / 2 and its eigendecomposition.
+EXACT_KERNEL_MEMORY_FACTOR = {False: 1.1, True: 4.5}
+
+
+def exact_kernel_cost_message(n_samples: int, classifier: bool) -> str:
+    """The warning of a large exact kernel fit: its memory (from ``n_samples``) and time.
+
+    Examples
+    --------
+    >>> from skrobust._kernels import exact_kernel_cost_message
+    >>> message = exact_kernel_cost_message(20_001, classifier=False)
+    >>> message[message.index("("):message.index(";")]
+    '(3.2 GB) and needs about 3.5 GB of memory'
+    """
+    matrix = 8.0 * n_samples * n_samples
+    peak = EXACT_KERNEL_MEMORY_FACTOR[classifier] * matrix
+    time = ("an O(n**3) eigendecomposition of the kernel matrix (O(n rank**2) when a low-rank "
+            "factor reproduces it)" if classifier else
+            "O(n**2) per iteration after an O(n**2 n_features) kernel evaluation")
+    return (f"the exact kernel model on {n_samples} samples holds the {n_samples} x "
+            f"{n_samples} kernel matrix ({_bytes(matrix)}) and needs about {_bytes(peak)} of "
+            f"memory; its time is {time}. Set n_components for a Nystroem approximation "
+            "(memory and time linear in n)")
+
+
+def _bytes(nbytes: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if nbytes < 1000.0:
+            return f"{nbytes:.3g} {unit}"
+        nbytes /= 1000.0
+    return f"{nbytes:.3g} TB"
+
+
 def kernel_kwargs(est) -> dict:
     """Keyword arguments of ``pairwise_kernels`` / ``Nystroem`` for an estimator's kernel."""
     if callable(est.kernel):
@@ -115,6 +155,7 @@ class KernelMap:
         self.kernel = est.kernel
         self.kwargs = kernel_kwargs(est)
         self.n_components = est.n_components
+        self.classifier = is_classifier(est)
 
     @property
     def exact(self) -> bool:
@@ -131,7 +172,7 @@ class KernelMap:
             if X.shape[0] != X.shape[1]:
                 raise ValueError("a precomputed kernel must be square at fit time, got shape "
                                  f"{X.shape}")
-            K = _dense(X)
+            K = _check_finite_kernel(_dense(X), "the precomputed training kernel matrix")
             if self.exact:
                 return K
             # Nystroem on a precomputed kernel: landmark columns, whitened by K_LL^(-1/2)
@@ -144,18 +185,26 @@ class KernelMap:
             return K[:, self.landmarks_] @ self.normalization_
         if self.exact:
             if X.shape[0] > EXACT_KERNEL_WARN_SAMPLES:
-                warnings.warn(f"the exact kernel model on {X.shape[0]} samples costs O(n**3) "
-                              "per iteration; set n_components for a Nystroem approximation",
+                warnings.warn(exact_kernel_cost_message(X.shape[0], self.classifier),
                               UserWarning, stacklevel=4)
             self.X_fit_ = X
-            return self._pairwise(X, X)
+            return self._checked(self._pairwise(X, X), "training")
         n_components = min(int(self.n_components), X.shape[0])
         self.nystroem_ = Nystroem(kernel=self.kernel, n_components=n_components,
                                   random_state=rng, **self._nystroem_kwargs())
-        self.nystroem_.fit(X)
+        rng_before = copy.deepcopy(rng)
+        try:
+            self.nystroem_.fit(X)
+        except (ValueError, np.linalg.LinAlgError, scipy.linalg.LinAlgError):
+            # Nystroem decomposes the landmark kernel matrix, which fails (SVD did not
+            # converge, or scipy's finiteness check) when the kernel overflows: redraw the
+            # same landmarks to say so
+            landmarks = X[check_random_state(rng_before).permutation(X.shape[0])[:n_components]]
+            self._checked(self._pairwise(landmarks, landmarks), "Nystroem landmark")
+            raise
         n = X.shape[0]
         if progress is None or not progress or n <= _TRANSFORM_ROWS:
-            return self.nystroem_.transform(X)
+            return self._checked(self.nystroem_.transform(X), "training")
         # row blocks (each row's features depend on that row only) so a long
         # transform can report its progress
         Z = np.empty((n, n_components))
@@ -163,17 +212,24 @@ class KernelMap:
             stop = min(start + _TRANSFORM_ROWS, n)
             Z[start:stop] = self.nystroem_.transform(X[start:stop])
             progress.tick("design", f"Nystroem features of {stop}/{n} rows")
-        return Z
+        return self._checked(Z, "training")
 
     def transform(self, X):
         """The design rows of new inputs."""
         X = _int32_indices(X)
         if self.kernel == "precomputed":
-            K = _dense(X)
+            K = _check_finite_kernel(_dense(X), "the precomputed kernel matrix")
             return K if self.exact else K[:, self.landmarks_] @ self.normalization_
         if self.exact:
-            return self._pairwise(X, self.X_fit_)
-        return self.nystroem_.transform(X)
+            return self._checked(self._pairwise(X, self.X_fit_), "prediction")
+        return self._checked(self.nystroem_.transform(X), "prediction")
+
+    def _checked(self, K, rows):
+        what = "Nystroem features" if not self.exact and rows != "Nystroem landmark" else \
+            "kernel matrix"
+        kernel = getattr(self.kernel, "__name__", "callable") if callable(self.kernel) \
+            else repr(self.kernel)
+        return _check_finite_kernel(K, f"the {rows} {what} of kernel={kernel}")
 
     def _pairwise(self, A, B):
         if callable(self.kernel):
@@ -189,6 +245,28 @@ class KernelMap:
             if name in KERNEL_ARGS.get(self.kernel, ()):
                 keep[name] = value
         return keep
+
+
+def _check_finite_kernel(K, what):
+    """``K`` unchanged, or a ``ValueError`` if it holds NaN or infinite entries.
+
+    A kernel that overflows (a polynomial kernel on large X, an rbf kernel on
+    ``|X| > 1e154``) or a callable returning NaN would otherwise give all-NaN
+    predictions without a word.  One sum decides in the common case; the
+    entries are counted (in row blocks, without an n x n boolean temporary)
+    only when the sum is not finite.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.sum(K)):
+            return K
+    step = max(1, 2**20 // max(K.shape[1], 1))
+    bad = sum(int(np.count_nonzero(~np.isfinite(K[i:i + step])))
+              for i in range(0, K.shape[0], step))
+    if bad:
+        raise ValueError(f"{what} has {bad} non-finite (NaN or infinite) entries of "
+                         f"{K.size}: the kernel overflows for this X or returns NaN; scale X, "
+                         "change gamma, degree or coef0, or check the kernel function")
+    return K
 
 
 def _dense(X):

@@ -180,8 +180,30 @@ _is_dask = is_dask_input
 def _block(X):
     """The chunk of X: blockwise hands the column blocks of a row chunk as a list."""
     if isinstance(X, list):
-        return X[0] if len(X) == 1 else np.concatenate(X, axis=1)
+        X = X[0] if len(X) == 1 else np.concatenate(X, axis=1)
+    if not isinstance(X, np.ndarray):  # a sparse chunk that the lazy meta did not reveal
+        raise TypeError(_SPARSE_CHUNKS.format(kind=type(X).__name__))
     return X
+
+
+_SPARSE_CHUNKS = ("X has {kind} chunks; the dask backend needs dense NumPy chunks: densify "
+                  "them with X = X.map_blocks(lambda b: b.toarray(), dtype=X.dtype), or fit "
+                  "the in-memory estimator on the scipy.sparse matrix")
+
+
+def _check_dense_chunks(X):
+    meta = getattr(X, "_meta", None)
+    if meta is not None and not isinstance(meta, np.ndarray):
+        raise TypeError(_SPARSE_CHUNKS.format(kind=type(meta).__name__))
+
+
+def _drop_empty_chunks(*arrays):
+    """The arrays without their zero-row chunks (which dask pairs with a neighbour's data)."""
+    rows = arrays[0].chunks[0]
+    if all(rows):
+        return arrays
+    kept = tuple(c for c in rows if c)
+    return tuple(a.rechunk({0: kept}) for a in arrays)
 
 
 def _check_lengths(*blocks):
@@ -657,6 +679,7 @@ def _check_layout(X, y, sample_weight):
                          "reshape a single feature with X[:, None]")
     if X.dtype.kind not in "fiub":
         raise ValueError(f"X must be numeric, got dtype {X.dtype}")
+    _check_dense_chunks(X)
     _check_rows_known(X, "X")
     n, d = X.shape
     if n < 1:
@@ -673,8 +696,8 @@ def _check_layout(X, y, sample_weight):
         raise ValueError("y is required (got None)")
     y = _as_dask_vector(y, X, "y")
     w = _as_dask_vector(sample_weight, X, "sample_weight")
-    return (X.astype(np.float64, copy=False), y.astype(np.float64, copy=False),
-            w.astype(np.float64, copy=False))
+    return _drop_empty_chunks(X.astype(np.float64, copy=False), y.astype(np.float64, copy=False),
+                              w.astype(np.float64, copy=False))
 
 
 # ============================================================ scale on dask
@@ -1489,6 +1512,7 @@ def _check_predict_input(est, X):
     if X.numblocks[1] != 1:
         raise ValueError(f"X is chunked along its columns ({X.numblocks[1]} column chunks); "
                          f"use X = X.rechunk({{1: {X.shape[1]}}})")
+    _check_dense_chunks(X)
     return X
 
 

@@ -88,6 +88,24 @@ _TOL = 1e-6  # slack in "P[i, j] >= t_j" and in "argmax P[i] == y_i" (as cleanla
 # --------------------------------------------------------------------------
 
 
+def _check_labels(labels, name):
+    """``labels`` as a 1-D array without missing values (NaN or None are not a class)."""
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {labels.shape}.")
+    if labels.dtype.kind == "f":
+        missing = np.isnan(labels)
+    elif labels.dtype.kind == "O":
+        missing = np.fromiter((v is None or v != v for v in labels), bool, labels.shape[0])
+    else:
+        missing = np.zeros(labels.shape[0], dtype=bool)
+    if missing.any():
+        raise ValueError(f"{name} contains {int(missing.sum())} missing values (NaN or None), "
+                         f"first at index {int(np.argmax(missing))}; a missing label is not "
+                         "a class: drop those samples or impute their labels.")
+    return labels
+
+
 def _check_probs(labels, pred_probs, classes):
     """Validate, and code ``labels`` as integers 0..K-1 matching the columns."""
     pred_probs = np.asarray(pred_probs, dtype=np.float64)
@@ -98,9 +116,7 @@ def _check_probs(labels, pred_probs, classes):
         )
     if not np.all(np.isfinite(pred_probs)) or np.any(pred_probs < 0):
         raise ValueError("pred_probs must hold finite, non-negative probabilities.")
-    labels = np.asarray(labels)
-    if labels.ndim != 1:
-        raise ValueError(f"labels must be one-dimensional, got shape {labels.shape}.")
+    labels = _check_labels(labels, "labels")
     n, n_classes = pred_probs.shape
     if labels.shape[0] != n:
         raise ValueError(f"labels and pred_probs have different lengths: {labels.shape[0]} != {n}.")
@@ -447,9 +463,7 @@ def _out_of_fold_proba(estimator, X, y, cv, random_state, n_jobs):
             "predicted probabilities (for example SVC(probability=True), or wrap the "
             "model in CalibratedClassifierCV)."
         )
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(f"y must be one-dimensional, got shape {y.shape}.")
+    y = _check_labels(y, "y")
     check_consistent_length(X, y)
     encoder = LabelEncoder()
     codes = encoder.fit_transform(y)

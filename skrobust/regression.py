@@ -37,7 +37,7 @@ from .scale import (
 )
 from .solvers import LinearDesign, MProblem, irls, lbfgs
 from .solvers.fast_s import fast_s, fast_s_sampled
-from .solvers.kernel_design import KernelDesign, principal_components
+from .solvers.kernel_design import KernelDesign, principal_components, tied_subset_limit
 from .solvers.quantile import quantile_regression
 
 _SCALES = ("auto", "mad", "proposal2", "joint", "huber")  # "huber": old name of "proposal2"
@@ -410,8 +410,12 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
 
     def _s_on_components(self, design) -> bool:
         """Whether the S-start runs on kernel principal components (see _kernel_s_start)."""
-        return isinstance(design, KernelDesign) or (self.kernel is not None
-                                                    and design.n_params > _S_MAX_PARAMS)
+        if isinstance(design, KernelDesign):
+            return True
+        # Nystroem features: components also when tied inputs leave too few distinct rows
+        return self.kernel is not None and (
+            design.n_params > _S_MAX_PARAMS
+            or tied_subset_limit(design.X, design.n_params) < design.n_params)
 
     def _least_squares(self, design, y, sample_weight):
         return design.solve_weighted(sample_weight, y, self._alpha)
@@ -501,7 +505,9 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         features), through the small matrix ``F'F``: no eigendecomposition of
         the n x n kernel matrix.  Above 20 000 rows the S-fit runs on a uniform
         row sample of 20 000 rows and its scale is the M-scale of all residuals
-        (:func:`~skrobust.solvers.fast_s.fast_s_sampled`).
+        (:func:`~skrobust.solvers.fast_s.fast_s_sampled`).  Tied inputs repeat
+        rows, which makes elemental subsets singular: then only as many leading
+        components as subsets of distinct rows allow (:func:`tied_subset_limit`).
         """
         n = design.n_samples
         m = max(1, min(_S_MAX_PARAMS - 1, n // 4 - 1))
@@ -510,6 +516,10 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         # numerically zero columns, which would make every elemental subset singular
         keep = vals > 1e-8 * max(float(vals[-1]) if vals.size else 0.0, 1e-300)
         features = features[:, keep]
+        # tied inputs: as many (leading) components as elemental subsets of distinct rows allow
+        intercept = int(design.fit_intercept)
+        limit = tied_subset_limit(features, features.shape[1] + intercept) - intercept
+        features = features[:, features.shape[1] - max(limit, 1):]
         components = LinearDesign(features, design.fit_intercept)
         self._progress.line("s-start", f"{features.shape[1]} kernel principal components")
         s_fit = fast_s_sampled(components, y, self._units.frequency_weights(sample_weight),

@@ -396,3 +396,38 @@ def test_predict_checks_its_input(sync, data):
         est.predict(da.ones((10, 4), chunks=(5, 2)))
     np.testing.assert_allclose(est.predict(to_dask(X)[0]).compute(), est.predict(X),
                                rtol=1e-12)
+
+
+@pytest.mark.parametrize("chunks", [(1, 0), (0, 1), (1, 0, 0)])
+@pytest.mark.parametrize("params", [{}, {"scale": "huber"}, {"scale": "joint", "solver": "lbfgs"}],
+                         ids=["mad", "huber", "joint"])
+def test_one_row_and_empty_chunks_fit_as_in_memory(sync, chunks, params):
+    # an empty chunk was handed the residuals of its neighbour: IndexError from the
+    # proposal-2 scale ("boolean index did not match indexed array")
+    X, y = np.array([[1.0, 2.0]]), np.array([3.0])
+    dX = da.from_array(X, chunks=(chunks, (2,)))
+    dy = da.from_array(y, chunks=(chunks,))
+    ref = RobustRegressor(**params).fit(X, y)
+    est = RobustRegressor(**params).fit(dX, dy)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-9)
+    np.testing.assert_allclose(est.intercept_, ref.intercept_, rtol=1e-9)
+    np.testing.assert_allclose(est.predict(dX).compute(), ref.predict(X), rtol=1e-9)
+
+
+def test_sparse_chunks_are_refused_with_a_message(sync):
+    # a raw "ufunc 'isfinite' not supported" TypeError, although the docstring promises a message
+    import scipy.sparse as sp
+
+    Xs = sp.random(100, 3, density=0.5, format="csr", random_state=0)
+    dX = da.from_array(Xs, chunks=(50, 3), asarray=False)
+    dy = da.from_array(np.arange(100.0), chunks=50)
+    with pytest.raises(TypeError, match="csr_matrix chunks; the dask backend needs dense"):
+        RobustRegressor().fit(dX, dy)
+    dense = da.from_array(Xs.toarray(), chunks=(50, 3))
+    reg = RobustRegressor().fit(dense, dy)
+    with pytest.raises(TypeError, match="csr_matrix chunks"):
+        reg.predict(dX)
+    # a sparse chunk behind a dense meta is caught where the chunk is read
+    hidden = dense.map_blocks(sp.csr_matrix, meta=np.empty((0, 0)))
+    with pytest.raises(TypeError, match="csr_matrix chunks"):
+        RobustRegressor().fit(hidden, dy)

@@ -40,6 +40,19 @@ def check_real(name: str, value, allow_inf: bool = False) -> float:
     return value
 
 
+def real_array(x, name: str) -> np.ndarray:
+    """``x`` as an array of a real numeric dtype, or raise ``TypeError`` naming ``name``.
+
+    The one input check of every loss (regression, probability and margin):
+    complex input would otherwise lose its imaginary part in the cast to
+    float64.  NaN passes (and comes out as NaN).
+    """
+    x = np.asarray(x)
+    if x.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must be a real numeric array, got dtype {x.dtype}")
+    return x
+
+
 @dataclass(frozen=True)
 class RobustLoss:
     """Base class of the robust losses of the registry.
@@ -100,9 +113,7 @@ class RobustLoss:
 
     # ------------------------------------------------------------- evaluation
     def _apply(self, kernel, u):
-        u = np.asarray(u)
-        if u.dtype.kind not in "fiub":
-            raise TypeError(f"u must be a real numeric array, got dtype {u.dtype}")
+        u = real_array(u, "u")
         is32 = u.dtype == np.float32
         # The kernels run in float64 only (one compiled signature each);
         # float32 input is cast back, clipped so that it stays finite.

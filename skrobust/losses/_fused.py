@@ -16,7 +16,8 @@ loss has none (the solver then uses the loss's own methods).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from .._numba import njit
 
 _BIG = 1.7976931348623157e308  # float64 max
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
-from numba import njit
 
+from .._numba import njit
 from ._base import RobustLoss, check_positive, check_real
 
 _BIG = 1.7976931348623157e308  # float64 max: kernel outputs are clamped to it
@@ -91,6 +91,9 @@ def _general_rho(t, shape, b):
 def barron_rho(u, c, shape, out):
     b = abs(shape - 2.0)
     for i in range(u.shape[0]):
+        if u[i] != u[i]:  # NaN in, NaN out (the log-space caps would map it to a number)
+            out[i] = u[i]
+            continue
         t = _ratio(abs(u[i]), c)
         if shape == 2.0:
             h = 0.5 * t
@@ -124,7 +127,8 @@ def barron_weight(u, c, shape, out):
     b = abs(shape - 2.0)
     log_c2 = 2.0 * math.log(c)
     for i in range(u.shape[0]):
-        out[i] = _exp(_log_weight(_ratio(abs(u[i]), c), shape, b) - log_c2)
+        x = u[i]
+        out[i] = _exp(_log_weight(_ratio(abs(x), c), shape, b) - log_c2) if x == x else x
 
 
 @njit(cache=True, nogil=True)
@@ -133,8 +137,8 @@ def barron_psi(u, c, shape, out):
     log_c = math.log(c)
     for i in range(u.shape[0]):
         a = abs(u[i])
-        if a == 0.0:
-            out[i] = 0.0
+        if a == 0.0 or a != a:  # psi(0) = 0; NaN in, NaN out
+            out[i] = 0.0 if a == 0.0 else a
             continue
         # psi = u / c**2 * weight_unscaled, assembled in log space
         mag = _exp(math.log(a) - 2.0 * log_c + _log_weight(_ratio(a, c), shape, b))
@@ -148,6 +152,9 @@ def barron_psi_deriv(u, c, shape, out):
     b = abs(shape - 2.0)
     log_c2 = 2.0 * math.log(c)
     for i in range(u.shape[0]):
+        if u[i] != u[i]:  # NaN in, NaN out
+            out[i] = u[i]
+            continue
         t = _ratio(abs(u[i]), c)
         if shape == 2.0:
             out[i] = _exp(-log_c2)

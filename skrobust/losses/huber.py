@@ -6,8 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
-from numba import njit
-
+from .._numba import njit
 from ._base import RobustLoss, check_positive
 
 _BIG = 1.7976931348623157e308  # float64 max
@@ -21,9 +20,11 @@ def huber_rho(u, c, out):
         if a <= c:
             h = 0.5 * a
             out[i] = h * a if a < 1e150 or h < _BIG / a else _BIG
-        else:
+        elif a > c:
             d = a - 0.5 * c
             out[i] = c * d if d < _BIG / c else _BIG
+        else:  # NaN in, NaN out (every comparison above is False)
+            out[i] = a
 
 
 @njit(cache=True, nogil=True)
@@ -42,7 +43,8 @@ def huber_weight(u, c, out):
 @njit(cache=True, nogil=True)
 def huber_psi_deriv(u, c, out):
     for i in range(u.shape[0]):
-        out[i] = 1.0 if abs(u[i]) <= c else 0.0
+        a = abs(u[i])
+        out[i] = 1.0 if a <= c else (0.0 if a > c else a)  # NaN in, NaN out
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from typing import ClassVar
 import numpy as np
 
 from . import get_loss
-from ._base import check_positive, check_real
+from ._base import check_positive, check_real, real_array
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,8 @@ class MarginLoss:
 
     @staticmethod
     def _residual(m):
-        m = np.asarray(m, dtype=np.float64)
-        return np.maximum(1.0 - m, 0.0)
+        m = real_array(m, "m").astype(np.float64, copy=False)
+        return np.maximum(1.0 - m, 0.0)  # NaN in, NaN out
 
     def rho(self, m):
         """Loss ``phi(m)`` at the margin ``m = y f(x)``."""
@@ -114,7 +114,7 @@ class MarginLoss:
         """
         base = self.base_loss
         r = self._residual(m)
-        return np.where(r > 0, 2.0 * base.psi_deriv(r) / base.weight_at_zero(), 0.0)
+        return np.where(r == 0, 0.0, 2.0 * base.psi_deriv(r) / base.weight_at_zero())
 
     def weight(self, m):
         """Robustness weight ``weight(r) / weight(0)`` in [0, 1] (1 for ``m >= 1``)."""

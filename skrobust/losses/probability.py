@@ -37,9 +37,9 @@ from dataclasses import dataclass, fields
 from typing import ClassVar
 
 import numpy as np
-from numba import njit
 
-from ._base import check_real
+from .._numba import njit
+from ._base import check_real, real_array
 
 # ----------------------------------------------------------------- kernels
 
@@ -53,7 +53,7 @@ def log_rho(lp, out):
 @njit(cache=True, nogil=True)
 def log_weight(lp, out):
     for i in range(lp.shape[0]):
-        out[i] = 1.0
+        out[i] = 1.0 if lp[i] == lp[i] else lp[i]  # NaN in, NaN out
 
 
 @njit(cache=True, nogil=True)
@@ -112,13 +112,13 @@ def blurry_flat_weight(lp, g, out):
 @njit(cache=True, nogil=True)
 def pz_rho(lp, log_c, out):
     for i in range(lp.shape[0]):
-        out[i] = 0.0 - lp[i] if lp[i] >= log_c else 0.0
+        out[i] = 0.0 if lp[i] < log_c else 0.0 - lp[i]  # NaN in, NaN out
 
 
 @njit(cache=True, nogil=True)
 def pz_weight(lp, log_c, out):
     for i in range(lp.shape[0]):
-        out[i] = 1.0 if lp[i] >= log_c else 0.0
+        out[i] = 1.0 if lp[i] >= log_c else (0.0 if lp[i] < log_c else lp[i])
 
 
 @njit(cache=True, nogil=True)
@@ -138,8 +138,8 @@ def sce_weight(lp, a, b, log_zero, out):
 
 
 def _as_log_p(p):
-    p = np.asarray(p, dtype=np.float64)
-    if np.any((p < 0) | (p > 1)) or np.any(np.isnan(p)):
+    p = real_array(p, "p").astype(np.float64, copy=False)
+    if np.any((p < 0) | (p > 1)):  # NaN passes: NaN in, NaN out
         raise ValueError("probabilities must lie in [0, 1]")
     with np.errstate(divide="ignore"):
         return np.log(p)
@@ -195,8 +195,8 @@ class ProbabilityLoss:
         return ()
 
     def _apply(self, kernel, lp, args=None):
-        lp = np.asarray(lp, dtype=np.float64)
-        flat = np.ascontiguousarray(lp).reshape(-1)
+        lp = real_array(lp, "lp")
+        flat = np.ascontiguousarray(lp, dtype=np.float64).reshape(-1)
         out = np.empty_like(flat)
         kernel(flat, *(self._kernel_args() if args is None else args), out)
         return out.reshape(lp.shape)
@@ -221,7 +221,7 @@ class ProbabilityLoss:
 
     def derivative(self, p):
         """Derivative ``l'(p) = -w(p) / p`` (``-inf`` or ``nan`` at ``p = 0``)."""
-        p = np.asarray(p, dtype=np.float64)
+        p = real_array(p, "p").astype(np.float64, copy=False)
         with np.errstate(divide="ignore", invalid="ignore"):
             return -self.weight(p) / p
 

@@ -32,8 +32,7 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
-from numba import njit
-
+from .._numba import njit
 from ._base import RobustLoss, check_positive
 
 QUANTILE_WEIGHT_FLOOR = 1e-6
@@ -56,7 +55,7 @@ def quantile_psi(u, q, out):
         elif x < 0.0:
             out[i] = q - 1.0
         else:
-            out[i] = 0.0
+            out[i] = 0.0 if x == 0.0 else x  # 0 at the kink; NaN in, NaN out
 
 
 @njit(cache=True, nogil=True)
@@ -71,13 +70,13 @@ def quantile_weight(u, q, out):
         elif x < 0.0:
             out[i] = (1.0 - q) / den
         else:
-            out[i] = 0.5 / delta
+            out[i] = 0.5 / delta if x == 0.0 else x  # NaN in, NaN out
 
 
 @njit(cache=True, nogil=True)
 def quantile_psi_deriv(u, q, out):
     for i in range(u.shape[0]):
-        out[i] = 0.0
+        out[i] = 0.0 if u[i] == u[i] else u[i]  # NaN in, NaN out
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from numba import njit
-
+from .._numba import njit
 from ._base import RobustLoss, check_positive
 
 _BIG = 1.7976931348623157e308  # float64 max
@@ -22,8 +21,10 @@ def tukey_rho(u, c, out):
         if a <= c:
             q = (a / c) ** 2
             out[i] = min(a * a * (0.5 - 0.5 * q + q * q / 6.0), cap)
-        else:
+        elif a > c:
             out[i] = cap
+        else:  # NaN in, NaN out (every comparison above is False)
+            out[i] = a
 
 
 @njit(cache=True, nogil=True)
@@ -33,7 +34,7 @@ def tukey_psi(u, c, out):
             t = 1.0 - (u[i] / c) ** 2
             out[i] = u[i] * t * t
         else:
-            out[i] = 0.0
+            out[i] = 0.0 if abs(u[i]) > c else u[i]  # NaN in, NaN out
 
 
 @njit(cache=True, nogil=True)
@@ -43,7 +44,7 @@ def tukey_weight(u, c, out):
             t = 1.0 - (u[i] / c) ** 2
             out[i] = t * t
         else:
-            out[i] = 0.0
+            out[i] = 0.0 if abs(u[i]) > c else u[i]  # NaN in, NaN out
 
 
 @njit(cache=True, nogil=True)
@@ -53,7 +54,7 @@ def tukey_psi_deriv(u, c, out):
             q = (u[i] / c) ** 2
             out[i] = (1.0 - q) * (1.0 - 5.0 * q)
         else:
-            out[i] = 0.0
+            out[i] = 0.0 if abs(u[i]) > c else u[i]  # NaN in, NaN out
 
 
 @dataclass(frozen=True)

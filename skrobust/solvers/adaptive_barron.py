@@ -89,15 +89,15 @@ to converge is ``converged=False`` with a message.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from numba import njit
 
+from .._numba import njit
 from .._progress import Progress
+from .blas_threads import single_threaded_blas
 from .design import LinearDesign, penalty_diagonal, positive_weight_rows
 from .mestimate import SolverResult
 
@@ -106,6 +106,7 @@ _MAD_CONSTANT = 1.482602218505602  # 1 / Phi^-1(3/4)
 _SERIES_L = 0.1  # below this log1p(z/b), d rho/d shape is computed by its series
 _SERIES_TERMS = 9  # powers 3..11 of log1p(z/b)
 _SHAPE_MAX = 2.0  # exclusive upper limit of the shape bounds
+_LOG_C_MAX = 709.0  # exp overflows just above 709.78
 
 # trapezoidal rule for Z(shape) = 2 int exp(t - rho(e^t, shape, 1)) dt
 _QUAD_STEP = 0.05
@@ -224,28 +225,6 @@ def _log_z(shape: float) -> tuple[float, float]:
     return math.log(2.0 * _QUAD_STEP * total), -dtotal / total
 
 
-@lru_cache(maxsize=1)
-def _blas_controller():
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
-        return None
-    return ThreadpoolController()
-
-
-def _single_threaded_blas():
-    """Limit BLAS to one thread.
-
-    L-BFGS-B's tiny ``maxcor x n`` BLAS calls are many times slower with a
-    thread pool (measured: 10x on 2 busy cores), and the ``O(n d)`` products
-    of the objective are memory bound.
-    """
-    controller = _blas_controller()
-    if controller is None:  # pragma: no cover
-        return contextlib.nullcontext()
-    return controller.limit(limits=1, user_api="blas")
-
-
 def _check_shape_bounds(shape_bounds) -> tuple[float, float]:
     try:
         lo, hi = (float(v) for v in shape_bounds)
@@ -317,7 +296,11 @@ class _Problem:
         self._g = np.empty_like(y)
 
     def value_grad(self, beta, shape, log_c):
-        c = math.exp(log_c)
+        # A line-search trial far above every residual (a flat likelihood in the scale,
+        # e.g. Cauchy from a start scale much below the residuals) overflowed math.exp
+        # (OverflowError).  There c = inf gives the objective's exact limit, total * log_c
+        # (rho and the penalty term vanish), so the search backtracks.
+        c = math.exp(log_c) if log_c < _LOG_C_MAX else math.inf
         r = self.y - self.design.predict(beta)
         srho, soz, sdrho = _sums(r, self.s, c, shape, self._g)
         log_z, dlog_z = _log_z(shape)
@@ -520,7 +503,7 @@ def adaptive_barron(design, y, sample_weight=None, *, beta0, scale0=None, shape0
     shape0 = min(max(1.0 if shape0 is None else float(shape0), lo), hi)
     theta0 = np.concatenate([beta * sd, [shape0, math.log(c0)]])
     bounds = [(None, None)] * p + [(lo, hi), (log_floor, None)]
-    with np.errstate(over="ignore", invalid="ignore"), _single_threaded_blas():
+    with np.errstate(over="ignore", invalid="ignore"), single_threaded_blas():
         res = minimize(fun, theta0, jac=True, method="L-BFGS-B", bounds=bounds,
                        callback=callback,
                        options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15,

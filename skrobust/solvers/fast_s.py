@@ -40,8 +40,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
+from .._numba import njit
 from .._progress import Progress
 from ..scale import MAD_NORMAL_CONSTANT, weighted_median
 from .design import LinearDesign, solve_normal_equations

@@ -175,6 +175,54 @@ def principal_components(Ft, n_components):
     return Ft.T @ right, vals
 
 
+def tied_subset_limit(rows, max_params, min_probability=0.1):
+    """Most parameters an S-start's elemental subsets support on rows with ties.
+
+    An elemental subset of ``p`` rows drawn uniformly (without replacement)
+    is singular when two of its rows are equal, as they are for tied inputs
+    (``x`` rounded to 0.1): a design with 61 distinct rows among 200 almost
+    never gives 46 distinct ones.  With ``tau = sum(t_g**2) / n`` the mean
+    multiplicity of the row of a random draw (``t_g`` the group sizes; 1
+    without ties), the ``k``-th draw repeats an earlier row with probability
+    about ``k (tau - 1) / (n - k)``, so ``p`` rows are distinct with
+    probability ``P(p) = prod_{k<p} (1 - k (tau - 1) / (n - k))``.
+
+    Rows are compared by their projections on a random direction, rounded
+    to 12 digits of the largest, so that equal inputs mapped by
+    floating-point code still tie.
+
+    Returns
+    -------
+    p : int
+        The largest ``p <= max_params`` with ``P(p) >= min_probability``
+        (``max_params`` when no two rows are equal).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrobust.solvers.kernel_design import tied_subset_limit
+    >>> x = np.round(np.random.default_rng(0).uniform(-3, 3, (200, 1)), 1)
+    >>> tied_subset_limit(x, 50) < 30, tied_subset_limit(np.arange(200.0)[:, None], 50)
+    (True, 50)
+    """
+    rows = np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
+    n = rows.shape[0]
+    # equal rows have equal projections on a random direction, distinct ones (almost
+    # surely) not: a sort of n numbers, without a temporary the size of the rows
+    keys = rows[:, 0] if rows.shape[1] == 1 else \
+        rows @ np.random.default_rng(0).standard_normal(rows.shape[1])
+    top = float(np.max(np.abs(keys), initial=0.0))
+    if top > 0 and math.isfinite(top):
+        keys = np.round(keys / top, 12)
+    _, counts = np.unique(keys, return_counts=True)
+    tau = float(np.dot(counts, counts)) / max(n, 1)
+    if counts.shape[0] == n or tau <= 1.0:
+        return int(max_params)
+    k = np.arange(min(int(max_params), n))
+    log_p = np.cumsum(np.log(np.clip(1.0 - k * (tau - 1.0) / (n - k), 1e-300, None)))
+    return int(np.count_nonzero(log_p >= math.log(min_probability)))
+
+
 class KernelDesign:
     """Products with ``[K, 1]`` for a training kernel matrix ``K``.
 
