@@ -30,9 +30,11 @@ import math
 import numpy as np
 from numba import njit
 
-SINGULAR_TOL = 1e-7
+SINGULAR_TOL = 1e-10
 """A row whose reduced entries are all below this fraction of its largest entry does not raise
-the rank (robustbase's ``solve.tol``)."""
+the rank.  Exact dependencies (one-hot levels, duplicates) leave ~1e-16; the threshold is that
+of the "simple" draw's rank test, so that smooth, nearly dependent designs (kernel principal
+components) still find subsets."""
 
 _SIMPLE_RCOND = 1e-10  # "simple": subsets with s_min <= this * s_max (equilibrated) are singular
 _MAX_DRAW_FACTOR = 20  # "simple": at most this many times n_subsets draws
