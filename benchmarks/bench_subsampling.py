@@ -1,7 +1,9 @@
 """Time and memory of the fast-S start (elemental subsets) on numeric and tabular designs.
 
-Run from a worktree root: ``python benchmarks/bench_subsampling.py [time|memory|tabular]``.
-``time``: median fast_s wall time over several runs on well-conditioned numeric data.
+Run from a worktree root: ``PYTHONPATH=. python benchmarks/bench_subsampling.py MODE``.
+``time``: median fast_s wall time over several runs on well-conditioned numeric data, with
+"simple" and "nonsingular" subsampling interleaved.  ``time-default``: fast_s with its
+default only (runs on versions before nonsingular subsampling, for before/after figures).
 ``memory``: peak traced memory (tracemalloc) of an MM fit's S-start at n = 1100, p = 500.
 ``tabular``: the one-hot pipeline of issue 16 against the same data without categoricals.
 """
@@ -14,7 +16,6 @@ import numpy as np
 
 from skrobust.solvers.design import LinearDesign
 from skrobust.solvers.fast_s import fast_s
-from skrobust.solvers.subsampling import elemental_fits
 
 
 def _numeric(n, d, seed=0):
@@ -27,6 +28,8 @@ def _numeric(n, d, seed=0):
 
 def bench_time(repeats=9):
     """fast_s with each subsampling, interleaved so that machine load hits both alike."""
+    from skrobust.solvers.subsampling import elemental_fits
+
     for n, d in ((1000, 5), (10_000, 10)):
         X, y = _numeric(n, d)
         design = LinearDesign(X, True)
@@ -48,6 +51,21 @@ def bench_time(repeats=9):
             print(f"n={n} d={d} {method:>11}: fast_s median {fit_ms:.1f} ms,"
                   f" 500 subsets of 400 rows {np.median(draw[method]) * 1e3:.2f} ms "
                   f"({repeats} runs)")
+
+
+def bench_time_default(repeats=9):
+    """fast_s with its default subsampling only: runs on older versions too (before/after)."""
+    for n, d in ((1000, 5), (10_000, 10)):
+        X, y = _numeric(n, d)
+        design = LinearDesign(X, True)
+        fast_s(design, y, random_state=0)  # compile
+        times = []
+        for k in range(repeats):
+            t0 = time.perf_counter()
+            fast_s(design, y, random_state=k)
+            times.append(time.perf_counter() - t0)
+        print(f"n={n} d={d} default: fast_s median {np.median(times) * 1e3:.1f} ms "
+              f"({repeats} runs)")
 
 
 def bench_memory(n=1100, p=500):
@@ -113,5 +131,9 @@ def bench_tabular(seeds=range(5)):
 
 
 if __name__ == "__main__":
+    from threadpoolctl import threadpool_limits
+
     what = sys.argv[1] if len(sys.argv) > 1 else "time"
-    {"time": bench_time, "memory": bench_memory, "tabular": bench_tabular}[what]()
+    with threadpool_limits(1):  # BLAS on one thread: comparable runs on a shared machine
+        {"time": bench_time, "time-default": bench_time_default, "memory": bench_memory,
+         "tabular": bench_tabular}[what]()
