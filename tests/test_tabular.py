@@ -148,7 +148,7 @@ def test_pipeline_one_hot_column_transformer(drop, sparse_output):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    for seed in range(3):
+    for seed in range(5):
         df, y = _frame(seed)
         ct = make_column_transformer(
             (OneHotEncoder(drop=drop, sparse_output=sparse_output), ["city", "kind"]),
