@@ -184,7 +184,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     s_coef_, s_intercept_, s_scale_ : ndarray, float, float
         The S-estimate (coefficients, intercept, M-scale) when the start
         was ``init="s"``, for inspection.
-    aliased_ : ndarray of bool, shape (n_features_in_,)
+    aliased_ : ndarray of bool, shape (n_features,)
         Columns left out of the fit because they are exactly collinear with
         the intercept and the columns before them (a constant, duplicated or
         full one-hot column; R's relative tolerance 1e-7 on the rows with
