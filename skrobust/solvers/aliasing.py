@@ -115,11 +115,12 @@ def _sequential_rank(cols, Gs, tol):
     Z = np.zeros((q, q))
     kept = []
     aliased = np.zeros(q, dtype=bool)
+    n_rows = cols.X.shape[0]
     for j in range(q):
-        if cols.inv[j] == 0.0:
+        k = len(kept)
+        if cols.inv[j] == 0.0 or k == n_rows:  # a zero column; or n rows span n dimensions
             aliased[j] = True
             continue
-        k = len(kept)
         z = Z[:k, j]
         d = Gs[j, j] - float(z @ z)
         if not d > _CLEARLY_FULL_RANK**2:
@@ -176,11 +177,13 @@ def aliased_columns(X, fit_intercept=True, tol=ALIAS_TOL) -> np.ndarray:
     norms, Gs, inv = _equilibrated_columns(X, fit_intercept)
     zero = norms == 0
     live = np.flatnonzero(~zero)
-    try:
-        L = np.linalg.cholesky(Gs[np.ix_(live, live)])
-        clearly_full = bool(np.all(np.isfinite(L)) and np.diag(L).min() > _CLEARLY_FULL_RANK)
-    except np.linalg.LinAlgError:
-        clearly_full = False
+    clearly_full = False
+    if live.size <= n:  # more columns than rows are always dependent
+        try:
+            L = np.linalg.cholesky(Gs[np.ix_(live, live)])
+            clearly_full = bool(np.all(np.isfinite(L)) and np.diag(L).min() > _CLEARLY_FULL_RANK)
+        except np.linalg.LinAlgError:
+            pass
     if clearly_full:
         aliased = zero
     else:
