@@ -20,7 +20,7 @@ weights that count observations, so those corrections are unchanged.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -100,6 +100,12 @@ class FitUnits:
         y_mag = float(np.max(np.abs(y), initial=0.0))
         w_mag = float(np.max(sample_weight, initial=0.0))
         return cls(x, power_of_two_unit(y_mag), power_of_two_unit(w_mag))
+
+    def restricted(self, columns) -> FitUnits:
+        """The units of a fit on the columns ``columns`` (a boolean mask) of ``X``."""
+        if self.x is None or np.all(columns):
+            return self
+        return replace(self, x=self.x[np.asarray(columns, dtype=bool)])
 
     @property
     def identity(self) -> bool:

@@ -1536,9 +1536,10 @@ def predict_dask(estimator, X):
     >>> import pytest
     >>> da = pytest.importorskip("dask.array")
     >>> from skrobust import RobustRegressor
-    >>> reg = RobustRegressor(loss="huber").fit(np.arange(10.0)[:, None], np.arange(10.0))
+    >>> y = np.arange(10.0) + 0.01 * np.sin(np.arange(10.0))  # not an exact fit
+    >>> reg = RobustRegressor(loss="huber").fit(np.arange(10.0)[:, None], y)
     >>> pred = predict_dask(reg, da.arange(20.0, chunks=5)[:, None])
-    >>> pred.chunks, np.round(pred[:3].compute(), 6)
+    >>> pred.chunks, np.round(pred[:3].compute(), 1)
     (((5, 5, 5, 5),), array([0., 1., 2.]))
     """
     X = _check_predict_input(estimator, X)
@@ -1578,12 +1579,12 @@ def robustness_weights(estimator, X, y):
     >>> import pytest
     >>> da = pytest.importorskip("dask.array")
     >>> from skrobust import RobustRegressor
-    >>> X, y = np.arange(20.0)[:, None], np.arange(20.0)
+    >>> X, y = np.arange(20.0)[:, None], np.arange(20.0) + 0.1 * np.sin(np.arange(20.0))
     >>> y[3] = 100.0
     >>> reg = RobustRegressor(loss="huber").fit(X, y)
     >>> w, out = robustness_weights(reg, da.from_array(X, chunks=5), da.from_array(y, chunks=5))
-    >>> bool(np.allclose(w.compute(), reg.weights_)), int(out.sum().compute())
-    (True, 1)
+    >>> bool(np.allclose(w.compute(), reg.weights_)), bool(out[3].compute())
+    (True, True)
     """
     X = _check_predict_input(estimator, X)
     yd = _as_dask_vector(y, X, "y")

@@ -13,6 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._degenerate import independent_design, warn_exact_fit
 from ._kernels import (
     KERNEL_CONSTRAINTS,
     KERNEL_PARAMS_DOC,
@@ -36,6 +37,7 @@ from .scale import (
     scale_floor,
 )
 from .solvers import LinearDesign, MProblem, irls, lbfgs
+from .solvers.aliasing import expand_coef
 from .solvers.fast_s import fast_s, fast_s_sampled
 from .solvers.kernel_design import KernelDesign, principal_components, tied_subset_limit
 from .solvers.quantile import quantile_regression
@@ -123,7 +125,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
 
         - "ols": (ridge) least squares.
         - "s": an S-estimate by the fast-S algorithm with R robustbase's
-          defaults (500 elemental subsets, one I-step each, the best 2
+          defaults (500 elemental subsets built by nonsingular subsampling,
+          so one-hot columns with rare levels work; one I-step each, the best 2
           refined; M-scale with Tukey's biweight at c = 1.54764, b = 0.5,
           normalised by n - p), so the fit is an MM-estimate with a 50%
           breakdown point; with ``scale="auto"`` the S-scale is held fixed.
@@ -232,6 +235,13 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     s_coef_, s_intercept_, s_scale_ : ndarray, float, float
         The S-estimate (coefficients, intercept, M-scale) when the start
         was ``init="s"``, for inspection.
+    aliased_ : ndarray of bool, shape (n_features,)
+        Columns left out of the fit because they are exactly collinear with
+        the intercept and the columns before them (a constant, duplicated or
+        full one-hot column; R's relative tolerance 1e-7 on the rows with
+        positive weight); their coefficients are 0 and a ``UserWarning``
+        names them.  All False with ``alpha > 0`` (the penalty makes the fit
+        unique).  Linear models only (not kernel or Nystroem models).
     n_iter_ : int
         Number of iterations run.
     n_features_in_ : int
@@ -420,19 +430,31 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     def _least_squares(self, design, y, sample_weight):
         return design.solve_weighted(sample_weight, y, self._alpha)
 
+    def _all_columns(self, coef):
+        """Coefficients of every feature: 0 for the aliased columns left out of the fit."""
+        aliased = getattr(self, "aliased_", None)
+        return coef if aliased is None or not aliased.any() else expand_coef(coef, aliased)
+
     def _start(self, init, design, y, sample_weight, loss, rule, rng):
         """Starting coefficients and, for the MM start, the S-scale rule to hold fixed."""
         alpha = self._alpha
         if init == "s" and self._s_on_components(design):
             return self._kernel_s_start(design, y, sample_weight, loss, rule, rng)
         if init == "s":
+            cols = self._s_columns  # a ridge fit keeps aliased columns; its S-start cannot
+            s_design = design if cols is None else LinearDesign(
+                design.X[:, np.flatnonzero(cols)], design.fit_intercept)
             # the S-scale's n - p counts observations
-            s_fit = fast_s(design, y, self._units.frequency_weights(sample_weight),
+            s_fit = fast_s(s_design, y, self._units.frequency_weights(sample_weight),
                            random_state=rng, floor=rule_floor(rule), verbose=self._progress)
+            if cols is not None:
+                coef, intercept = s_design.split(s_fit.beta)
+                coef = expand_coef(coef, ~cols)
+                s_fit.beta = np.append(coef, intercept) if design.fit_intercept else coef
             units = self._units
             coef, intercept = design.split(units.coef_out(s_fit.beta, design.fit_intercept))
-            self.s_coef_, self.s_intercept_ = coef.copy(), intercept
-            self.s_scale_ = s_fit.scale * units.y
+            self.s_coef_ = self._all_columns(coef)
+            self.s_intercept_, self.s_scale_ = intercept, s_fit.scale * units.y
             if self.scale == "auto":
                 rule = FixedScale(s_fit.scale)
             return s_fit.beta, s_fit.scale, rule
@@ -590,7 +612,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         Xi, yi, wi = units.internal(X, y, sample_weight)
         warm = warm_start_applies(self, X.shape[1])
         previous_s = {name: self.__dict__.get(name) for name in _S_FIT_ATTRIBUTES}
-        for name in _S_FIT_ATTRIBUTES + ("X_fit_", "nystroem_"):
+        for name in _S_FIT_ATTRIBUTES + ("X_fit_", "nystroem_", "aliased_"):
             self.__dict__.pop(name, None)
         keep = wi > 0
         if keep.all():
@@ -635,6 +657,9 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         if start is not None and result.converged and result.n_iter <= 1:
             self.n_iter_ = 0
         self._design_signature = design_signature(self, X.shape[1])
+        if not adaptive and not isinstance(loss, Quantile) and isinstance(self.scale, str):
+            warn_exact_fit(residuals[keep], sk, self.scale_,
+                           scale_floor(yk, sk) * self._units.y, loss.c, design.n_params)
         if isinstance(loss, Barron):
             self.shape_ = float(loss.shape)
         flag_rule = outlier_rule(self.scale, loss, self.scale_, adaptive=adaptive,
@@ -665,6 +690,9 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         """The previous fit in the current fit's units: ``(beta, scale, shape)``, or None when
         its coefficients do not fit the design (fit cold, as scikit-learn does)."""
         coef = getattr(self, "dual_coef_" if isinstance(design, KernelDesign) else "coef_", None)
+        aliased = getattr(self, "aliased_", None)  # this fit's: its columns start at 0
+        if coef is not None and aliased is not None and coef.shape == aliased.shape:
+            coef = coef[~aliased]
         if coef is None or coef.shape[0] + int(self.fit_intercept) != design.n_params:
             return None
         beta = np.append(coef, self.intercept_) if self.fit_intercept else coef
@@ -683,9 +711,14 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     def _design(self, X, Xk, keep, rng, loss, init, adaptive):
         """The design of the model: X itself, Nystroem features or the kernel matrix."""
         self._support = None if keep.all() else keep
+        self._s_columns = None
         if self.kernel is None:
             self._kernel_map = None
-            return LinearDesign(Xk, self.fit_intercept)
+            design, self.aliased_, self._s_columns = independent_design(
+                Xk, self.fit_intercept, self._alpha, getattr(self, "feature_names_in_", None))
+            # the fit's parameters are the independent columns': so are its units
+            self._units = self._units.restricted(~self.aliased_)
+            return design
         kmap = KernelMap(self)
         if kmap.exact:
             for what, bad in (("shape='adaptive'", adaptive),
@@ -735,7 +768,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         if isinstance(design, KernelDesign):
             self.dual_coef_ = coef
         else:
-            self.coef_ = coef
+            self.coef_ = self._all_columns(coef)
         self.intercept_ = float(intercept)
         self.scale_ = float(result.scale) * units.y
         self.loss_ = loss

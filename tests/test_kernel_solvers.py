@@ -224,7 +224,9 @@ def test_kernel_mm_start_on_a_row_sample(monkeypatch):
             m.setattr(regression_module, "_S_SAMPLE_ROWS", 400)
             sampled = RobustRegressor(**kw).fit(X, y)
         assert sampled.scale_ != whole.scale_  # the start did change
-        assert sampled.s_scale_ == sampled.scale_ and 0.1 < sampled.scale_ < 0.4
+        # the S-scale of ~100 components on 400 rows varies with the subsets (0.17-0.43 over
+        # seeds); the M-step makes the fits agree
+        assert sampled.s_scale_ == sampled.scale_ and 0.1 < sampled.scale_ < 0.5
         assert np.sqrt(np.mean((sampled.predict(X) - f) ** 2)) < 0.02
         assert np.sqrt(np.mean((sampled.predict(X) - whole.predict(X)) ** 2)) < 0.01
 

@@ -40,6 +40,9 @@ def record_fit(estimator, design, y, sample_weight, result, loss, adaptive: bool
     if hasattr(estimator, "s_coef_") and isinstance(estimator.scale, str) \
             and estimator.scale == "auto":  # an MM fit: the S-scale was held fixed
         s_beta = estimator.s_coef_
+        aliased = getattr(estimator, "aliased_", None)
+        if aliased is not None and aliased.any():  # the design holds the other columns only
+            s_beta = s_beta[~aliased]
         if design.fit_intercept:
             s_beta = np.append(s_beta, estimator.s_intercept_)
         if units is not None:
@@ -74,12 +77,29 @@ def resolve_kind(kind, stats: FitStatistics) -> str:
     return kind
 
 
-def fitted_covariance(estimator, kind="auto"):
+def fitted_covariance(estimator, kind="auto", fill=np.nan):
     """``(cov, stats, kind)``: the covariance of a fitted estimator, intercept first."""
     stats = fitted_statistics(estimator)
     kind = resolve_kind(kind, stats)
     cov = stats.covariance_in_data_units(covariance(stats, kind))
-    return intercept_first(cov, stats.fit_intercept), stats, kind
+    cov = intercept_first(cov, stats.fit_intercept)
+    return with_aliased_columns(cov, estimator, stats.fit_intercept, fill), stats, kind
+
+
+def with_aliased_columns(cov, estimator, fit_intercept, fill=np.nan):
+    """The covariance over every feature: rows and columns of ``fill`` for aliased ones.
+
+    An aliased column (``aliased_``) is left out of the fit with coefficient 0;
+    R reports its standard error as NA (``fill=nan``).  For intervals it is a
+    constant 0 that adds no variance (``fill=0``).
+    """
+    aliased = getattr(estimator, "aliased_", None)
+    if aliased is None or not aliased.any():
+        return cov
+    keep = np.r_[[True] * int(fit_intercept), ~aliased]
+    full = np.full((keep.size, keep.size), fill, dtype=np.float64)
+    full[np.ix_(keep, keep)] = cov
+    return full
 
 
 def check_alpha(alpha) -> float:

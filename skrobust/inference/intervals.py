@@ -43,7 +43,7 @@ def prediction_interval(estimator, X, alpha=0.05, kind="prediction", cov_kind="a
     if kind not in _KINDS:
         raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}")
     alpha = check_alpha(alpha)
-    cov, stats, _ = fitted_covariance(estimator, cov_kind)
+    cov, stats, _ = fitted_covariance(estimator, cov_kind, fill=0.0)  # aliased: fixed 0
     X = validate_data(estimator, X, accept_sparse=["csr", "csc"],
                       dtype=[np.float64, np.float32], reset=False)
     fitted = np.asarray(X @ estimator.coef_, dtype=np.float64).ravel() + estimator.intercept_
