@@ -383,13 +383,28 @@ def test_to_frame_and_html():
     assert "Acid.Conc." in page
 
 
-def test_collinear_columns_warn_and_stay_finite():
+def test_aliased_columns_get_na_standard_errors_as_in_r():
+    # A duplicated column is aliased at fit (coefficient 0, aliased_): like R's NA, its
+    # variance is NaN, the other columns' equal those of the fit without it, and the
+    # intervals treat it as the constant 0 it is.
     X, y = _contaminated()
-    X = np.c_[X, X[:, 0]]
-    est = RobustRegressor(loss="huber").fit(X, y)
-    with pytest.warns(UserWarning, match="singular"):
-        V = est.cov_params("H1")
-    assert np.all(np.isfinite(V))
+    X2 = np.c_[X, X[:, 0]]
+    with pytest.warns(UserWarning, match="alias"):
+        est = RobustRegressor(loss="huber").fit(X2, y)
+    ref = RobustRegressor(loss="huber").fit(X, y)
+    V, V_ref = est.cov_params("H1"), ref.cov_params("H1")
+    assert V.shape == (5, 5)
+    assert np.all(np.isnan(V[4])) and np.all(np.isnan(V[:, 4]))
+    np.testing.assert_allclose(V[:4, :4], V_ref, rtol=1e-8)
+    summary = est.summary()
+    assert np.isnan(summary.std_err[4]) and np.isnan(summary.p_value[4])
+    np.testing.assert_allclose(summary.std_err[:4], ref.summary().std_err, rtol=1e-8)
+    text = str(summary)
+    assert "1 not defined because of singularities" in text
+    assert next(line for line in text.splitlines() if line.startswith("x3")).split()[1:] == [
+        "NA"] * 4
+    np.testing.assert_allclose(est.predict_interval(X2[:5]), ref.predict_interval(X[:5]),
+                               rtol=1e-8)
 
 
 # ------------------------------------------------------------------------ intervals

@@ -200,14 +200,16 @@ class RegressionSummary:
 
     def _rows(self):
         heads = ["Estimate", "Std. Error", "t value", "Pr(>|t|)"]
-        cells = [[_fmt(c, 7), _fmt(s, 5), _fmt(t, 4), _fmt(p, 3)]
+        cells = [["NA"] * 4 if np.isnan(s) else [_fmt(c, 7), _fmt(s, 5), _fmt(t, 4), _fmt(p, 3)]
                  for c, s, t, p in zip(self.coef, self.std_err, self.t_value, self.p_value,
-                                       strict=True)]
+                                       strict=True)]  # NA: an aliased column, as R prints it
         return heads, cells
 
     def _footer(self) -> list[str]:
         state = "Convergence" if self.converged else "No convergence"
-        return [
+        n_na = int(np.isnan(self.std_err).sum())
+        aliased = [f"({n_na} not defined because of singularities)"] if n_na else []
+        return [*aliased,
             f"Robust residual standard error: {_fmt(self.scale, 4)} on {_number(self.df_resid)} "
             "degrees of freedom",
             f"Multiple R-squared: {_fmt(self.r2, 4)},  Adjusted R-squared: {_fmt(self.adj_r2, 4)}",
