@@ -76,6 +76,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..losses._fused import block_sums, curvature, row_pass
+from ..scale import SecantScale
 from .design import LinearDesign, cholesky_solve, penalty_diagonal, solve_normal_equations
 
 #: largest row sample whose Hessian stands in for the full one on large problems
@@ -462,6 +463,13 @@ def _start(problem, beta0):
                                sample=problem.newton)
 
 
+def rescaled(secant, rule, residuals, sample_weight, scale):
+    """The scale for the next step: the rule's scale of the residuals, accelerated by
+    ``secant`` (a :class:`~skrobust.scale.SecantScale`) when the rule re-estimates it."""
+    proposed = rule.update(residuals, sample_weight, scale)
+    return proposed if rule.fixed else secant(scale, proposed)
+
+
 def _irls_beta(problem, r, scale):
     """The IRLS (weighted ridge) step at a fixed scale, or None if every weight is zero."""
     v = problem.irls_weights(r, scale)
@@ -515,13 +523,15 @@ def _irls_classic(problem, beta, scale0, max_iter, tol, verbose):
     r = y - design.predict(beta)
     rule = problem.scale_rule
     scale = rule.initial(r, s) if scale0 is None else float(scale0)
+    # the coefficients lag the scale by a reweighting step: damping only (see SecantScale)
+    secant = SecantScale(getattr(rule, "floor", 0.0), min_slope=-1.0, max_slope=0.0)
     history = []
     converged = False
     n_iter = 0
     t0 = time.perf_counter()
     for n_iter in range(1, max_iter + 1):
         scale_old = scale
-        scale = rule.update(r, s, scale)
+        scale = rescaled(secant, rule, r, s, scale)
         beta_new = _irls_beta(problem, r, scale)
         if beta_new is None:
             return SolverResult(beta, scale, n_iter, False, problem.objective(beta, scale, r),
@@ -594,6 +604,7 @@ def _newton(problem, beta, scale0, hessian_rows, metric, max_iter, tol, verbose)
         point = problem.rescale(point, rule.update(point.r, s, point.scale))
     direction = _Direction(problem, hessian_rows)
     secant = []  # (step, gradient change) of the last full steps, when the Hessian is sampled
+    scale_secant = SecantScale(floor)
     spare = [None]  # a residual buffer no live point uses
     history = []
     converged = False
@@ -603,7 +614,7 @@ def _newton(problem, beta, scale0, hessian_rows, metric, max_iter, tol, verbose)
     for n_iter in range(1, max_iter + 1):
         scale_old = point.scale
         if not joint:
-            point = problem.rescale(point, rule.update(point.r, s, point.scale))
+            point = problem.rescale(point, rescaled(scale_secant, rule, point.r, s, point.scale))
         new = None
         step = "newton"
         t = 0.0
@@ -780,9 +791,11 @@ def lbfgs(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, ve
     n_iter = 0
     ok = False
     message = ""
+    secant = SecantScale(getattr(rule, "floor", 0.0))
+    proposed = rule.update(r, s, scale)
     for outer in range(1, max_iter + 1):
         scale_old = scale
-        scale = rule.update(r, s, scale)
+        scale = proposed if rule.fixed else secant(scale, proposed)
         res = _lbfgs_fixed_scale(problem, beta, scale, max_iter, tol, sd)
         n_iter += int(res.nit)
         beta = res.x / sd
@@ -796,7 +809,10 @@ def lbfgs(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, ve
         message = "" if ok else f"L-BFGS: {res.message}"
         if verbose:
             print(f"lbfgs outer {outer:3d}  scale {scale:.6g}  inner iterations {res.nit}")
-        if rule.fixed or abs(rule.update(r, s, scale) - scale) <= tol * scale:
+        if rule.fixed:
+            break
+        proposed = rule.update(r, s, scale)
+        if abs(proposed - scale) <= tol * scale:
             break
         if outer == max_iter:
             ok, message = False, f"scale did not settle in {max_iter} outer iterations"
