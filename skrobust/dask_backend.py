@@ -1377,8 +1377,8 @@ def fit_dask(estimator, X, y, sample_weight=None, *, s_sample_size=None, persist
         raise NotImplementedError("loss='quantile' is not available for dask input yet; fit "
                                   "it on a NumPy sample, or use a robust loss")
     init = est._resolve_init(loss)
-    if init == "lad" and not (est.warm_start and hasattr(est, "coef_")):
-        raise NotImplementedError("init='lad' is not available for dask input; use "
+    if init in ("lad", "ms") and not (est.warm_start and hasattr(est, "coef_")):
+        raise NotImplementedError(f"init={init!r} is not available for dask input; use "
                                   "init='s' (MM, resists leverage points) or init='ols'")
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.utils import check_random_state

@@ -26,6 +26,7 @@ from .scale import (
 from .solvers import LinearDesign, MProblem, irls, lbfgs
 from .solvers.fast_s import fast_s, fast_s_sampled
 from .solvers.kernel_design import KernelDesign, principal_components
+from .solvers.ms_start import ms_start
 from .solvers.quantile import quantile_regression
 
 _SCALES = ("auto", "mad", "huber", "joint")
@@ -43,7 +44,7 @@ def _kernel_factor(design):
 def rule_floor(rule) -> float:
     """The scale floor of a rule (a fixed scale is its own floor)."""
     return getattr(rule, "floor", None) or getattr(rule, "value", 1e-300)
-_INITS = ("auto", "ols", "s", "lad", "gnc")
+_INITS = ("auto", "ols", "s", "ms", "lad", "gnc")
 _SOLVERS = ("auto", "irls", "lbfgs")
 
 
@@ -97,7 +98,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
           that is consistent at the normal model.
 
         With ``shape="adaptive"`` the scale is Barron's ``c``, learned.
-    init : {"auto", "ols", "s", "lad", "gnc"}, default="auto"
+    init : {"auto", "ols", "s", "ms", "lad", "gnc"}, default="auto"
         Start of the iterations.
 
         - "ols": (ridge) least squares.
@@ -107,6 +108,16 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
           normalised by n - p), so the fit is an MM-estimate with a 50%
           breakdown point; with ``scale="auto"`` the S-scale is held fixed.
           Needs ``n >= 2 (p + 1)``.
+        - "ms": the M-S estimate of Maronna & Yohai (2000), lmrob's
+          ``init = "M-S"``: an L1 fit over the indicator columns (exactly two
+          distinct values, e.g. one-hot columns; with the intercept)
+          alternated with an S-estimate over the other columns, whose
+          elemental subsets have only as many rows as there are continuous
+          columns (see :func:`skrobust.solvers.ms_start.ms_start`).  For
+          designs with many or rare categorical levels and few continuous
+          columns; like "s" it is an MM start with the M-S scale held fixed
+          (``scale="auto"``).  Without indicator columns it is "s" (with a
+          warning); linear models only.
         - "lad": least absolute deviations, a cheaper robust start for
           outliers in y only (no protection against leverage points).
         - "gnc": graduated non-convexity for Barron's family: the shape is
@@ -180,7 +191,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         Barron's shape (learned with ``shape="adaptive"``); Barron losses only.
     s_coef_, s_intercept_, s_scale_ : ndarray, float, float
         The S-estimate (coefficients, intercept, M-scale) when the start
-        was ``init="s"``, for inspection.
+        was ``init="s"`` (the M-S estimate for ``init="ms"``), for inspection.
     n_iter_ : int
         Number of iterations run.
     n_features_in_ : int
@@ -369,8 +380,9 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         alpha = self._alpha
         if init == "s" and self._s_on_components(design):
             return self._kernel_s_start(design, y, sample_weight, loss, rule, rng)
-        if init == "s":
-            s_fit = fast_s(design, y, sample_weight, random_state=rng, floor=rule_floor(rule))
+        if init in ("s", "ms"):
+            s_fit = (self._ms_start if init == "ms" else fast_s)(
+                design, y, sample_weight, random_state=rng, floor=rule_floor(rule))
             coef, intercept = design.split(s_fit.beta)
             self.s_coef_, self.s_intercept_, self.s_scale_ = coef.copy(), intercept, s_fit.scale
             if self.scale == "auto":
@@ -393,6 +405,17 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
                                  rule, alpha)
                 beta = irls(stage, beta, None, max_iter=self.max_iter, tol=1e-6).beta
         return beta, None, rule
+
+    def _ms_start(self, design, y, sample_weight, random_state, floor):
+        if self.kernel is not None:
+            raise ValueError("init='ms' splits the columns of X into indicators and continuous "
+                             "ones; it needs the linear model (kernel=None)")
+        fit = ms_start(design, y, sample_weight, random_state=random_state, floor=floor)
+        if fit.reduced_to == "s":
+            warnings.warn("init='ms': X has no indicator columns (exactly two distinct values), "
+                          "so the M-S start is the S-estimate (init='s')", UserWarning,
+                          stacklevel=4)
+        return fit
 
     def _is_adaptive(self) -> bool:
         if not (self.loss == "barron" and isinstance(self.shape, str)):
