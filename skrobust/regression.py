@@ -26,7 +26,7 @@ from .scale import (
 from .solvers import LinearDesign, MProblem, irls, lbfgs
 from .solvers.fast_s import fast_s, fast_s_sampled
 from .solvers.kernel_design import KernelDesign, principal_components
-from .solvers.ms_start import ms_start
+from .solvers.ms_start import ms_start, subset_size
 from .solvers.quantile import quantile_regression
 
 _SCALES = ("auto", "mad", "huber", "joint")
@@ -356,12 +356,15 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     def _auto_start_fallback(self, init, design) -> str:
         # "auto" asks for a sound start, not for the S-estimator at any price: on data too
         # small for it (n < 2(p + 1)) the MM start becomes a Huber M-fit, with a warning
-        too_small = design.n_samples < 2 * (design.n_params + 1)
-        if (self.init == "auto" and init == "s" and too_small
+        # (init="ms" too: its subsets have as many rows as there are continuous columns)
+        p = subset_size(design) if init == "ms" and self.kernel is None else design.n_params
+        too_small = design.n_samples < 2 * (p + 1)
+        if (((self.init == "auto" and init == "s") or init == "ms") and too_small
                 and not self._s_on_components(design)):
             warnings.warn(
-                f"{design.n_samples} samples are too few for the S-estimator start "
-                f"(it needs 2(p+1) = {2 * (design.n_params + 1)}); starting the "
+                f"{design.n_samples} samples are too few for the {'M-S' if init == 'ms' else 'S'}"
+                f"-estimator start "
+                f"(it needs 2(p+1) = {2 * (p + 1)}); starting the "
                 f"{self._resolve_loss().name} fit from a Huber M-fit instead, which does not "
                 "resist leverage points", UserWarning, stacklevel=3)
             return "huber"

@@ -111,6 +111,23 @@ def indicator_columns(X) -> np.ndarray:
     return np.all((X == lo) | (X == hi), axis=0)
 
 
+def subset_size(design) -> int:
+    """Rows of an elemental subset of :func:`ms_start` on ``design``: the number of continuous
+    columns, or ``n_params`` when there are no indicator columns (M-S is then S).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrobust.solvers.design import LinearDesign
+    >>> from skrobust.solvers.ms_start import subset_size
+    >>> X = np.array([[0.0, 1.5], [1.0, 2.5], [1.0, -1.0]])
+    >>> subset_size(LinearDesign(X, True)), subset_size(LinearDesign(X[:, 1:], True))
+    (1, 2)
+    """
+    mask = indicator_columns(design.X)
+    return int(np.count_nonzero(~mask)) if mask.any() else design.n_params
+
+
 def _columns(X, idx):
     return X[:, idx] if not sp.issparse(X) else X.tocsc()[:, idx].tocsr()
 
@@ -235,4 +252,4 @@ def ms_start(design, y, sample_weight=None, *, indicators=None, n_subsets=500,
                     indicator_mask=indicators)
 
 
-__all__ = ["MSResult", "indicator_columns", "ms_start"]
+__all__ = ["MSResult", "indicator_columns", "ms_start", "subset_size"]
