@@ -12,6 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._degenerate import independent_design, warn_exact_fit
 from ._kernels import KERNEL_CONSTRAINTS, KERNEL_PARAMS_DOC, KernelMap
 from .dask_backend import fit_dask, is_dask_input, predict_dask
 from .losses import Barron, Quantile, RobustLoss, available_losses, get_loss
@@ -24,6 +25,7 @@ from .scale import (
     scale_floor,
 )
 from .solvers import LinearDesign, MProblem, irls, lbfgs
+from .solvers.aliasing import expand_coef
 from .solvers.fast_s import fast_s, fast_s_sampled
 from .solvers.kernel_design import KernelDesign, principal_components
 from .solvers.ms_start import ms_start, subset_size
@@ -378,16 +380,33 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     def _least_squares(self, design, y, sample_weight):
         return design.solve_weighted(sample_weight, y, self._alpha)
 
+    def _all_columns(self, coef):
+        """Coefficients of every feature: 0 for the aliased columns left out of the fit."""
+        aliased = getattr(self, "aliased_", None)
+        return coef if aliased is None or not aliased.any() else expand_coef(coef, aliased)
+
+    def _warm_beta(self):
+        aliased = getattr(self, "aliased_", None)
+        coef = self.coef_ if aliased is None else self.coef_[~aliased]
+        return np.append(coef, self.intercept_) if self.fit_intercept else coef
+
     def _start(self, init, design, y, sample_weight, loss, rule, rng):
         """Starting coefficients and, for the MM start, the S-scale rule to hold fixed."""
         alpha = self._alpha
         if init == "s" and self._s_on_components(design):
             return self._kernel_s_start(design, y, sample_weight, loss, rule, rng)
         if init in ("s", "ms"):
+            cols = self._s_columns  # a ridge fit keeps aliased columns; its S-start cannot
+            s_design = design if cols is None else LinearDesign(
+                design.X[:, np.flatnonzero(cols)], design.fit_intercept)
             s_fit = (self._ms_start if init == "ms" else fast_s)(
-                design, y, sample_weight, random_state=rng, floor=rule_floor(rule))
-            coef, intercept = design.split(s_fit.beta)
-            self.s_coef_, self.s_intercept_, self.s_scale_ = coef.copy(), intercept, s_fit.scale
+                s_design, y, sample_weight, random_state=rng, floor=rule_floor(rule))
+            coef, intercept = s_design.split(s_fit.beta)
+            if cols is not None:
+                coef = expand_coef(coef, ~cols)
+                s_fit.beta = np.append(coef, intercept) if design.fit_intercept else coef
+            self.s_coef_ = self._all_columns(coef)
+            self.s_intercept_, self.s_scale_ = intercept, s_fit.scale
             if self.scale == "auto":
                 rule = FixedScale(s_fit.scale)
             return s_fit.beta, s_fit.scale, rule
@@ -434,7 +453,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         from .solvers.adaptive_barron import adaptive_barron
 
         if self.warm_start and hasattr(self, "shape_"):
-            beta0 = np.append(self.coef_, self.intercept_) if self.fit_intercept else self.coef_
+            beta0 = self._warm_beta()
             scale0, shape0 = self.scale_, self.shape_
         else:  # a robust convex start: a Huber M-fit with the MAD scale
             rule = MADScale(scale_floor(y, sample_weight))
@@ -528,7 +547,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         loss = get_loss("barron", shape=1.0) if adaptive else self._resolve_loss()
         init = "ols" if adaptive else self._resolve_init(loss)
         rng = check_random_state(self.random_state)
-        for name in ("s_coef_", "s_intercept_", "s_scale_", "X_fit_", "nystroem_"):
+        for name in ("s_coef_", "s_intercept_", "s_scale_", "X_fit_", "nystroem_", "aliased_"):
             self.__dict__.pop(name, None)
         keep = sample_weight > 0
         if keep.all():
@@ -547,7 +566,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             dof = self._degrees_of_freedom(design) if self.scale == "huber" else design.n_params
             rule = self._scale_rule(loss, scale_floor(yk, sk), dof)
             if self.warm_start and hasattr(self, "coef_"):
-                beta0 = np.append(self.coef_, self.intercept_) if self.fit_intercept else self.coef_
+                beta0 = self._warm_beta()
                 scale0 = self.scale_
             else:
                 beta0, scale0, rule = self._start(init, design, yk, sk, loss, rule, rng)
@@ -558,6 +577,9 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
                           "Returning the last iterate; increase max_iter or check the data.",
                           ConvergenceWarning, stacklevel=2)
         residuals = self._set_fitted(design, result, loss, X, y)
+        if not adaptive and not isinstance(loss, Quantile) and isinstance(self.scale, str):
+            warn_exact_fit(residuals[keep], sk, self.scale_, scale_floor(yk, sk), loss.c,
+                           design.n_params)
         if isinstance(loss, Barron):
             self.shape_ = float(loss.shape)
         if adaptive:
@@ -570,9 +592,12 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     def _design(self, X, Xk, keep, rng, loss, init, adaptive):
         """The design of the model: X itself, Nystroem features or the kernel matrix."""
         self._support = None if keep.all() else keep
+        self._s_columns = None
         if self.kernel is None:
             self._kernel_map = None
-            return LinearDesign(Xk, self.fit_intercept)
+            design, self.aliased_, self._s_columns = independent_design(
+                Xk, self.fit_intercept, self._alpha, getattr(self, "feature_names_in_", None))
+            return design
         kmap = KernelMap(self)
         if kmap.exact:
             for what, bad in (("shape='adaptive'", adaptive),
@@ -620,7 +645,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         if isinstance(design, KernelDesign):
             self.dual_coef_ = coef
         else:
-            self.coef_ = coef
+            self.coef_ = self._all_columns(coef)
         self.intercept_ = float(intercept)
         self.scale_ = float(result.scale)
         self.loss_ = loss

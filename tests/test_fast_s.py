@@ -313,16 +313,33 @@ def test_all_subsets_singular():
     x = rng.normal(size=30)
     X = np.c_[x, 2.0 * x]  # exactly collinear columns
     y = x + rng.normal(size=30)
-    with pytest.raises(ValueError, match="all 500 elemental subsets were singular"):
+    with pytest.raises(ValueError, match="no elemental subset of full rank"):
         fast_s(LinearDesign(X, True), y, None, random_state=0)
+    with pytest.raises(ValueError, match="all 500 elemental subsets were singular"):
+        fast_s(LinearDesign(X, True), y, None, random_state=0, subsampling="simple")
+    with pytest.raises(ValueError, match="subsampling must be one of"):
+        fast_s(LinearDesign(x[:, None], True), y, None, subsampling="uniform")
 
 
-def test_singular_subsets_are_skipped_and_counted():
-    rng = np.random.default_rng(1)
-    n = 60
+def _rare_dummy(n=60, seed=1):
+    rng = np.random.default_rng(seed)
     X = np.c_[rng.normal(size=n), (np.arange(n) < 6).astype(float)]  # a rare dummy
     y = X @ np.array([1.0, 5.0]) + rng.normal(size=n)
-    res = fast_s(LinearDesign(X, True), y, None, random_state=0)
+    return X, y
+
+
+def test_simple_subsampling_skips_and_counts_singular_subsets():
+    X, y = _rare_dummy()
+    res = fast_s(LinearDesign(X, True), y, None, random_state=0, subsampling="simple")
     assert res.n_singular_subsets > 0
     assert res.n_subsets == 500
     assert np.all(np.isfinite(res.beta))
+
+
+def test_nonsingular_subsampling_wastes_no_draw():
+    X, y = _rare_dummy()
+    res = fast_s(LinearDesign(X, True), y, None, random_state=0)
+    assert res.n_singular_subsets == 0
+    assert res.n_subsets == 500
+    assert res.message == ""
+    np.testing.assert_allclose(res.beta, [1.0, 5.0, 0.0], atol=0.5)

@@ -136,12 +136,14 @@ def test_too_few_samples_for_the_s_estimator():
     assert np.all(np.isfinite(reg.coef_))
 
 
-def test_all_subsets_singular_says_so():
+def test_collinear_columns_are_aliased_not_an_error():
     rng = np.random.default_rng(9)
     x = rng.normal(size=(40, 1))
     X = np.hstack([x, 2 * x])  # exactly collinear columns
-    with pytest.raises(ValueError, match="singular"):
-        RobustRegressor(loss="tukey", init="s").fit(X, rng.normal(size=40))
+    with pytest.warns(UserWarning, match="1 aliased column.*: x1"):
+        reg = RobustRegressor(loss="tukey", init="s").fit(X, rng.normal(size=40))
+    np.testing.assert_array_equal(reg.aliased_, [False, True])
+    assert reg.coef_[1] == 0.0 and np.isfinite(reg.coef_[0])
 
 
 def test_no_warning_on_well_posed_data():

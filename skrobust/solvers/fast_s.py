@@ -19,6 +19,9 @@ Above 2000 rows it uses robustbase's nested subsampling
 the groups' best candidates re-ranked on the pooled 2000 rows and only the
 final refinement run on the whole data.
 
+Elemental subsets are built row by row so that each has full rank
+(nonsingular subsampling, :mod:`skrobust.solvers.subsampling`).
+
 Weights are frequency weights.  Elemental subsets (and the rows of the
 large-n subsample) are drawn **uniformly among the rows with positive
 weight**, never with probability proportional to the weight: a zero-weight
@@ -45,6 +48,7 @@ from numba import njit
 from ..scale import MAD_NORMAL_CONSTANT, weighted_median
 from .design import LinearDesign, solve_normal_equations
 from .mestimate import SolverResult
+from .subsampling import elemental_fits
 
 S_TUKEY_C = 1.54764
 """Tukey biweight constant of the 50%-breakdown S-scale (robustbase's ``tuning.chi``)."""
@@ -55,9 +59,7 @@ S_BREAKDOWN_B = 0.5
 _LARGE_N = 2000  # robustbase's fast.s.large.n
 _N_GROUPS = 5  # robustbase's groups
 _GROUP_SIZE = 400  # robustbase's n.group
-_SINGULAR_RCOND = 1e-10  # subsets with s_min <= this * s_max (equilibrated) count as singular
-_MAX_DRAW_FACTOR = 20  # at most this many times n_subsets draws to replace singular ones
-_OUTER_BUDGET = 4_000_000  # largest (rows x p**2) outer-product table for batched Gram matrices
+_OUTER_BUDGET = 4_000_000  # largest (rows x p**2) table of outer products or of candidate Grams
 _SCALE_TOL = 1e-10  # robustbase's find_scale tolerance (ZERO)
 _SCALE_MAX_ITER = 200  # robustbase's maxit.scale
 
@@ -347,7 +349,9 @@ class FastSResult(SolverResult):
     n_subsets : int
         Non-singular elemental subsets used (over all groups for large n).
     n_singular_subsets : int
-        Singular subsets drawn and skipped.
+        Subsets skipped: singular ones (``subsampling="simple"``), or ones
+        that could not reach full rank (``"nonsingular"``, on rank-deficient
+        rows only).
     candidate_betas : ndarray of shape (n_candidates, n_params) or None
         The refined candidates, in the order they were refined.
     candidate_scales : ndarray of shape (n_candidates,) or None
@@ -364,81 +368,18 @@ class FastSResult(SolverResult):
 
 
 # --------------------------------------------------------------------- subsets
-def _draw_index_sets(rng, m, p, count):
-    """``count`` uniformly random sets of ``p`` distinct indices in ``range(m)``, shape (count, p).
-
-    When ``p**2 <= m`` it draws with replacement and redraws the sets holding
-    a repeated index (conditionally on being distinct every ordered p-tuple is
-    equally likely; at least 60% of the draws are distinct); otherwise it takes
-    the ``p`` smallest of ``m`` uniform keys.
-    """
-    if p * p > m:
-        return np.argpartition(rng.random((count, m)), p - 1, axis=1)[:, :p]
-    idx = rng.integers(0, m, size=(count, p))
-    redo = np.arange(count)
-    while redo.size:
-        srt = np.sort(idx[redo], axis=1)
-        dup = np.any(srt[:, 1:] == srt[:, :-1], axis=1)
-        redo = redo[dup]
-        if redo.size:
-            idx[redo] = rng.integers(0, m, size=(redo.size, p))
-    return idx
+def _no_subset_message(subsampling, n_failed):
+    if subsampling == "simple":
+        return (f"all {n_failed} elemental subsets were singular: the design has (nearly) "
+                "exactly collinear columns on the sampled rows")
+    return ("no elemental subset of full rank exists: the design has (nearly) exactly "
+            "collinear columns on the sampled rows")
 
 
 def _check_finite_rows(A):
     if not np.all(np.isfinite(A)):
         raise ValueError("X must be finite (the sampled rows hold NaN or infinity)")
     return A
-
-
-def _draw_elemental(A, y, rng, n_subsets):
-    """Exact fits on random non-singular p-row subsets of the rows of ``A``.
-
-    Singular subsets are skipped and counted; drawing stops once
-    ``n_subsets`` non-singular ones were found, after ``n_subsets`` draws
-    without a single non-singular one, or after ``_MAX_DRAW_FACTOR *
-    n_subsets`` draws.  Returns ``(betas, n_singular)``.
-    """
-    m, p = A.shape
-    col = np.sqrt(np.mean(A * A, axis=0))
-    col[col == 0] = 1.0  # an all-zero column makes every subset singular, as it should
-    As = A / col
-    accepted = []
-    n_ok = 0
-    n_drawn = 0
-    n_singular = 0
-    batch = n_subsets
-    # the (batch, p, p) stack of subsets stays within the memory budget of the outer products
-    max_batch = max(1, _OUTER_BUDGET // (p * p))
-    while n_ok < n_subsets and n_drawn < _MAX_DRAW_FACTOR * n_subsets:
-        batch = min(batch, _MAX_DRAW_FACTOR * n_subsets - n_drawn, max_batch)
-        idx = _draw_index_sets(rng, m, p, batch)
-        n_drawn += batch
-        M = As[idx]  # (batch, p, p), equilibrated columns
-        # rank check on the diagonal of R in M = QR (an exact collinearity gives ~eps)
-        diag = np.abs(np.diagonal(np.linalg.qr(M, mode="r"), axis1=1, axis2=2))
-        ok = diag.min(axis=1) > _SINGULAR_RCOND * diag.max(axis=1)
-        if ok.any():
-            Mo, yo = M[ok], y[idx[ok]]
-            try:
-                sol = np.linalg.solve(Mo, yo[:, :, None])[:, :, 0]
-            except np.linalg.LinAlgError:
-                sol = np.array([np.linalg.lstsq(Mo[k], yo[k], rcond=None)[0]
-                                for k in range(len(Mo))])
-            sol = sol / col
-            good = np.all(np.isfinite(sol), axis=1)
-            ok[np.flatnonzero(ok)[~good]] = False
-            accepted.append(sol[good])
-            n_ok += int(good.sum())
-        n_singular += int(batch - ok.sum())
-        if n_ok == 0 and n_drawn >= n_subsets:
-            break
-        # next batch: enough for the missing ones at the observed acceptance rate
-        rate = max(n_ok / n_drawn, 1.0 / _MAX_DRAW_FACTOR)
-        batch = max(int(math.ceil((n_subsets - n_ok) / rate * 1.1)), 1)
-    if n_ok == 0:
-        return np.empty((0, p)), n_singular
-    return np.concatenate(accepted)[:n_subsets], n_singular
 
 
 class _Sample:
@@ -466,7 +407,23 @@ class _Sample:
         return med / MAD_NORMAL_CONSTANT
 
     def wls(self, Wt, B_prev):
-        """Weighted least squares per candidate: row k of ``Wt`` holds its weights."""
+        """Weighted least squares per candidate: row k of ``Wt`` holds its weights.
+
+        Candidates are solved in chunks whose ``(chunk, p, p)`` Gram stack
+        stays within ``_OUTER_BUDGET`` values, so memory is O(p**2), not
+        O(n_candidates p**2).
+        """
+        n_cand, p = B_prev.shape
+        step = max(1, _OUTER_BUDGET // (p * p))
+        if n_cand <= step:
+            return self._wls_chunk(Wt, B_prev)
+        B = np.empty_like(B_prev)
+        for start in range(0, n_cand, step):
+            chunk = slice(start, start + step)
+            B[chunk] = self._wls_chunk(Wt[chunk], B_prev[chunk])
+        return B
+
+    def _wls_chunk(self, Wt, B_prev):
         n_cand, p = B_prev.shape
         if self.outer is not None:
             G = (Wt @ self.outer).reshape(n_cand, p, p)
@@ -612,7 +569,7 @@ def refine_s(design, y, sample_weight, beta0, scale0=None, *, c=S_TUKEY_C, b=S_B
 # --------------------------------------------------------------------- fast-S
 def fast_s(design, y, sample_weight=None, *, n_subsets=500, n_best=2, k_fast=1, c=S_TUKEY_C,
            b=S_BREAKDOWN_B, refine_max_iter=200, refine_tol=1e-7, random_state=None,
-           floor=1e-300) -> FastSResult:
+           floor=1e-300, subsampling="nonsingular") -> FastSResult:
     """S-estimate of a linear model by the fast-S algorithm (Salibian-Barrera & Yohai, 2006).
 
     With robustbase's ``lmrob.control`` defaults (``nResample=500``,
@@ -620,8 +577,8 @@ def fast_s(design, y, sample_weight=None, *, n_subsets=500, n_best=2, k_fast=1, 
     ``tuning.chi=1.54764``, ``bb=0.5``):
 
     1. draw ``n_subsets`` random elemental subsets of ``p = design.n_params``
-       rows, uniformly among the rows with positive weight, skipping (and
-       counting) singular ones, and fit each exactly;
+       rows among the rows with positive weight (by default built row by row
+       so that each has full rank, see ``subsampling``) and fit each exactly;
     2. apply ``k_fast`` I-steps to each fit: from the MAD of its residuals,
        one fixed-point step of the M-scale, then one weighted least-squares
        step with Tukey(``c``) weights at that scale;
@@ -654,6 +611,15 @@ def fast_s(design, y, sample_weight=None, *, n_subsets=500, n_best=2, k_fast=1, 
         The same value gives the same fit.
     floor : float, default=1e-300
         Smallest scale returned (an exact fit of more than half the data).
+    subsampling : {"nonsingular", "simple"}, default="nonsingular"
+        How elemental subsets are drawn (:mod:`skrobust.solvers.subsampling`):
+        "nonsingular" builds each subset row by row in a random order,
+        skipping rows that do not raise its rank (Koller & Stahel 2017,
+        robustbase's default), so one-hot designs with rare levels work;
+        "simple" draws ``p`` rows uniformly and skips singular subsets.  In
+        a large-n group whose rows have rank below ``p`` (a rare level
+        missing from the group) "nonsingular" builds the group's subsets
+        from the pooled rows.
 
     Returns
     -------
@@ -667,8 +633,9 @@ def fast_s(design, y, sample_weight=None, *, n_subsets=500, n_best=2, k_fast=1, 
     ------
     ValueError
         With fewer than ``2 (p + 1)`` positive-weight rows, a total weight
-        not above ``p``, or when every elemental subset drawn was singular
-        (for example exactly collinear columns).
+        not above ``p``, or when no elemental subset of full rank was found
+        (exactly collinear columns: the estimator removes them first, see
+        :mod:`skrobust.solvers.aliasing`).
 
     Examples
     --------
@@ -715,12 +682,11 @@ def fast_s(design, y, sample_weight=None, *, n_subsets=500, n_best=2, k_fast=1, 
         if not large:
             A = _check_finite_rows(_dense_rows(design, pos))
             sample = _Sample(A, y[pos], w[pos], total - p)
-            B0, n_sing = _draw_elemental(sample.A, sample.y, rng, n_subsets)
+            B0, n_sing, _ = elemental_fits(sample.A, sample.y, rng, n_subsets, subsampling)
             n_singular += n_sing
             n_used += len(B0)
             if len(B0) == 0:
-                raise ValueError(f"all {n_sing} elemental subsets were singular: the design "
-                                 f"has (nearly) exactly collinear columns on the sampled rows")
+                raise ValueError(_no_subset_message(subsampling, n_sing))
             best_B, best_sc = sample.best(B0, k_fast, c, b, n_best, floor)
         else:
             n_groups = _N_GROUPS
@@ -734,7 +700,11 @@ def fast_s(design, y, sample_weight=None, *, n_subsets=500, n_best=2, k_fast=1, 
             for g in range(n_groups):
                 sl = slice(g * group, (g + 1) * group)
                 sample = _Sample(A_all[sl], y[rows[sl]], w_all[sl], w_all[sl].sum() * ratio)
-                B0, n_sing = _draw_elemental(sample.A, sample.y, rng, n_subsets)
+                B0, n_sing, _ = elemental_fits(sample.A, sample.y, rng, n_subsets, subsampling)
+                if len(B0) == 0 and subsampling == "nonsingular":
+                    # the group's rows miss a direction (a rare level absent from the group):
+                    # its subsets come from the pooled rows, its I-steps stay on the group
+                    B0, n_sing, _ = elemental_fits(A_all, y[rows], rng, n_subsets, subsampling)
                 n_singular += n_sing
                 n_used += len(B0)
                 if len(B0) == 0:
@@ -743,9 +713,7 @@ def fast_s(design, y, sample_weight=None, *, n_subsets=500, n_best=2, k_fast=1, 
                 cand_B.append(Bg)
                 cand_sc.append(sg)
             if not cand_B:
-                raise ValueError(f"all {n_singular} elemental subsets were singular: the "
-                                 f"design has (nearly) exactly collinear columns on the "
-                                 f"sampled rows")
+                raise ValueError(_no_subset_message(subsampling, n_singular))
             pooled = _Sample(A_all, y[rows], w_all, w_all.sum() * ratio)
             best_B, best_sc = pooled.best(np.concatenate(cand_B), k_fast, c, b, n_best, floor,
                                           s_start=np.concatenate(cand_sc))

@@ -1,0 +1,253 @@
+"""Elemental subsets for the S-estimator: exact fits on ``p`` rows of the design.
+
+Two ways to draw them (``method`` of :func:`elemental_fits`):
+
+- ``"nonsingular"`` (the default, robustbase's ``subsampling = "nonsingular"``,
+  Koller & Stahel 2017): each subset is built row by row in a uniformly random
+  order.  A candidate row is reduced against the rows already taken (Gaussian
+  elimination with partial pivoting on the transposed subset: each accepted
+  row's pivot is its largest remaining entry, so every multiplier is at most 1)
+  and is skipped when its remaining entries are all below ``SINGULAR_TOL`` of
+  its largest entry, i.e. when it does not raise the rank.  Every finished
+  subset has full rank, so no draw is wasted; only a design whose rows span
+  fewer than ``p`` dimensions leaves subsets unfinished.  This is what makes
+  one-hot designs with rare levels work: a uniformly drawn ``p``-subset misses
+  some level almost always.
+- ``"simple"``: ``p`` rows drawn uniformly, singular subsets skipped and
+  counted (the classic fast-S draw; robustbase's ``subsampling = "simple"``).
+
+Columns are equilibrated (divided by their root mean square) first, so the
+rank decision does not depend on the units of the columns.  The random order
+comes from the caller's NumPy ``Generator`` (draws with replacement whose
+repeats are skipped: that is a uniformly random order without replacement),
+so a ``random_state`` reproduces every subset.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+SINGULAR_TOL = 1e-7
+"""A row whose reduced entries are all below this fraction of its largest entry does not raise
+the rank (robustbase's ``solve.tol``)."""
+
+_SIMPLE_RCOND = 1e-10  # "simple": subsets with s_min <= this * s_max (equilibrated) are singular
+_MAX_DRAW_FACTOR = 20  # "simple": at most this many times n_subsets draws
+_BATCH_BUDGET = 4_000_000  # largest (subsets x p**2) stack of "simple" subsets at once
+
+
+@njit(cache=True, nogil=True)
+def _build_subsets(A, y, draws, tol, betas, done):
+    """Row-by-row elimination of the rows ``draws[s]`` into subset ``s``; returns rows skipped.
+
+    ``betas[s]`` receives the exact fit of the first ``p`` rows of ``draws[s]``
+    that raise the rank (repeated indices are ignored), and ``done[s]`` whether
+    ``p`` such rows were found.
+    """
+    m, p = A.shape
+    n_sets, n_draws = draws.shape
+    U = np.empty((p, p))  # reduced rows; row k is zero in the pivot columns of rows < k
+    z = np.empty(p)
+    piv = np.empty(p, dtype=np.int64)
+    used = np.zeros(p, dtype=np.bool_)
+    a = np.empty(p)
+    seen = np.full(m, -1, dtype=np.int64)
+    n_skipped = 0
+    for s in range(n_sets):
+        k = 0
+        used[:] = False
+        for t in range(n_draws):
+            i = draws[s, t]
+            if seen[i] == s:
+                continue
+            seen[i] = s
+            amax = 0.0
+            for j in range(p):
+                a[j] = A[i, j]
+                if abs(a[j]) > amax:
+                    amax = abs(a[j])
+            zi = y[i]
+            for q in range(k):
+                f = a[piv[q]] / U[q, piv[q]]
+                if f != 0.0:
+                    for j in range(p):
+                        a[j] -= f * U[q, j]
+                    zi -= f * z[q]
+                a[piv[q]] = 0.0
+            best = -1
+            bval = 0.0
+            for j in range(p):
+                if not used[j] and abs(a[j]) > bval:
+                    best = j
+                    bval = abs(a[j])
+            if best < 0 or not bval > tol * amax:
+                n_skipped += 1
+                continue
+            for j in range(p):
+                U[k, j] = a[j]
+            z[k] = zi
+            piv[k] = best
+            used[best] = True
+            k += 1
+            if k == p:
+                break
+        done[s] = k == p
+        if k < p:
+            continue
+        for q in range(p - 1, -1, -1):
+            acc = z[q]
+            for r in range(q + 1, p):
+                acc -= U[q, piv[r]] * betas[s, piv[r]]
+            betas[s, piv[q]] = acc / U[q, piv[q]]
+    return n_skipped
+
+
+def _equilibrate(A):
+    col = np.sqrt(np.mean(A * A, axis=0))
+    col[col == 0] = 1.0  # an all-zero column stays zero: no subset can have full rank
+    return np.ascontiguousarray(A / col), col
+
+
+def nonsingular_fits(A, y, rng, n_subsets, tol=SINGULAR_TOL):
+    """Exact fits on ``n_subsets`` full-rank subsets built row by row (Koller & Stahel).
+
+    Returns ``(betas, n_unfinished, n_skipped_rows)``: ``betas`` holds the
+    finished subsets' fits (all of them unless the rows of ``A`` have rank
+    below ``p``, when none can finish).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrobust.solvers.subsampling import nonsingular_fits
+    >>> rng = np.random.default_rng(0)
+    >>> A = np.c_[np.repeat(np.eye(3), [40, 5, 2], axis=0), rng.normal(size=47)]  # rare levels
+    >>> y = A @ np.array([1.0, 2.0, 3.0, 4.0])
+    >>> betas, n_unfinished, _ = nonsingular_fits(A, y, rng, 100)
+    >>> betas.shape, n_unfinished, bool(np.allclose(betas, [1.0, 2.0, 3.0, 4.0]))
+    ((100, 4), 0, True)
+    """
+    m, p = A.shape
+    As, col = _equilibrate(np.asarray(A, dtype=np.float64))
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    betas = np.zeros((n_subsets, p))
+    done = np.zeros(n_subsets, dtype=np.bool_)
+    # a short random stream per subset suffices on most designs ...
+    draws = rng.integers(0, m, size=(n_subsets, min(2 * p + 20, 4 * m)))
+    n_skipped = _build_subsets(As, y, draws, tol, betas, done)
+    todo = np.flatnonzero(~done)
+    if todo.size:  # ... the others scan every row in a random order
+        order = np.argsort(rng.random((todo.size, m)), axis=1)
+        sub_b = np.zeros((todo.size, p))
+        sub_done = np.zeros(todo.size, dtype=np.bool_)
+        n_skipped += _build_subsets(As, y, order, tol, sub_b, sub_done)
+        betas[todo] = sub_b
+        done[todo] = sub_done
+    betas = betas[done] / col
+    finite = np.all(np.isfinite(betas), axis=1)
+    return betas[finite], int(n_subsets - finite.sum()), int(n_skipped)
+
+
+def _draw_index_sets(rng, m, p, count):
+    """``count`` uniformly random sets of ``p`` distinct indices in ``range(m)``, shape (count, p).
+
+    When ``p**2 <= m`` it draws with replacement and redraws the sets holding
+    a repeated index (conditionally on being distinct every ordered p-tuple is
+    equally likely; at least 60% of the draws are distinct); otherwise it takes
+    the ``p`` smallest of ``m`` uniform keys.
+    """
+    if p * p > m:
+        return np.argpartition(rng.random((count, m)), p - 1, axis=1)[:, :p]
+    idx = rng.integers(0, m, size=(count, p))
+    redo = np.arange(count)
+    while redo.size:
+        srt = np.sort(idx[redo], axis=1)
+        dup = np.any(srt[:, 1:] == srt[:, :-1], axis=1)
+        redo = redo[dup]
+        if redo.size:
+            idx[redo] = rng.integers(0, m, size=(redo.size, p))
+    return idx
+
+
+def simple_fits(A, y, rng, n_subsets):
+    """Exact fits on uniformly random ``p``-row subsets, singular ones skipped and counted.
+
+    Drawing stops once ``n_subsets`` non-singular subsets were found, after
+    ``n_subsets`` draws without a single one, or after ``20 n_subsets``
+    draws.  Returns ``(betas, n_singular, 0)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrobust.solvers.subsampling import simple_fits
+    >>> rng = np.random.default_rng(0)
+    >>> A = np.c_[rng.normal(size=(30, 2)), np.ones(30)]
+    >>> betas, n_singular, _ = simple_fits(A, A @ np.array([1.0, 2.0, 3.0]), rng, 10)
+    >>> betas.shape, n_singular
+    ((10, 3), 0)
+    """
+    m, p = A.shape
+    As, col = _equilibrate(np.asarray(A, dtype=np.float64))
+    accepted = []
+    n_ok = n_drawn = n_singular = 0
+    batch = n_subsets
+    max_batch = max(1, _BATCH_BUDGET // (p * p))
+    while n_ok < n_subsets and n_drawn < _MAX_DRAW_FACTOR * n_subsets:
+        batch = min(batch, _MAX_DRAW_FACTOR * n_subsets - n_drawn, max_batch)
+        idx = _draw_index_sets(rng, m, p, batch)
+        n_drawn += batch
+        M = As[idx]  # (batch, p, p)
+        # rank check on the diagonal of R in M = QR (an exact collinearity gives ~eps)
+        diag = np.abs(np.diagonal(np.linalg.qr(M, mode="r"), axis1=1, axis2=2))
+        ok = diag.min(axis=1) > _SIMPLE_RCOND * diag.max(axis=1)
+        if ok.any():
+            Mo, yo = M[ok], y[idx[ok]]
+            try:
+                sol = np.linalg.solve(Mo, yo[:, :, None])[:, :, 0]
+            except np.linalg.LinAlgError:
+                sol = np.array([np.linalg.lstsq(Mo[k], yo[k], rcond=None)[0]
+                                for k in range(len(Mo))])
+            sol = sol / col
+            good = np.all(np.isfinite(sol), axis=1)
+            ok[np.flatnonzero(ok)[~good]] = False
+            accepted.append(sol[good])
+            n_ok += int(good.sum())
+        n_singular += int(batch - ok.sum())
+        if n_ok == 0 and n_drawn >= n_subsets:
+            break
+        # next batch: enough for the missing ones at the observed acceptance rate
+        rate = max(n_ok / n_drawn, 1.0 / _MAX_DRAW_FACTOR)
+        batch = max(int(math.ceil((n_subsets - n_ok) / rate * 1.1)), 1)
+    if n_ok == 0:
+        return np.empty((0, p)), n_singular, 0
+    return np.concatenate(accepted)[:n_subsets], n_singular, 0
+
+
+SUBSAMPLING = {"nonsingular": nonsingular_fits, "simple": simple_fits}
+
+
+def elemental_fits(A, y, rng, n_subsets, method="nonsingular"):
+    """Exact fits on ``n_subsets`` elemental subsets of the rows of ``A`` by ``method``.
+
+    Returns ``(betas, n_failed, n_skipped_rows)``: ``n_failed`` counts the
+    singular ("simple") or unfinished ("nonsingular") subsets.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrobust.solvers.subsampling import elemental_fits
+    >>> A = np.c_[np.arange(6.0), np.ones(6)]
+    >>> betas, _, _ = elemental_fits(A, 2 * np.arange(6.0) + 1, np.random.default_rng(0), 3)
+    >>> betas.round(12)
+    array([[2., 1.],
+           [2., 1.],
+           [2., 1.]])
+    """
+    if method not in SUBSAMPLING:
+        raise ValueError(f"subsampling must be one of {sorted(SUBSAMPLING)}, got {method!r}")
+    return SUBSAMPLING[method](A, y, rng, n_subsets)
+
+
+__all__ = ["SINGULAR_TOL", "elemental_fits", "nonsingular_fits", "simple_fits"]
