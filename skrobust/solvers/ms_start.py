@@ -26,8 +26,8 @@ The algorithm (as robustbase's ``lmrob.M.S``, with the solvers of this package):
    (Tukey's biweight, ``c = 1.54764``, ``b = 0.5``, normalised by ``n - p``),
    alternate an S-refinement (:func:`~skrobust.solvers.fast_s.refine_s`) of
    ``b2`` on ``y - X1 b1`` and the L1 fit of ``b1``; keep the pair with the
-   smallest M-scale, and stop after 20 steps in a row that did not lower it
-   (robustbase's ``k.m_s``).
+   smallest M-scale, and stop at a fixed point or after 20 steps in a row that
+   did not lower it (robustbase's ``k.m_s``).
 
 Special cases: without continuous columns the estimate is the L1 fit and the
 M-scale of its residuals; without indicator columns (only the intercept, or
@@ -233,8 +233,11 @@ def ms_start(design, y, sample_weight=None, *, indicators=None, n_subsets=500,
     n_iter, failures = 0, 0
     while failures < int(max_descent) and n_iter < _MAX_STEPS:
         n_iter += 1
-        b2 = refine_s(d2, y - d1.predict(b1), w, b2, floor=floor).beta
-        b1, b2, scale = step = candidate(b2)
+        b2_new = refine_s(d2, y - d1.predict(b1), w, b2, floor=floor).beta
+        if np.linalg.norm(b2_new - b2) <= tol * max(float(np.linalg.norm(b2)), tol):
+            failures = int(max_descent)  # a fixed point: every later step is this one
+            break
+        b1, b2, scale = step = candidate(b2_new)
         if scale < best[2] * (1.0 - tol):
             best, failures = step, 0
         else:
