@@ -31,6 +31,12 @@ What ``irls`` does
   convex, so a backtracking line search makes every step a descent step.
   The fallback is the old alternation: the exact scale for the current
   residuals (a one-dimensional root), then the IRLS step at that scale.
+- Re-estimated scales (MAD, proposal 2; also L-BFGS's outer loop): the
+  scale of the residuals is not taken as it is but through a secant step on
+  the fixed point ``s = g(s)`` (:class:`~skrobust.scale.SecantScale`), which
+  turns the slow or cycling alternation of scale and coefficients (factor
+  -0.956 per step on robustbase's ``cloud`` data) into a few steps; classic
+  IRLS, whose coefficients lag the scale, is only damped.  Same fixed point.
 
 Warm start (convex losses, ``n >= 2**16`` rows): the fit first runs on a
 fixed, stratified sample of ``2**14`` rows (weights rescaled to the full
