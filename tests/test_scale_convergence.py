@@ -120,3 +120,17 @@ def test_tukey_mad_two_cycle_of_classic_irls_now_settles():
     reg = fit_quietly(data=classic("stackloss"), loss="tukey", scale="mad", random_state=0)
     X, y = classic("stackloss")
     assert reg.scale_ == pytest.approx(mad_scale(y - reg.predict(X)), rel=1e-7)
+
+
+@pytest.mark.parametrize("solver", ["irls", "lbfgs"])
+def test_cloud_on_dask_takes_the_same_secant_steps(solver):
+    da = pytest.importorskip("dask.array", reason="the dask extra is not installed")
+    X, y = classic("cloud")
+    epsilon = 1.345 * MAD_NORMAL_CONSTANT / RLM_MAD_DIVISOR
+    params = dict(loss="huber", scale="mad", init="ols", epsilon=epsilon, solver=solver)
+    reg = fit_quietly(data=(da.from_array(X, chunks=(10, 1)), da.from_array(y, chunks=10)),
+                      **params)
+    memory = fit_quietly(data=(X, y), **params)
+    assert reg.intercept_ == pytest.approx(RLM_CLOUD["intercept"], rel=1e-8)
+    assert reg.coef_[0] == pytest.approx(memory.coef_[0], rel=1e-8)
+    assert reg.n_iter_ == memory.n_iter_
