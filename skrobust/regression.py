@@ -105,7 +105,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
 
         - "ols": (ridge) least squares.
         - "s": an S-estimate by the fast-S algorithm with R robustbase's
-          defaults (500 elemental subsets, one I-step each, the best 2
+          defaults (500 elemental subsets built by nonsingular subsampling,
+          so one-hot columns with rare levels work; one I-step each, the best 2
           refined; M-scale with Tukey's biweight at c = 1.54764, b = 0.5,
           normalised by n - p), so the fit is an MM-estimate with a 50%
           breakdown point; with ``scale="auto"`` the S-scale is held fixed.
@@ -194,6 +195,13 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     s_coef_, s_intercept_, s_scale_ : ndarray, float, float
         The S-estimate (coefficients, intercept, M-scale) when the start
         was ``init="s"`` (the M-S estimate for ``init="ms"``), for inspection.
+    aliased_ : ndarray of bool, shape (n_features_in_,)
+        Columns left out of the fit because they are exactly collinear with
+        the intercept and the columns before them (a constant, duplicated or
+        full one-hot column; R's relative tolerance 1e-7 on the rows with
+        positive weight); their coefficients are 0 and a ``UserWarning``
+        names them.  All False with ``alpha > 0`` (the penalty makes the fit
+        unique).  Linear models only (not kernel or Nystroem models).
     n_iter_ : int
         Number of iterations run.
     n_features_in_ : int

@@ -343,3 +343,47 @@ def test_nonsingular_subsampling_wastes_no_draw():
     assert res.n_subsets == 500
     assert res.message == ""
     np.testing.assert_allclose(res.beta, [1.0, 5.0, 0.0], atol=0.5)
+
+
+# ------------------------------------------------------------------ subsampling
+def test_nonsingular_fits_are_exact_fits_of_full_rank_subsets():
+    from skrobust.solvers.subsampling import nonsingular_fits
+
+    rng = np.random.default_rng(2)
+    level = rng.choice(6, size=300, p=[0.5, 0.3, 0.1, 0.05, 0.03, 0.02])
+    A = np.c_[np.eye(6)[level][:, 1:], rng.normal(size=(300, 2)), np.ones(300)]
+    y = rng.normal(size=300)
+    betas, n_unfinished, n_skipped = nonsingular_fits(A, y, np.random.default_rng(0), 200)
+    assert betas.shape == (200, 8) and n_unfinished == 0
+    assert n_skipped > 0  # rows of levels already represented were skipped, not wasted draws
+    # every candidate interpolates exactly 8 rows (its subset), which have full rank
+    for beta in betas[:20]:
+        on = np.flatnonzero(np.abs(y - A @ beta) < 1e-9)
+        assert on.size == 8 and np.linalg.matrix_rank(A[on]) == 8
+    again, _, _ = nonsingular_fits(A, y, np.random.default_rng(0), 200)
+    np.testing.assert_array_equal(betas, again)
+
+
+def test_nonsingular_fits_on_rank_deficient_rows():
+    from skrobust.solvers.subsampling import nonsingular_fits
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=50)
+    A = np.c_[x, 3 * x, np.ones(50)]
+    betas, n_unfinished, _ = nonsingular_fits(A, rng.normal(size=50), rng, 10)
+    assert betas.shape == (0, 3) and n_unfinished == 10
+
+
+def test_candidate_least_squares_in_chunks_equal_one_batch(monkeypatch):
+    import skrobust.solvers.fast_s as fs
+
+    rng = np.random.default_rng(4)
+    A = np.c_[rng.normal(size=(18, 4)), np.ones(18)]  # A.size = 90 < 4 Grams
+    y = A @ np.arange(1.0, 6.0) + rng.normal(size=18)
+    Wt = rng.random((30, 18))
+    B_prev = rng.normal(size=(30, 5))
+    whole = fs._Sample(A, y, np.ones(18), 13.0).wls(Wt, B_prev)
+    monkeypatch.setattr(fs, "_GRAM_CHUNK", 4 * 25)  # 4 candidates' Grams at a time ...
+    monkeypatch.setattr(fs, "_OUTER_BUDGET", 4 * 25)  # ... and no table of outer products
+    chunked = fs._Sample(A, y, np.ones(18), 13.0).wls(Wt, B_prev)
+    np.testing.assert_allclose(chunked, whole, rtol=1e-12)

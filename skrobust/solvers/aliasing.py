@@ -9,14 +9,15 @@ design, the intercept first, so the intercept is never aliased and of
 several collinear columns the later ones are.
 
 The test runs on the rows given (the caller passes the rows with positive
-weight; the span is the same for any positive weights).  A cheap Cholesky
-test on the column-equilibrated Gram settles the usual full-rank case; only
-a design close to rank deficiency pays for a QR factorisation (blocked over
-rows, so dense or sparse ``X`` is never copied whole), whose ``R`` factor has
-the geometry of the columns (``R'R = A'A``); the columns of ``R`` are then
-taken in order and orthogonalised twice against the independent ones kept so
-far (R's ``dqrdc2`` with its limited pivoting: an aliased column adds no
-direction).
+weight; the span is the same for any positive weights).  A Cholesky
+factorisation of the column-equilibrated Gram settles the usual full-rank
+case.  Otherwise the factor is grown a column at a time (R's ``dqrdc2`` with
+its limited pivoting: an aliased column adds no direction and is skipped): a
+column whose pivot, its squared relative residual, is clearly positive is
+kept; for the others the relative residual of the least-squares projection on
+the kept columns is computed from ``X`` itself (products with dense or sparse
+``X``, one step of iterative refinement), since the Gram has lost the digits
+that decide a residual of 1e-7.  ``X`` is never copied.
 """
 
 from __future__ import annotations
@@ -31,14 +32,16 @@ ALIAS_TOL = 1e-7
 is aliased (R's ``lm`` / ``lmrob`` tolerance)."""
 
 _CLEARLY_FULL_RANK = 1e-4  # equilibrated Cholesky pivots above this: no column can be aliased
-_QR_BLOCK_VALUES = 1 << 20  # values per row block of the blocked QR
 
 
 def _moderate_columns(X):
     """``X`` itself, or a copy with its columns scaled by their largest ``|x|`` when some
     are so small or large that their squares would under- or overflow in the Gram."""
-    big = abs(X).max(axis=0)
-    big = np.asarray(big.toarray() if sp.issparse(big) else big, dtype=np.float64).ravel()
+    def dense(v):
+        return np.asarray(v.toarray() if sp.issparse(v) else v, dtype=np.float64).ravel()
+
+    # max and min, not abs(X).max(): no temporary of the size of X
+    big = np.maximum(dense(X.max(axis=0)), -dense(X.min(axis=0)))
     nonzero = big[big > 0]
     if not nonzero.size or (nonzero.min() > 1e-150 and nonzero.max() < 1e150):
         return X
@@ -58,39 +61,80 @@ def _equilibrated_columns(X, fit_intercept):
     return norms, G * inv[:, None] * inv[None, :], inv
 
 
-def _r_factor(X, fit_intercept, inv):
-    """``R`` of the QR factorisation of ``[1, X] diag(inv)``, over row blocks (TSQR)."""
-    n, d = X.shape
-    q = d + int(fit_intercept)
-    rows = max(q, _QR_BLOCK_VALUES // max(q, 1))
-    R = np.zeros((0, q))
-    for start in range(0, n, rows):
-        block = X[start:start + rows]
-        block = block.toarray() if sp.issparse(block) else np.asarray(block, dtype=np.float64)
-        if fit_intercept:
-            block = np.c_[np.ones(block.shape[0]), block]
-        R = np.linalg.qr(np.vstack([R, block * inv]), mode="r")
-    return R
+class _Columns:
+    """Products with the unit-norm columns ``[1, X] diag(inv)`` (intercept first)."""
+
+    def __init__(self, X, fit_intercept, inv):
+        self.X, self.inv = X, inv
+        self.offset = int(fit_intercept)
+
+    def matvec(self, c):
+        c = c * self.inv
+        out = np.asarray(self.X @ c[self.offset:], dtype=np.float64).ravel()
+        return out + c[0] if self.offset else out
+
+    def rmatvec(self, r):
+        xr = np.asarray(self.X.T @ r, dtype=np.float64).ravel()
+        return (np.r_[r.sum(), xr] if self.offset else xr) * self.inv
 
 
-def _sequential_rank(R, tol):
-    """Columns of ``R`` (unit norm or zero) in order: aliased when in the span of those kept."""
-    q = R.shape[1]
+def _relative_residual(cols, kept, j, L, g):
+    """``||a_j - A_K b|| / ||a_j||`` for the least-squares ``b``, on the data itself.
+
+    ``b`` comes from the Cholesky factor of the kept columns' Gram plus one
+    step of iterative refinement with the residual computed from ``X`` (the
+    Gram alone loses the digits that decide a relative residual of 1e-7).
+    """
+    from scipy.linalg import cho_solve
+
+    q = cols.inv.shape[0]
+    e = np.zeros(q)
+    e[j] = 1.0
+    a = cols.matvec(e)
+    b = cho_solve((L, True), g, check_finite=False)
+    full = np.zeros(q)
+    for _ in range(2):
+        full[kept] = b
+        r = a - cols.matvec(full)
+        b = b + cho_solve((L, True), cols.rmatvec(r)[kept], check_finite=False)
+    full[kept] = b
+    r = a - cols.matvec(full)
+    return float(np.linalg.norm(r) / np.linalg.norm(a))
+
+
+def _sequential_rank(cols, Gs, tol):
+    """R's decision column by column: aliased when in the span of the columns kept before.
+
+    A right-looking Cholesky factorisation of the Gram that skips aliased
+    columns: row ``k`` of ``Z`` holds ``L^-1 Gs`` for the ``k``-th kept
+    column, so the pivot of column ``j`` (its squared relative residual) is
+    ``Gs[j, j] - ||Z[:k, j]||**2``.  A clearly positive pivot keeps the column
+    at once; the others are decided on the data.
+    """
+    q = Gs.shape[0]
+    Z = np.zeros((q, q))
+    kept = []
     aliased = np.zeros(q, dtype=bool)
-    basis = np.zeros((R.shape[0], 0))
     for j in range(q):
-        c = R[:, j]
-        norm = float(np.linalg.norm(c))
-        if norm == 0.0:
+        if cols.inv[j] == 0.0:
             aliased[j] = True
             continue
-        r = c - basis @ (basis.T @ c)
-        r -= basis @ (basis.T @ r)  # twice is enough (Kahan-Parlett)
-        left = float(np.linalg.norm(r))
-        if left <= tol * norm:
-            aliased[j] = True
-        else:
-            basis = np.c_[basis, r / left]
+        k = len(kept)
+        z = Z[:k, j]
+        d = Gs[j, j] - float(z @ z)
+        if not d > _CLEARLY_FULL_RANK**2:
+            rel = 1.0
+            if k:
+                L = np.ascontiguousarray(Z[:k, kept].T)  # the Cholesky factor of the kept Gram
+                rel = _relative_residual(cols, kept, j, L, Gs[kept, j])
+            if rel <= tol:
+                aliased[j] = True
+                continue
+            d = rel * rel
+        pivot = np.sqrt(d)
+        Z[k, j] = pivot
+        Z[k, j + 1:] = (Gs[j, j + 1:] - z @ Z[:k, j + 1:]) / pivot
+        kept.append(j)
     return aliased
 
 
@@ -140,7 +184,7 @@ def aliased_columns(X, fit_intercept=True, tol=ALIAS_TOL) -> np.ndarray:
     if clearly_full:
         aliased = zero
     else:
-        aliased = _sequential_rank(_r_factor(X, fit_intercept, inv), float(tol))
+        aliased = _sequential_rank(_Columns(X, fit_intercept, inv), Gs, float(tol))
     return aliased[1:] if fit_intercept else aliased
 
 

@@ -59,7 +59,8 @@ S_BREAKDOWN_B = 0.5
 _LARGE_N = 2000  # robustbase's fast.s.large.n
 _N_GROUPS = 5  # robustbase's groups
 _GROUP_SIZE = 400  # robustbase's n.group
-_OUTER_BUDGET = 4_000_000  # largest (rows x p**2) table of outer products or of candidate Grams
+_OUTER_BUDGET = 4_000_000  # largest (rows x p**2) table of outer products for batched Grams
+_GRAM_CHUNK = 250_000  # candidates' Grams solved at once hold at most this many values (or A's)
 _SCALE_TOL = 1e-10  # robustbase's find_scale tolerance (ZERO)
 _SCALE_MAX_ITER = 200  # robustbase's maxit.scale
 
@@ -410,11 +411,12 @@ class _Sample:
         """Weighted least squares per candidate: row k of ``Wt`` holds its weights.
 
         Candidates are solved in chunks whose ``(chunk, p, p)`` Gram stack
-        stays within ``_OUTER_BUDGET`` values, so memory is O(p**2), not
-        O(n_candidates p**2).
+        holds at most as many values as the sample's rows (or ``_GRAM_CHUNK``
+        values, or one Gram), so memory is a small multiple of the sample plus
+        ``p**2``, not ``n_candidates p**2``.
         """
         n_cand, p = B_prev.shape
-        step = max(1, _OUTER_BUDGET // (p * p))
+        step = max(1, max(_GRAM_CHUNK, self.A.size) // (p * p))
         if n_cand <= step:
             return self._wls_chunk(Wt, B_prev)
         B = np.empty_like(B_prev)
