@@ -3,6 +3,7 @@
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 
@@ -178,3 +179,28 @@ def test_init_ms_is_validated():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         RobustRegressor(loss="huber", init="ms", random_state=0).fit(X, y)  # any loss
+
+
+def test_init_ms_through_a_one_hot_pipeline_dense_and_sparse():
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    X, y, coef, bad = mixed_table()
+    df = pd.DataFrame({"level": X[:, :5] @ np.arange(1, 6), "z1": X[:, 5], "z2": X[:, 6]})
+    fits = []
+    for drop, sparse in [("first", False), ("first", True), (None, True)]:
+        ct = make_column_transformer(
+            (OneHotEncoder(drop=drop, sparse_output=sparse), ["level"]),
+            ("passthrough", ["z1", "z2"]), sparse_threshold=1.0 if sparse else 0.0)
+        model = make_pipeline(ct, RobustRegressor(loss="tukey", init="ms", random_state=0))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # the aliased level with drop=None
+            model.fit(df, y)
+        assert sp.issparse(ct.transform(df)) == sparse
+        fits.append(model)
+    np.testing.assert_allclose(fits[1][-1].coef_, fits[0][-1].coef_, rtol=1e-8, atol=1e-10)
+    for model in fits:
+        np.testing.assert_allclose(model[-1].coef_[-2:], coef[-2:], atol=0.1)
+        np.testing.assert_allclose(model.predict(df), fits[0].predict(df), atol=1e-6)
+        assert model[-1].outliers_[bad].all()
