@@ -106,6 +106,7 @@ from .scale import (
     HuberProposal2Scale,
     JointScale,
     MADScale,
+    SecantScale,
     decreasing_root,
 )
 from .solvers.design import LinearDesign, solve_normal_equations
@@ -1083,6 +1084,7 @@ def newton_dask(data, loss, scaler, alpha, beta0, scale0=None, max_iter=100, tol
     joint = bool(rule.penalty_in_scale_units)
     adaptive = not (joint or scaler.fixed)
     floor = getattr(rule, "floor", 0.0)
+    scale_secant = SecantScale(floor)  # as in memory (skrobust.solvers.mestimate)
     total = data.total_weight
     beta = np.array(beta0, dtype=np.float64)
     if scaler.fixed:
@@ -1112,7 +1114,7 @@ def newton_dask(data, loss, scaler, alpha, beta0, scale0=None, max_iter=100, tol
         f0, grad, H = point.f, point.grad, point.H
         scale = point.scale
         if adaptive:
-            scale = scaler.update(point.r, point.scale)
+            scale = scale_secant(point.scale, scaler.update(point.r, point.scale))
             if scale != point.scale:
                 rho = _sum_rows(_rho_block, 1, point.r, data.w, scale=scale, loss=loss)[0]
                 f0 = scale * scale * 2.0 * rho / w0 + float(np.dot(pen, point.beta**2))
@@ -1235,10 +1237,12 @@ def lbfgs_dask(data, loss, scaler, alpha, beta0, scale0=None, max_iter=100, tol=
     message = ""
     res = None
     next_scale = None
+    secant = SecantScale(getattr(rule, "floor", 0.0))  # as in memory
     for outer in range(1, max_iter + 1):
         scale_old = scale
         if not scaler.fixed:
-            scale = next_scale if next_scale is not None else scaler.update(r, scale)
+            scale = secant(scale, next_scale if next_scale is not None
+                           else scaler.update(r, scale))
         norm = total * scale * scale
 
         def fun(theta, scale=scale, norm=norm):
@@ -1402,8 +1406,8 @@ def fit_dask(estimator, X, y, sample_weight=None, *, s_sample_size=None, persist
         raise NotImplementedError("loss='quantile' is not available for dask input yet; fit "
                                   "it on a NumPy sample, or use a robust loss")
     init = est._resolve_init(loss)
-    if init == "lad" and not (est.warm_start and hasattr(est, "coef_")):
-        raise NotImplementedError("init='lad' is not available for dask input; use "
+    if init in ("lad", "ms") and not (est.warm_start and hasattr(est, "coef_")):
+        raise NotImplementedError(f"init={init!r} is not available for dask input; use "
                                   "init='s' (MM, resists leverage points) or init='ols'")
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.utils import check_random_state

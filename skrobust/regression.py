@@ -40,6 +40,7 @@ from .solvers import LinearDesign, MProblem, irls, lbfgs
 from .solvers.aliasing import expand_coef
 from .solvers.fast_s import fast_s, fast_s_sampled
 from .solvers.kernel_design import KernelDesign, principal_components, tied_subset_limit
+from .solvers.ms_start import ms_start, subset_size
 from .solvers.quantile import quantile_regression
 
 _SCALES = ("auto", "mad", "proposal2", "joint", "huber")  # "huber": old name of "proposal2"
@@ -58,7 +59,7 @@ def _kernel_factor(design):
 def rule_floor(rule) -> float:
     """The scale floor of a rule (a fixed scale is its own floor)."""
     return getattr(rule, "floor", None) or getattr(rule, "value", 1e-300)
-_INITS = ("auto", "ols", "s", "lad", "gnc")
+_INITS = ("auto", "ols", "s", "ms", "lad", "gnc")
 _SOLVERS = ("auto", "irls", "lbfgs")
 
 
@@ -120,7 +121,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         (With ``shape="adaptive"`` Barron's ``c`` is learned instead.)
         Used only with an M-estimation loss (not loss="quantile", nor
         loss="barron" with shape="adaptive"); set otherwise it warns at fit.
-    init : {"auto", "ols", "s", "lad", "gnc"}, default="auto"
+    init : {"auto", "ols", "s", "ms", "lad", "gnc"}, default="auto"
         Start of the iterations.
 
         - "ols": (ridge) least squares.
@@ -131,6 +132,16 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
           normalised by n - p), so the fit is an MM-estimate with a 50%
           breakdown point; with ``scale="auto"`` the S-scale is held fixed.
           Needs ``n >= 2 (p + 1)``.
+        - "ms": the M-S estimate of Maronna & Yohai (2000), lmrob's
+          ``init = "M-S"``: an L1 fit over the indicator columns (exactly two
+          distinct values, e.g. one-hot columns; with the intercept)
+          alternated with an S-estimate over the other columns, whose
+          elemental subsets have only as many rows as there are continuous
+          columns (see :func:`skrobust.solvers.ms_start.ms_start`).  For
+          designs with many or rare categorical levels and few continuous
+          columns; like "s" it is an MM start with the M-S scale held fixed
+          (``scale="auto"``).  Without indicator columns it is "s" (with a
+          warning); linear models only.
         - "lad": least absolute deviations, a cheaper robust start for
           outliers in y only (no protection against leverage points).
         - "gnc": graduated non-convexity for Barron's family: the shape is
@@ -234,7 +245,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         Barron's shape (learned with ``shape="adaptive"``); Barron losses only.
     s_coef_, s_intercept_, s_scale_ : ndarray, float, float
         The S-estimate (coefficients, intercept, M-scale) when the start
-        was ``init="s"``, for inspection.
+        was ``init="s"`` (the M-S estimate for ``init="ms"``), for inspection.
     aliased_ : ndarray of bool, shape (n_features,)
         Columns left out of the fit because they are exactly collinear with
         the intercept and the columns before them (a constant, duplicated or
@@ -407,12 +418,15 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     def _auto_start_fallback(self, init, design) -> str:
         # "auto" asks for a sound start, not for the S-estimator at any price: on data too
         # small for it (n < 2(p + 1)) the MM start becomes a Huber M-fit, with a warning
-        too_small = design.n_samples < 2 * (design.n_params + 1)
-        if (self.init == "auto" and init == "s" and too_small
+        # (init="ms" too: its subsets have as many rows as there are continuous columns)
+        p = subset_size(design) if init == "ms" and self.kernel is None else design.n_params
+        too_small = design.n_samples < 2 * (p + 1)
+        if (((self.init == "auto" and init == "s") or init == "ms") and too_small
                 and not self._s_on_components(design)):
             warnings.warn(
-                f"{design.n_samples} samples are too few for the S-estimator start "
-                f"(it needs 2(p+1) = {2 * (design.n_params + 1)}); starting the "
+                f"{design.n_samples} samples are too few for the {'M-S' if init == 'ms' else 'S'}"
+                f"-estimator start "
+                f"(it needs 2(p+1) = {2 * (p + 1)}); starting the "
                 f"{self._resolve_loss().name} fit from a Huber M-fit instead, which does not "
                 "resist leverage points", UserWarning, stacklevel=3)
             return "huber"
@@ -440,13 +454,17 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         alpha = self._alpha
         if init == "s" and self._s_on_components(design):
             return self._kernel_s_start(design, y, sample_weight, loss, rule, rng)
-        if init == "s":
+        if init in ("s", "ms"):
             cols = self._s_columns  # a ridge fit keeps aliased columns; its S-start cannot
             s_design = design if cols is None else LinearDesign(
                 design.X[:, np.flatnonzero(cols)], design.fit_intercept)
             # the S-scale's n - p counts observations
-            s_fit = fast_s(s_design, y, self._units.frequency_weights(sample_weight),
-                           random_state=rng, floor=rule_floor(rule), verbose=self._progress)
+            weights = self._units.frequency_weights(sample_weight)
+            if init == "ms":
+                s_fit = self._ms_start(s_design, y, weights, rng, rule_floor(rule))
+            else:
+                s_fit = fast_s(s_design, y, weights, random_state=rng, floor=rule_floor(rule),
+                               verbose=self._progress)
             if cols is not None:
                 coef, intercept = s_design.split(s_fit.beta)
                 coef = expand_coef(coef, ~cols)
@@ -479,6 +497,17 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
                 beta = irls(stage, beta, None, max_iter=self.max_iter, tol=1e-6,
                             verbose=self._progress, phase="start").beta
         return beta, None, rule
+
+    def _ms_start(self, design, y, sample_weight, random_state, floor):
+        if self.kernel is not None:
+            raise ValueError("init='ms' splits the columns of X into indicators and continuous "
+                             "ones; it needs the linear model (kernel=None)")
+        fit = ms_start(design, y, sample_weight, random_state=random_state, floor=floor)
+        if fit.reduced_to == "s":
+            warnings.warn("init='ms': X has no indicator columns (exactly two distinct values), "
+                          "so the M-S start is the S-estimate (init='s')", UserWarning,
+                          stacklevel=4)
+        return fit
 
     def _is_adaptive(self) -> bool:
         if not (self.loss == "barron" and isinstance(self.shape, str)):
@@ -677,7 +706,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         fixed again: only the M-step restarts.  Without an S-estimate to keep
         it must start cold.
         """
-        if init != "s":
+        if init not in ("s", "ms"):
             return rule
         if previous_s.get("s_scale_") is None:
             return None

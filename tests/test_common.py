@@ -18,6 +18,7 @@ REGRESSOR_CONFIGS = [
     dict(loss="tukey"),
     dict(loss="tukey", scale="proposal2", solver="lbfgs"),
     dict(loss="tukey", init="lad"),
+    dict(loss="tukey", init="ms"),
     dict(loss="barron"),
     dict(loss="barron", shape=0.5),
     dict(loss="barron", shape=1.5, solver="lbfgs"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._progress import Progress
+from ..scale import SecantScale
 from .mestimate import MProblem, SolverResult, _hessian_rows, _irls_classic, _newton, _start
 
 
@@ -223,7 +224,9 @@ def _lbfgs(problem, beta0, scale0, max_iter, tol, progress):
     # while the scale still moves, solving exactly at it is wasted: the gradient tolerance
     # follows the scale's relative change, and the last rounds are exact
     inner_tol = tol if rule.fixed else max(tol, 1e-3)
-    scale = rule.update(r, s, scale)
+    # the scale's fixed point s = g(s) is approached by secant steps (see SecantScale)
+    secant = SecantScale(getattr(rule, "floor", 0.0))
+    scale = secant(scale, rule.update(r, s, scale))
     while n_iter < max_iter:
         outer += 1
         res = _lbfgs_fixed_scale(problem, beta, scale, max_iter - n_iter, inner_tol, coords,
@@ -249,7 +252,7 @@ def _lbfgs(problem, beta0, scale0, max_iter, tol, progress):
         if change <= tol and inner_tol <= tol:
             break
         inner_tol = max(tol, min(inner_tol, change))
-        scale = new_scale
+        scale = secant(scale, new_scale)
     else:
         ok, message = False, f"the scale did not settle in max_iter={max_iter} L-BFGS iterations"
     return SolverResult(beta, scale, max(n_iter, 1), ok, problem.objective(beta, scale, r),

@@ -33,6 +33,12 @@ What ``irls`` does
   convex, so a backtracking line search makes every step a descent step.
   The fallback is the old alternation: the exact scale for the current
   residuals (a one-dimensional root), then the IRLS step at that scale.
+- Re-estimated scales (MAD, proposal 2; also L-BFGS's outer loop): the
+  scale of the residuals is not taken as it is but through a secant step on
+  the fixed point ``s = g(s)`` (:class:`~skrobust.scale.SecantScale`), which
+  turns the slow or cycling alternation of scale and coefficients (factor
+  -0.956 per step on robustbase's ``cloud`` data) into a few steps; classic
+  IRLS, whose coefficients lag the scale, is only damped.  Same fixed point.
 
 Warm start (convex losses, ``n >= 2**16`` rows): the fit first runs on a
 fixed, stratified sample of ``2**14`` rows (weights rescaled to the full
@@ -78,6 +84,7 @@ import numpy as np
 
 from .._progress import Progress
 from ..losses._fused import block_sums, curvature, row_pass
+from ..scale import SecantScale
 from .design import LinearDesign, cholesky_solve, penalty_diagonal, solve_normal_equations
 
 #: largest row sample whose Hessian stands in for the full one on large problems
@@ -468,6 +475,13 @@ def _start(problem, beta0):
                                sample=problem.newton)
 
 
+def rescaled(secant, rule, residuals, sample_weight, scale):
+    """The scale for the next step: the rule's scale of the residuals, accelerated by
+    ``secant`` (a :class:`~skrobust.scale.SecantScale`) when the rule re-estimates it."""
+    proposed = rule.update(residuals, sample_weight, scale)
+    return proposed if rule.fixed else secant(scale, proposed)
+
+
 def _irls_beta(problem, r, scale):
     """The IRLS (weighted ridge) step at a fixed scale, or None if every weight is zero."""
     v = problem.irls_weights(r, scale)
@@ -530,22 +544,16 @@ def _irls_classic(problem, beta, scale0, max_iter, tol, progress, phase="irls"):
     r = y - design.predict(beta)
     rule = problem.scale_rule
     scale = rule.initial(r, s) if scale0 is None else float(scale0)
+    # the coefficients lag the scale by a reweighting step: damping only (see SecantScale)
+    secant = SecantScale(getattr(rule, "floor", 0.0), min_slope=-1.0, max_slope=0.0)
     history = []
     converged = False
     n_iter = 0
-    last_move = 0.0
     last_step = None
     for n_iter in range(1, max_iter + 1):
         scale_old = scale
-        scale = rule.update(r, s, scale)
+        scale = rescaled(secant, rule, r, s, scale)
         move = math.log(scale / scale_old) if scale > 0 and scale_old > 0 else 0.0
-        if move * last_move < 0:
-            # the scale and the weights feed back and the scale oscillates (a redescending
-            # loss with the MAD, slowly converging, ratio near -1): half a step in log(scale)
-            # damps it; the fixed point, hence the estimate, is the same
-            move *= 0.5
-            scale = max(scale_old * math.exp(move), getattr(rule, "floor", 0.0))
-        last_move = move
         beta_new = _irls_beta(problem, r, scale)
         if beta_new is None:
             return SolverResult(beta, scale, n_iter, False, problem.objective(beta, scale, r),
@@ -657,6 +665,7 @@ def _newton(problem, beta, scale0, hessian_rows, metric, max_iter, tol, progress
         point = problem.rescale(point, rule.update(point.r, s, point.scale))
     direction = _Direction(problem, hessian_rows)
     secant = []  # (step, gradient change) of the last full steps, when the Hessian is sampled
+    scale_secant = SecantScale(floor)
     spare = [None]  # a residual buffer no live point uses
     history = []
     converged = False
@@ -665,7 +674,7 @@ def _newton(problem, beta, scale0, hessian_rows, metric, max_iter, tol, progress
     for n_iter in range(1, max_iter + 1):
         scale_old = point.scale
         if not joint:
-            point = problem.rescale(point, rule.update(point.r, s, point.scale))
+            point = problem.rescale(point, rescaled(scale_secant, rule, point.r, s, point.scale))
         new = None
         step = "newton"
         t = 0.0
