@@ -399,19 +399,23 @@ def test_predict_checks_its_input(sync, data):
 
 
 @pytest.mark.parametrize("chunks", [(1, 0), (0, 1), (1, 0, 0)])
-@pytest.mark.parametrize("params", [{}, {"scale": "huber"}, {"scale": "joint", "solver": "lbfgs"}],
-                         ids=["mad", "huber", "joint"])
+@pytest.mark.parametrize("params", [{}, {"scale": "proposal2"},
+                                    {"scale": "joint", "solver": "lbfgs"}],
+                         ids=["mad", "proposal2", "joint"])
 def test_one_row_and_empty_chunks_fit_as_in_memory(sync, chunks, params):
     # an empty chunk was handed the residuals of its neighbour: IndexError from the
     # proposal-2 scale ("boolean index did not match indexed array")
     X, y = np.array([[1.0, 2.0]]), np.array([3.0])
     dX = da.from_array(X, chunks=(chunks, (2,)))
     dy = da.from_array(y, chunks=(chunks,))
-    ref = RobustRegressor(**params).fit(X, y)
+    with pytest.warns(UserWarning, match="alias"):  # one row: both columns are aliased
+        ref = RobustRegressor(**params).fit(X, y)
+    assert ref.aliased_.all()
     est = RobustRegressor(**params).fit(dX, dy)
-    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-9)
-    np.testing.assert_allclose(est.intercept_, ref.intercept_, rtol=1e-9)
+    # the dask fit does not drop aliased columns (docs: scaling_out), so only the fitted
+    # values, which any exact fit shares, are compared
     np.testing.assert_allclose(est.predict(dX).compute(), ref.predict(X), rtol=1e-9)
+    np.testing.assert_allclose(est.predict(dX).compute(), y, rtol=1e-9)
 
 
 def test_sparse_chunks_are_refused_with_a_message(sync):
