@@ -106,8 +106,10 @@ def test_classic_fits_converge_to_a_fixed_point(name, loss, scale):
 @pytest.mark.parametrize("scale", ["mad", "huber"])
 def test_classic_huber_fits_agree_between_solvers(name, scale):
     X, y = classic(name)
-    fits = [fit_quietly(data=(X, y), loss="huber", scale=scale, solver=solver, tol=1e-10)
-            for solver in ("irls", "lbfgs")]
+    # max_iter bounds all of L-BFGS's inner iterations together (issue 22): at tol=1e-10 hbk's
+    # MAD fit needs about 130 of them, IRLS 8 Newton steps
+    fits = [fit_quietly(data=(X, y), loss="huber", scale=scale, solver=solver, tol=1e-10,
+                        max_iter=300) for solver in ("irls", "lbfgs")]
     a, b = (np.append(f.coef_, [f.intercept_, f.scale_]) for f in fits)
     # L-BFGS stops near a gradient of sqrt(eps) (normalised objective): on education's badly
     # scaled columns (intercept -410) that leaves a relative error of about 1e-5
@@ -133,4 +135,8 @@ def test_cloud_on_dask_takes_the_same_secant_steps(solver):
     memory = fit_quietly(data=(X, y), **params)
     assert reg.intercept_ == pytest.approx(RLM_CLOUD["intercept"], rel=1e-8)
     assert reg.coef_[0] == pytest.approx(memory.coef_[0], rel=1e-8)
-    assert reg.n_iter_ == memory.n_iter_
+    if solver == "irls":  # the same Newton steps with the same secant scale steps
+        assert reg.n_iter_ == memory.n_iter_
+    else:  # the in-memory L-BFGS also loosens its inner tolerance while the scale moves, and
+        # counts every inner iteration against max_iter: fewer iterations, the same fit
+        assert memory.n_iter_ <= reg.n_iter_

@@ -28,7 +28,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from .._numba import njit
 
 SINGULAR_TOL = 1e-10
 """A row whose reduced entries are all below this fraction of its largest entry does not raise
