@@ -39,3 +39,13 @@ def test_label_noise_block_finds_flipped_labels():
     issues, flipped = namespace["issues"], namespace["flipped"]
     precision = (issues & flipped).sum() / issues.sum()
     assert issues.sum() > 0 and precision > 0.6
+
+
+def test_tabular_block_claims_hold():
+    namespace = {}
+    block = next(b for b in BLOCKS if "make_column_transformer" in b)
+    exec(compile(block, "README.md tabular block", "exec"), namespace)
+    mm, search = namespace["mm"], namespace["search"]
+    assert mm.aliased_.sum() == 2  # drop=None: each full set of one-hot columns has one alias
+    assert mm.outliers_[:200].all() and mm.outliers_[200:].mean() < 0.03
+    assert search.best_params_ == {"robustregressor__loss": "tukey"}
