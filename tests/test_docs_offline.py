@@ -5,8 +5,8 @@ tests fail in seconds when a new formula uses LaTeX the MathML converter lacks, 
 when the link scheme breaks.
 """
 
+import importlib.util
 import re
-import sys
 import textwrap
 from pathlib import Path
 
@@ -15,10 +15,18 @@ import pytest
 pytest.importorskip("sphinx", reason="the docs extensions need Sphinx (the docs extra)")
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "docs" / "_ext"))
 
-from external_refs import url_of  # noqa: E402
-from mathml_math import to_mathml  # noqa: E402
+
+def _docs_extension(name):
+    """A module of docs/_ext, loaded from its file (the docs folder is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "docs" / "_ext" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+url_of = _docs_extension("external_refs").url_of
+to_mathml = _docs_extension("mathml_math").to_mathml
 
 
 def _formulas():
