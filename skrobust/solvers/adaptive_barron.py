@@ -99,7 +99,7 @@ from .._numba import njit
 from .._progress import Progress
 from ..scale import mad_scale, weighted_median
 from .blas_threads import single_threaded_blas
-from .design import LinearDesign, penalty_diagonal, positive_weight_rows
+from .design import penalty_diagonal, positive_weight_rows
 from .mestimate import SolverResult
 
 _BIG = 1.7976931348623157e308

@@ -47,7 +47,7 @@ import numpy as np
 from .._numba import njit
 from .._progress import Progress
 from ..scale import MAD_NORMAL_CONSTANT, weighted_median
-from .design import LinearDesign, solve_normal_equations
+from .design import solve_normal_equations
 from .mestimate import SolverResult
 from .subsampling import elemental_fits
 
