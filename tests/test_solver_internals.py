@@ -19,7 +19,6 @@ from skrobust.solvers import mestimate
 from skrobust.solvers.design import LinearDesign
 from skrobust.solvers.mestimate import MProblem, _secant_correction, irls
 
-
 lbfgs_module = importlib.import_module("skrobust.solvers.lbfgs")  # the package exports lbfgs()
 
 
