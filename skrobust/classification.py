@@ -37,6 +37,7 @@ from .solvers.multinomial import (
     ClassificationProblem,
     irls_classifier,
     lbfgs_classifier,
+    log_softmax,
     newton_classifier,
     warm_up,
 )
@@ -80,12 +81,6 @@ def _kernel_features(K):
         return zero, zero
     Phi = Phi[:, kept]
     return Phi, Phi / lam[kept]
-
-
-def _log_softmax(Z):
-    m = Z.max(axis=1, keepdims=True)
-    shifted = Z - m
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
 class RobustClassifier(ClassifierMixin, BaseEstimator):
@@ -633,7 +628,7 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
             else:
                 m = Z[np.arange(Z.shape[0]), codes]
             return loss.robustness_weight(m)
-        lp = _log_softmax(self._full_logits(Z))[np.arange(Z.shape[0]), codes]
+        lp = log_softmax(self._full_logits(Z))[np.arange(Z.shape[0]), codes]
         if not loss.smooth:
             return loss.hard_weights_log(lp, codes, sample_weight, n_classes)
         w1 = float(loss.weight_log(np.zeros(1))[0])
@@ -712,14 +707,14 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         """
         Z = self._validated_scores(X)
         if self.loss_.kind == "probability":
-            return np.exp(_log_softmax(self._full_logits(Z)))
+            return np.exp(log_softmax(self._full_logits(Z)))
         prob = (np.clip(Z, -1.0, 1.0) + 1.0) / 2.0
         if Z.shape[1] == 1:
             return np.hstack([1.0 - prob, prob])
         # ties left by the clipping (several scores above 1, or all below -1)
         # are broken by a 1e-9 share of the softmax of the scores, so that the
         # argmax of the probabilities is the prediction
-        prob = prob + _TIE_BREAK * np.exp(_log_softmax(Z))
+        prob = prob + _TIE_BREAK * np.exp(log_softmax(Z))
         return prob / prob.sum(axis=1, keepdims=True)
 
     def predict_log_proba(self, X):
@@ -734,7 +729,7 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         log_proba : ndarray of shape (n_samples, n_classes)
         """
         if getattr(self, "loss_", None) is not None and self.loss_.kind == "probability":
-            return _log_softmax(self._full_logits(self._validated_scores(X)))
+            return log_softmax(self._full_logits(self._validated_scores(X)))
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 

@@ -17,8 +17,15 @@ def paper_example(n=1000, seed=0):
     return x[:, None], y, bad
 
 
-def test_adaptive_is_the_default_shape():
-    assert RobustRegressor(loss="barron").shape == "adaptive"
+def test_default_barron_fit_learns_the_shape():
+    # without a shape argument the Barron loss fits its shape (as shape="adaptive" does)
+    X, y, _ = paper_example(n=300, seed=0)
+    default = RobustRegressor(loss="barron").fit(X, y)
+    adaptive = RobustRegressor(loss="barron", shape="adaptive").fit(X, y)
+    fixed = RobustRegressor(loss="barron", shape=1.0).fit(X, y)
+    assert default.shape_ == adaptive.shape_ != 1.0
+    np.testing.assert_array_equal(default.coef_, adaptive.coef_)
+    assert not np.allclose(default.coef_, fixed.coef_, rtol=1e-6)
 
 
 @pytest.mark.parametrize("seed", [0, 1])

@@ -45,9 +45,19 @@ def _normalised_mean_rho(r, s, c, denom, w=None):
 
 
 # ------------------------------------------------------------------ m_scale
-def test_constants():
-    assert S_TUKEY_C == 1.54764
-    assert S_BREAKDOWN_B == 0.5
+def test_tukey_constant_gives_the_breakdown_point_at_the_normal():
+    # the S-estimate is consistent at the normal with breakdown b: E rho(Z / 1) = b for the
+    # bisquare normalised to a maximum of 1 with tuning constant c
+    from scipy.integrate import quad
+    from scipy.stats import norm
+
+    def rho(u):
+        t = min((u / S_TUKEY_C) ** 2, 1.0)
+        return 1.0 - (1.0 - t) ** 3
+
+    inside = quad(lambda z: rho(z) * norm.pdf(z), -S_TUKEY_C, S_TUKEY_C)[0]
+    expected = inside + 2.0 * norm.sf(S_TUKEY_C)  # rho = 1 beyond c
+    assert expected == pytest.approx(S_BREAKDOWN_B, abs=1e-5)
 
 
 def test_m_scale_consistent_at_normal():

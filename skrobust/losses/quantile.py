@@ -79,6 +79,32 @@ def quantile_psi_deriv(u, q, out):
         out[i] = 0.0 if u[i] == u[i] else u[i]  # NaN in, NaN out
 
 
+def check_quantile(quantile, *, non_numeric_error=TypeError) -> float:
+    """Return ``quantile`` as a float strictly inside (0, 1), else raise.
+
+    A value that is not a real number raises ``non_numeric_error``; one
+    outside (0, 1), or NaN, raises ``ValueError``.
+
+    Examples
+    --------
+    >>> from skrobust.losses.quantile import check_quantile
+    >>> check_quantile(0.25)
+    0.25
+    >>> check_quantile(1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: quantile must be strictly between 0 and 1, got 1.0
+    """
+    try:
+        q = float(quantile)
+    except (TypeError, ValueError):
+        raise non_numeric_error(
+            f"quantile must be a real number in (0, 1), got {quantile!r}") from None
+    if not 0.0 < q < 1.0:  # rejects NaN too
+        raise ValueError(f"quantile must be strictly between 0 and 1, got {quantile!r}")
+    return q
+
+
 @dataclass(frozen=True)
 class Quantile(RobustLoss):
     """The quantile (pinball) loss ``rho(u) = u (q - 1[u < 0])``.
@@ -125,13 +151,7 @@ class Quantile(RobustLoss):
     _psi_deriv_kernel: ClassVar = staticmethod(quantile_psi_deriv)
 
     def __post_init__(self):
-        q = self.quantile
-        try:
-            q = float(q)
-        except (TypeError, ValueError):
-            raise TypeError(f"quantile must be a real number, got {self.quantile!r}") from None
-        if not 0.0 < q < 1.0:  # also rejects NaN
-            raise ValueError(f"quantile must be strictly between 0 and 1, got {self.quantile!r}")
+        q = check_quantile(self.quantile)
         object.__setattr__(self, "quantile", q)
         object.__setattr__(self, "c", check_positive("c", self.c))
 

@@ -97,12 +97,12 @@ import numpy as np
 
 from .._numba import njit
 from .._progress import Progress
+from ..scale import mad_scale, weighted_median
 from .blas_threads import single_threaded_blas
-from .design import LinearDesign, penalty_diagonal, positive_weight_rows
+from .design import penalty_diagonal, positive_weight_rows
 from .mestimate import SolverResult
 
 _BIG = 1.7976931348623157e308
-_MAD_CONSTANT = 1.482602218505602  # 1 / Phi^-1(3/4)
 _SERIES_L = 0.1  # below this log1p(z/b), d rho/d shape is computed by its series
 _SERIES_TERMS = 9  # powers 3..11 of log1p(z/b)
 _SHAPE_MAX = 2.0  # exclusive upper limit of the shape bounds
@@ -239,36 +239,16 @@ def _check_shape_bounds(shape_bounds) -> tuple[float, float]:
     return lo, hi
 
 
-def _weighted_median(x, w) -> float:
-    from ..scale import weighted_median
-
-    return weighted_median(x, w)
-
-
 def _spread(v, w) -> float:
     """``1.4826 MAD`` of ``v`` about 0, falling back to the mean of ``|v|``, then 0."""
     a = np.abs(v)
-    mad = _MAD_CONSTANT * _weighted_median(a, w)
+    mad = mad_scale(a, w)
     if mad > 0 and math.isfinite(mad):
         return mad
     mean = float(np.dot(w, a) / w.sum())
     if mean > 0 and math.isfinite(mean):
         return mean
     return 0.0
-
-
-def _column_scales(design: LinearDesign) -> np.ndarray:
-    X = design.X
-    if design.sparse:
-        mean = np.asarray(X.mean(axis=0)).ravel()
-        sq = np.asarray(X.multiply(X).mean(axis=0)).ravel()
-        sd = np.sqrt(np.maximum(sq - mean**2, 0.0))
-    else:
-        sd = X.std(axis=0)
-    sd = np.where(sd > 0, sd, 1.0)
-    if design.fit_intercept:
-        sd = np.append(sd, 1.0)
-    return sd
 
 
 @dataclass
@@ -459,7 +439,7 @@ def adaptive_barron(design, y, sample_weight=None, *, beta0, scale0=None, shape0
         raise ValueError(f"beta0 has {beta0.shape[0]} values, expected {design.n_params}")
 
     # ---- standardise: y' = (y - m) / k, so the fit is scale and shift equivariant
-    m = _weighted_median(y, s) if design.fit_intercept else 0.0
+    m = weighted_median(y, s) if design.fit_intercept else 0.0
     r0 = y - design.predict(beta0)
     spread_y = _spread(y - m, s) if design.fit_intercept else _spread(y, s)
     if spread_y == 0.0:
@@ -475,7 +455,9 @@ def adaptive_barron(design, y, sample_weight=None, *, beta0, scale0=None, shape0
     problem = _Problem(design, ys, s, alpha)
     total = problem.total
     p = design.n_params
-    sd = _column_scales(design)
+    sd = design.column_moments()[1]
+    if design.fit_intercept:
+        sd = np.append(sd, 1.0)
 
     progress = Progress.of(verbose)
 

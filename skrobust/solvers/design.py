@@ -97,6 +97,34 @@ class LinearDesign:
             return beta[:-1], float(beta[-1])
         return beta, 0.0
 
+    def column_moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Column means and standard deviations of ``X`` (a zero deviation reads 1).
+
+        Accumulated over row blocks: no ``n x d`` temporary.
+        """
+        X = self.X
+        if self.sparse:
+            mean = np.asarray(X.mean(axis=0)).ravel()
+            sq = np.asarray(X.multiply(X).mean(axis=0)).ravel()
+            sd = np.sqrt(np.maximum(sq - mean**2, 0.0))
+        else:
+            n = max(self.n_samples, 1)
+            mean = np.asarray(np.ones(self.n_samples) @ X, dtype=np.float64) / n
+            ss = np.zeros(self.n_features)
+            for rows in self._blocks():
+                c = X[rows] - mean
+                ss += np.einsum("ij,ij->j", c, c)
+            sd = np.sqrt(ss / n)
+        return mean, np.where(sd > 0, sd, 1.0)
+
+    def dense_rows(self, rows) -> np.ndarray:
+        """The rows ``rows`` of ``[X, 1]`` as a C-contiguous float64 array."""
+        Xr = self.X[rows]
+        Xr = np.asarray(Xr.toarray() if self.sparse else Xr, dtype=np.float64)
+        if self.fit_intercept:
+            Xr = np.hstack([Xr, np.ones((Xr.shape[0], 1))])
+        return np.ascontiguousarray(Xr)
+
     def subset(self, rows) -> LinearDesign:
         """The design restricted to ``rows`` (a copy of those rows of ``X``)."""
         X = self.X[rows] if self.sparse else np.take(self.X, rows, axis=0)

@@ -47,7 +47,7 @@ import numpy as np
 from .._numba import njit
 from .._progress import Progress
 from ..scale import MAD_NORMAL_CONSTANT, weighted_median
-from .design import LinearDesign, solve_normal_equations
+from .design import solve_normal_equations
 from .mestimate import SolverResult
 from .subsampling import elemental_fits
 
@@ -249,16 +249,6 @@ def _as_generator(random_state):
         return np.random.default_rng(random_state)
     raise ValueError(f"random_state must be None, an int, a numpy RandomState or Generator; "
                      f"got {random_state!r}")
-
-
-def _dense_rows(design: LinearDesign, rows):
-    """The rows ``rows`` of ``[X, 1]`` as a dense float64 array."""
-    Xr = design.X[rows]
-    Xr = Xr.toarray() if design.sparse else np.asarray(Xr)
-    Xr = np.asarray(Xr, dtype=np.float64)
-    if design.fit_intercept:
-        Xr = np.hstack([Xr, np.ones((Xr.shape[0], 1))])
-    return np.ascontiguousarray(Xr)
 
 
 def m_scale(residuals, sample_weight=None, *, c=S_TUKEY_C, b=S_BREAKDOWN_B, n_params=0,
@@ -690,7 +680,7 @@ def fast_s(design, y, sample_weight=None, *, n_subsets=500, n_best=2, k_fast=1, 
     n_groups = 1
     with np.errstate(all="ignore"):
         if not large:
-            A = _check_finite_rows(_dense_rows(design, pos))
+            A = _check_finite_rows(design.dense_rows(pos))
             sample = _Sample(A, y[pos], w[pos], total - p)
             B0, n_sing, _ = elemental_fits(sample.A, sample.y, rng, n_subsets, subsampling)
             n_singular += n_sing
@@ -706,7 +696,7 @@ def fast_s(design, y, sample_weight=None, *, n_subsets=500, n_best=2, k_fast=1, 
             if n_groups * group > m:
                 n_groups = max(m // group, 1)
             rows = pos[rng.choice(m, size=n_groups * group, replace=False)]
-            A_all = _check_finite_rows(_dense_rows(design, rows))
+            A_all = _check_finite_rows(design.dense_rows(rows))
             w_all = w[rows]
             cand_B, cand_sc = [], []
             for g in range(n_groups):

@@ -37,20 +37,7 @@ class _Coordinates:
         self.mean, self.sd = np.zeros(d), np.ones(d)
         if not hasattr(design, "X"):  # not a linear design: only the unit
             return
-        X = design.X
-        n = max(design.n_samples, 1)
-        if design.sparse:
-            mean = np.asarray(X.mean(axis=0)).ravel()
-            sq = np.asarray(X.multiply(X).mean(axis=0)).ravel()
-            sd = np.sqrt(np.maximum(sq - mean**2, 0.0))
-        else:
-            mean = np.asarray(np.ones(design.n_samples) @ X, dtype=np.float64) / n
-            ss = np.zeros(d)
-            for rows in design._blocks():
-                c = X[rows] - mean
-                ss += np.einsum("ij,ij->j", c, c)
-            sd = np.sqrt(ss / n)
-        self.sd = np.where(sd > 0, sd, 1.0)
+        mean, self.sd = design.column_moments()
         if self.intercept:
             self.mean = mean
 
@@ -143,13 +130,26 @@ def _lbfgs_joint(problem, beta0, scale0, max_iter, tol, coords, report=None):
     return res
 
 
-def _lbfgs_ok(res, tol) -> bool:
-    # ABNORMAL line-search ends at a point L-BFGS can no longer improve in floating point;
-    # accept it when the projected gradient is near the tolerance: the objective is
-    # normalised to O(1), so below |g| ~ sqrt(eps) a step changes it by less than rounding
+def lbfgs_accept(res, tol, gradient_floor=1e-7) -> bool:
+    """Whether a scipy L-BFGS-B result is a solution.
+
+    An ABNORMAL line search (status 2) ends at a point L-BFGS can no longer
+    improve in floating point; it is accepted when the projected gradient is
+    within ``max(100 tol, gradient_floor)``: for an objective normalised to
+    O(1), below ``|g| ~ sqrt(eps)`` a step changes it by less than rounding.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from skrobust.solvers.lbfgs import lbfgs_accept
+    >>> lbfgs_accept(SimpleNamespace(success=False, status=2, jac=[1e-9]), 1e-10)
+    True
+    >>> lbfgs_accept(SimpleNamespace(success=False, status=2, jac=[1e-3]), 1e-10)
+    False
+    """
     if res.success:
         return True
-    return res.status == 2 and float(np.max(np.abs(res.jac))) <= max(100.0 * tol, 1e-7)
+    return res.status == 2 and float(np.max(np.abs(res.jac))) <= max(100.0 * tol, gradient_floor)
 
 
 def _polish(problem, beta, scale, max_iter, tol):
@@ -209,7 +209,7 @@ def _lbfgs(problem, beta0, scale0, max_iter, tol, progress):
         p = design.n_params
         n_iter = int(res.nit)
         beta, scale = res.x[:p], float(res.x[p])
-        ok = _lbfgs_ok(res, tol) or problem.exact_fit(y - design.predict(beta))
+        ok = lbfgs_accept(res, tol) or problem.exact_fit(y - design.predict(beta))
         if not ok and res.status == 2 and n_iter < max_iter:
             polished = _polish(problem, beta, scale, max_iter - n_iter, tol)
             if polished is not None:
@@ -234,7 +234,7 @@ def _lbfgs(problem, beta0, scale0, max_iter, tol, progress):
         n_iter += max(int(res.nit), 1)
         beta = res.x
         r = y - design.predict(beta)
-        ok = _lbfgs_ok(res, inner_tol) or problem.exact_fit(r)
+        ok = lbfgs_accept(res, inner_tol) or problem.exact_fit(r)
         if not ok and res.status == 2 and n_iter < max_iter:
             polished = _polish(problem, beta, scale, max_iter - n_iter, inner_tol)
             if polished is not None:

@@ -65,10 +65,20 @@ import scipy.sparse as sp
 from .._progress import Progress
 from ..losses.margin import SquaredHinge
 from ..losses.probability import LogLoss
+from .lbfgs import lbfgs_accept
 from .mestimate import SolverResult
 
 
-def _log_softmax(Z):
+def log_softmax(Z):
+    """Row-wise ``log softmax`` of the scores ``Z``, stable for large and infinite scores.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrobust.solvers.multinomial import log_softmax
+    >>> np.exp(log_softmax(np.array([[0.0, np.log(3.0)]])))
+    array([[0.25, 0.75]])
+    """
     m = Z.max(axis=1, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)
     shifted = Z - m
@@ -184,7 +194,7 @@ class ClassificationProblem:
 
     def label_log_proba(self, Z):
         """``log p`` of the given labels under the softmax head."""
-        L = _log_softmax(self.full_logits(Z))
+        L = log_softmax(self.full_logits(Z))
         return L[np.arange(self.n_samples), self.y]
 
     def margins(self, Z):
@@ -202,7 +212,7 @@ class ClassificationProblem:
         Z = self.scores(B)
         if self.kind == "probability":
             c = self.sample_weight if v is None else self.sample_weight * v
-            L = _log_softmax(self.full_logits(Z))
+            L = log_softmax(self.full_logits(Z))
             idx = np.arange(self.n_samples)
             lp = L[idx, self.y]
             rho = loss.rho_log(lp)
@@ -249,13 +259,6 @@ class ClassificationProblem:
             else:
                 B[:, -1] = logf - logf.mean()
         return B
-
-
-def _lbfgs_ok(res, tol) -> bool:
-    # an ABNORMAL line search at a point whose gradient is already tiny is a success
-    if res.success:
-        return True
-    return res.status == 2 and float(np.max(np.abs(res.jac))) <= max(100.0 * tol, 1e-8)
 
 
 def _to_theta(problem, B):
@@ -412,7 +415,7 @@ def _fit_fixed(problem, B0, loss, v, max_iter, tol, progress=None, phase=None, i
                                        phase or "newton", inner)
         return B, n_iter, ok, "" if ok else f"Newton did not converge in {max_iter} iterations"
     B, res = _minimize(problem, B0, loss, v, max_iter, tol, progress, phase or "lbfgs", inner)
-    ok = _lbfgs_ok(res, tol)
+    ok = lbfgs_accept(res, tol, gradient_floor=1e-8)
     return B, int(res.nit), ok, "" if ok else f"L-BFGS: {res.message}"
 
 
@@ -489,7 +492,7 @@ def lbfgs_classifier(problem, B0, max_iter=100, tol=1e-4, verbose=0):
     progress = Progress.of(verbose)
     B, res = _minimize(problem, B0, problem.loss, None, max_iter, tol, progress)
     B = _center(problem, B)
-    ok = _lbfgs_ok(res, tol)
+    ok = lbfgs_accept(res, tol, gradient_floor=1e-8)
     message = "" if ok else f"L-BFGS: {res.message}"
     progress.finish("lbfgs", ok, max(int(res.nit), 1), message)
     return SolverResult(B, 1.0, max(int(res.nit), 1), ok, problem.objective(B), message, [])

@@ -91,7 +91,8 @@ import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve, lu_factor, lu_solve
 
 from .._progress import Progress
-from .design import LinearDesign, positive_weight_rows, solve_normal_equations
+from ..losses.quantile import Quantile, check_quantile
+from .design import LinearDesign, penalty_diagonal, positive_weight_rows, solve_normal_equations
 from .mestimate import SolverResult
 
 _STEP = 0.9995  # fraction of the distance to the boundary taken by a step
@@ -104,61 +105,6 @@ _BAND_FRACTION = 0.1
 
 
 # ---------------------------------------------------------------- helpers
-def check_quantile(quantile) -> float:
-    """Return ``quantile`` as a float strictly inside (0, 1), else raise ``ValueError``.
-
-    Examples
-    --------
-    >>> from skrobust.solvers.quantile import check_quantile
-    >>> check_quantile(0.25)
-    0.25
-    >>> check_quantile(1.0)
-    Traceback (most recent call last):
-    ...
-    ValueError: quantile must be strictly between 0 and 1, got 1.0
-    """
-    try:
-        q = float(quantile)
-    except (TypeError, ValueError):
-        raise ValueError(f"quantile must be a real number in (0, 1), got {quantile!r}") from None
-    if not 0.0 < q < 1.0:  # rejects NaN too
-        raise ValueError(f"quantile must be strictly between 0 and 1, got {quantile!r}")
-    return q
-
-
-def pinball(r, q):
-    """Pinball loss ``r (q - 1[r < 0])``, elementwise (a plain numpy helper).
-
-    Parameters
-    ----------
-    r : array-like
-        Residuals ``y - prediction``.
-    q : float
-        The quantile, in (0, 1) (not checked).
-
-    Returns
-    -------
-    loss : ndarray
-
-    Examples
-    --------
-    >>> from skrobust.solvers.quantile import pinball
-    >>> pinball([-2.0, 0.0, 1.0], 0.9)
-    array([0.2, 0. , 0.9])
-    """
-    r = np.asarray(r, dtype=np.float64)
-    return np.where(r >= 0, q * r, (q - 1.0) * r)
-
-
-def _rows(design: LinearDesign, idx) -> np.ndarray:
-    """Dense rows ``A[idx]`` of the design ``A = [X, 1]``."""
-    Xr = design.X[idx]
-    Xr = Xr.toarray() if design.sparse else np.asarray(Xr, dtype=np.float64)
-    if design.fit_intercept:
-        Xr = np.hstack([Xr, np.ones((Xr.shape[0], 1))])
-    return Xr
-
-
 def _independent_rows(design, key, p, limit=None, tol=1e-9):
     """Up to ``p`` linearly independent rows, taken in increasing order of ``key``.
 
@@ -177,7 +123,7 @@ def _independent_rows(design, key, p, limit=None, tol=1e-9):
     while True:
         cand = np.argpartition(key, m - 1)[:m] if m < n else np.arange(n)
         cand = cand[np.argsort(key[cand], kind="stable")][done:]
-        rows = _rows(design, cand)
+        rows = design.dense_rows(cand)
         # exact duplicates of an earlier row never add to the rank
         _, first = np.unique(rows, axis=0, return_index=True)
         first.sort()
@@ -247,11 +193,10 @@ class _Problem:
 
     def __init__(self, design, y, s, q, alpha, c=None):
         self.design, self.y, self.s, self.q, self.alpha = design, y, s, q, alpha
+        self.loss = Quantile(quantile=q)  # rho is the pinball loss
         p = design.n_params
         self.c = np.zeros(p) if c is None else c
-        pen = np.full(p, 2.0 * alpha)
-        if design.fit_intercept and p:
-            pen[-1] = 0.0
+        pen = 2.0 * penalty_diagonal(p, design.fit_intercept, alpha)
         self.pen = pen  # the gradient of the penalty is pen * beta
         self.free = pen == 0  # coordinates on which the dual must be feasible
         self.total_weight = float(s.sum())
@@ -262,7 +207,7 @@ class _Problem:
     def validated(cls, design, y, sample_weight, quantile, alpha):
         if not isinstance(design, LinearDesign):
             raise TypeError(f"design must be a LinearDesign, got {type(design).__name__}")
-        q = check_quantile(quantile)
+        q = check_quantile(quantile, non_numeric_error=ValueError)
         try:
             alpha = float(alpha)
         except (TypeError, ValueError):
@@ -286,12 +231,12 @@ class _Problem:
     def objective(self, beta, r=None):
         if r is None:
             r = self.residuals(beta)
-        return (float(np.dot(self.s, pinball(r, self.q))) - float(np.dot(self.c, beta))
+        return (float(np.dot(self.s, self.loss.rho(r))) - float(np.dot(self.c, beta))
                 + 0.5 * float(np.dot(self.pen, beta * beta)))
 
     def magnitude(self, beta, r):
         """A scale for relative gaps: the objective with every term counted positive."""
-        return (float(np.dot(self.s, pinball(r, self.q))) + abs(float(np.dot(self.c, beta)))
+        return (float(np.dot(self.s, self.loss.rho(r))) + abs(float(np.dot(self.c, beta)))
                 + 0.5 * float(np.dot(self.pen, beta * beta)))
 
     def dual_objective(self, at_lam, lam):
@@ -431,7 +376,7 @@ def _vertex(prob: _Problem, h, eps):
     set to exactly zero; their ``psi`` may be anything in ``[q - 1, q]``.
     """
     design, y, s, q = prob.design, prob.y, prob.s, prob.q
-    lu = lu_factor(_rows(design, h), check_finite=False)
+    lu = lu_factor(design.dense_rows(h), check_finite=False)
     beta = lu_solve(lu, y[h], check_finite=False)
     r = prob.residuals(beta)
     r[np.abs(r) <= 1e-12 * (np.abs(y) + np.abs(y - r))] = 0.0
@@ -460,7 +405,7 @@ def _degenerate_certificate(prob: _Problem, zero, g):
     if zero.size > 20000:
         return False
     s, q = prob.s[zero], prob.q
-    A = _rows(prob.design, zero)
+    A = prob.design.dense_rows(zero)
     norm = np.maximum(np.abs(A).max(axis=0), 1e-300)  # equilibrate the equations
     bounds = np.column_stack([(q - 1.0) * s, q * s])
     with warnings.catch_warnings():
@@ -560,7 +505,7 @@ def _kkt(prob: _Problem, Z, r, eps, rounds=4):
     """Exact KKT solve for ``alpha > 0`` with interpolated rows ``Z``; (beta, certified)."""
     design, y, s, q, pen = prob.design, prob.y, prob.s, prob.q, prob.pen
     p, k = design.n_params, len(Z)
-    A_Z = _rows(design, Z)
+    A_Z = design.dense_rows(Z)
     K = np.zeros((p + k, p + k))
     K[:p, :p] = np.diag(pen)
     K[:p, p:] = -A_Z.T
@@ -782,7 +727,7 @@ def _solve(prob: _Problem, beta0, max_iter, tol, verbose):
         message = out.message or (
             f"interior point did not reach the relative gap {tol:g} in {max_iter} iterations "
             f"(gap {out.gap_rel:.3g}) and no exact optimum was certified")
-    scale = float(np.dot(prob.s, pinball(r, prob.q))) / prob.total_weight
+    scale = float(np.dot(prob.s, prob.loss.rho(r))) / prob.total_weight
     if progress:
         history.append({"iter": len(history) + 1, "objective": prob.objective(beta, r),
                         "certified": out.certified, "time": progress.elapsed()})
@@ -891,7 +836,8 @@ def quantile_regression_multi(design, y, sample_weight, quantiles, *, alpha=0.0,
     >>> bool(fits[1].beta[-1] < fits[2].beta[-1] < fits[0].beta[-1])  # ordered intercepts
     True
     """
-    qs = [check_quantile(q) for q in np.atleast_1d(np.asarray(quantiles, dtype=object))]
+    qs = [check_quantile(q, non_numeric_error=ValueError)
+          for q in np.atleast_1d(np.asarray(quantiles, dtype=object))]
     if not qs:
         return []
     prob = _Problem.validated(design, y, sample_weight, qs[0], alpha)

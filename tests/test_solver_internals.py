@@ -1,0 +1,315 @@
+"""Code paths that otherwise run only at benchmark sizes, against plain references.
+
+The sampled Hessian and its warm start (thresholds lowered by monkeypatch),
+the secant correction, the L-BFGS polish, the windowed MAD, the fused loops
+of ``losses/_fused.py`` against the loss objects, and ``LinearDesign``'s
+passes against dense NumPy.
+"""
+
+import importlib
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from skrobust.losses import get_loss
+from skrobust.losses._fused import block_sums, curvature, row_pass
+from skrobust.scale import FixedScale, HuberProposal2Scale, MADScale, mad_scale
+from skrobust.solvers import mestimate
+from skrobust.solvers.design import LinearDesign
+from skrobust.solvers.mestimate import MProblem, _secant_correction, irls
+
+lbfgs_module = importlib.import_module("skrobust.solvers.lbfgs")  # the package exports lbfgs()
+
+
+def _data(n=3000, d=4, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    y = X @ np.arange(1.0, d + 1) + 0.5 + rng.standard_t(2, n)
+    return X, y
+
+
+def _problem(X, y, loss="huber", rule=None, s=None):
+    s = np.ones(len(y)) if s is None else s
+    return MProblem(LinearDesign(X, True), y, s, get_loss(loss),
+                    MADScale(1e-10) if rule is None else rule)
+
+
+# ------------------------------------------------- sampled Hessian and warm start
+@pytest.mark.parametrize("rule", [MADScale, lambda floor: HuberProposal2Scale(floor, n_params=5)],
+                         ids=["mad", "proposal2"])
+def test_sampled_hessian_and_warm_start_reach_the_full_newton_optimum(monkeypatch, rule):
+    X, y = _data()
+    s = np.random.default_rng(1).integers(1, 4, len(y)).astype(float)
+    full = irls(_problem(X, y, rule=rule(1e-10), s=s), tol=1e-10)
+    monkeypatch.setattr(mestimate, "HESSIAN_MIN_ROWS", 1000)
+    monkeypatch.setattr(mestimate, "HESSIAN_ROWS", 400)
+    monkeypatch.setattr(mestimate, "WARM_MIN_ROWS", 1000)
+    monkeypatch.setattr(mestimate, "WARM_ROWS", 300)
+    problem = _problem(X, y, rule=rule(1e-10), s=s)
+    rows = mestimate._hessian_rows(problem)
+    assert rows is not None and rows.size == 400  # the sampled Hessian is on
+    calls = []
+    original = mestimate._secant_correction
+    monkeypatch.setattr(mestimate, "_secant_correction",
+                        lambda *a: calls.append(1) or original(*a))
+    sampled = irls(problem, tol=1e-10)
+    assert sampled.converged and full.converged
+    np.testing.assert_allclose(sampled.beta, full.beta, rtol=1e-7, atol=1e-8)
+    assert sampled.scale == pytest.approx(full.scale, rel=1e-7)
+    assert calls  # the secant correction ran on the sampled-Hessian steps
+
+
+def test_warm_start_is_fitted_on_the_row_sample(monkeypatch):
+    X, y = _data()
+    monkeypatch.setattr(mestimate, "WARM_MIN_ROWS", 1000)
+    monkeypatch.setattr(mestimate, "WARM_ROWS", 300)
+    seen = []
+    original = MProblem.subproblem
+    monkeypatch.setattr(MProblem, "subproblem",
+                        lambda self, rows: seen.append(len(rows)) or original(self, rows))
+    result = irls(_problem(X, y), tol=1e-10)
+    assert seen == [300]
+    reference = irls(_problem(X, y), beta0=np.zeros(5), tol=1e-10)
+    np.testing.assert_allclose(result.beta, reference.beta, rtol=1e-7, atol=1e-8)
+
+
+# ------------------------------------------------------------ secant correction
+def test_secant_correction_satisfies_the_galerkin_condition():
+    rng = np.random.default_rng(0)
+    M = rng.standard_normal((6, 6))
+    H = M @ M.T + 6 * np.eye(6)  # the exact Hessian
+    grad = rng.standard_normal(6)
+    delta = -np.linalg.solve(H + np.diag(rng.uniform(0, 3, 6)), grad)  # approximate step
+    steps = [rng.standard_normal(6) for _ in range(3)]
+    pairs = [(step, H @ step) for step in steps]
+    corrected = _secant_correction(delta, grad, pairs)
+    S = np.column_stack(steps)
+    np.testing.assert_allclose(S.T @ (H @ corrected + grad), 0.0, atol=1e-10)
+    exact = -np.linalg.solve(H, grad)
+    assert np.linalg.norm(corrected - exact) < np.linalg.norm(delta - exact)
+
+
+def test_secant_correction_keeps_the_step_without_positive_curvature():
+    delta, grad = np.array([1.0, 2.0]), np.array([0.5, -0.5])
+    pairs = [(np.array([1.0, 0.0]), np.array([-1.0, 0.0]))]  # S'Y < 0
+    np.testing.assert_array_equal(_secant_correction(delta, grad, pairs), delta)
+
+
+# ------------------------------------------------------------------ L-BFGS polish
+@pytest.mark.parametrize("loss,rule", [("huber", FixedScale(1.3)), ("tukey", FixedScale(1.3)),
+                                       ("huber", None)])
+def test_lbfgs_polish_finishes_at_the_irls_optimum(loss, rule):
+    X, y = _data(n=500)
+    problem = _problem(X, y, loss, rule=rule)
+    reference = irls(problem, tol=1e-10)
+    start = reference.beta + 0.05
+    polished = lbfgs_module._polish(problem, start, reference.scale, 100, 1e-10)
+    assert polished is not None and polished.converged
+    np.testing.assert_allclose(polished.beta, reference.beta, rtol=1e-6, atol=1e-7)
+
+
+def test_lbfgs_polishes_an_abnormal_line_search(monkeypatch):
+    X, y = _data(n=500)
+    problem = _problem(X, y, rule=FixedScale(1.3))
+    reference = irls(problem, tol=1e-10)
+    import scipy.optimize
+
+    original = scipy.optimize.minimize
+
+    def abnormal(*args, **kwargs):
+        res = original(*args, **{**kwargs, "options": {**kwargs["options"], "maxiter": 2}})
+        res.success, res.status = False, 2
+        res.jac = np.full_like(res.x, 1.0)  # far above the tolerance: not accepted as it is
+        return res
+
+    monkeypatch.setattr(scipy.optimize, "minimize", abnormal)
+    polished = []
+    original_polish = lbfgs_module._polish
+    monkeypatch.setattr(lbfgs_module, "_polish",
+                        lambda *a: polished.append(1) or original_polish(*a))
+    result = lbfgs_module.lbfgs(problem, tol=1e-10)
+    assert polished
+    np.testing.assert_allclose(result.beta, reference.beta, rtol=1e-6, atol=1e-7)
+
+
+# ------------------------------------------------------------------- windowed MAD
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("factor", [1.0, 1.03, 0.5])  # in the window, at its edge, outside
+def test_windowed_mad_equals_the_full_mad(weighted, factor):
+    rng = np.random.default_rng(3)
+    n = 1 << 15
+    r = rng.standard_t(3, n + 1)
+    w = rng.integers(1, 4, n + 1).astype(float) if weighted else None
+    full = mad_scale(r, w)
+    assert mad_scale(r, w, guess=factor * full) == full
+
+
+def test_windowed_mad_with_equal_weights_equals_the_unweighted_mad():
+    r = np.random.default_rng(4).standard_normal(1 << 15)
+    assert mad_scale(r, np.full(r.size, 2.0), guess=1.0) == mad_scale(r)
+
+
+# ------------------------------------------------------- fused loops = loss objects
+FUSED = [("huber", 1.345), ("tukey", 4.685), ("huber", 0.5), ("tukey", 1.0)]
+
+
+def _residuals(seed=5, n=401):
+    rng = np.random.default_rng(seed)
+    r = 3.0 * rng.standard_t(2, n)
+    r[:3] = [0.0, 1e200, -1e200]  # zero, and rho overflowing to its cap
+    return r
+
+
+@pytest.mark.parametrize("name,c", FUSED)
+def test_fused_block_sums_equal_the_loss_object(name, c):
+    loss = get_loss(name, c=c)
+    r = _residuals()
+    s = np.random.default_rng(6).uniform(0, 2, r.size)
+    ref = r + 0.1
+    inv_scale = 1 / 1.7
+    g = np.empty_like(r)
+    sum_rho, sum_upsi, change = block_sums(loss)(r, s, inv_scale, g, ref)
+    u = r * inv_scale
+    rho = np.minimum(loss.rho(u), np.finfo(float).max)
+    np.testing.assert_allclose(g, s * loss.psi(u), rtol=1e-14, atol=1e-300)
+    assert sum_rho == pytest.approx(float(s @ rho), rel=1e-12)
+    assert sum_upsi == pytest.approx(float(s @ (u * loss.psi(u))), rel=1e-12)
+    assert change == pytest.approx(float(s @ (r - ref) ** 2), rel=1e-12)
+
+
+@pytest.mark.parametrize("name,c", FUSED)
+def test_fused_curvature_equals_the_loss_object(name, c):
+    loss = get_loss(name, c=c)
+    u = _residuals()
+    s = np.random.default_rng(7).uniform(0, 2, u.size)
+    np.testing.assert_allclose(curvature(loss, u, s), s * loss.psi_deriv(u), rtol=1e-13,
+                               atol=1e-15)
+
+
+@pytest.mark.parametrize("name,c", FUSED)
+@pytest.mark.parametrize("has_ref", [False, True])
+def test_fused_row_pass_equals_dense_numpy(name, c, has_ref):
+    loss = get_loss(name, c=c)
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((301, 5))
+    y = 4.0 * rng.standard_t(2, 301)
+    beta = rng.standard_normal(6)
+    s = rng.uniform(0, 2, 301)
+    ref = y - 0.2 if has_ref else None
+    design = LinearDesign(X, True)
+    r, xg, sums = design.row_pass(beta, y, row_pass(loss), (s, 1 / 1.7, ref))
+    A = np.c_[X, np.ones(301)]
+    r_ref = y - A @ beta
+    u = r_ref / 1.7
+    g = s * loss.psi(u)
+    np.testing.assert_allclose(r, r_ref, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(xg, A.T @ g, rtol=1e-12, atol=1e-12)
+    assert sums[0] == pytest.approx(float(s @ loss.rho(u)), rel=1e-12)
+    assert sums[1] == pytest.approx(float(s @ (u * loss.psi(u))), rel=1e-12)
+    assert sums[2] == pytest.approx(float(g.sum()), rel=1e-12, abs=1e-12)
+    if has_ref:
+        assert sums[3] == pytest.approx(float(s @ (r_ref - ref) ** 2), rel=1e-12)
+
+
+def test_losses_without_fused_loops_fall_back():
+    loss = get_loss("cauchy")
+    assert block_sums(loss) is None and row_pass(loss) is None
+    u, s = _residuals(), np.full(401, 0.5)
+    np.testing.assert_array_equal(curvature(loss, u, s), s * loss.psi_deriv(u))
+
+
+# ----------------------------------------------------- LinearDesign against NumPy
+def _designs():
+    rng = np.random.default_rng(9)
+    X = rng.standard_normal((2500, 7))
+    X[rng.random(X.shape) < 0.6] = 0.0
+    out = []
+    for fit_intercept in (True, False):
+        out.append(("dense", X, fit_intercept))
+        out.append(("sparse", sp.csr_matrix(X), fit_intercept))
+        out.append(("float32", X.astype(np.float32), fit_intercept))
+        out.append(("fortran", np.asfortranarray(X), fit_intercept))
+    return out
+
+
+def _dense(X, fit_intercept):
+    A = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+    return np.c_[A, np.ones(A.shape[0])] if fit_intercept else A
+
+
+@pytest.fixture(params=_designs(), ids=lambda p: f"{p[0]}-{'intercept' if p[2] else 'no'}")
+def design_case(request, monkeypatch):
+    from skrobust.solvers import design as design_module
+
+    monkeypatch.setattr(design_module, "_BLOCK_VALUES", 7 * 300)  # several row blocks
+    _, X, fit_intercept = request.param
+    design = LinearDesign(X, fit_intercept)
+    assert design.sparse or design.block_rows < X.shape[0]  # several row blocks
+    return design, _dense(X, fit_intercept)
+
+
+def test_weighted_gram_equals_dense_numpy(design_case):
+    design, A = design_case
+    rng = np.random.default_rng(10)
+    v = rng.uniform(-1, 2, A.shape[0])
+    z = rng.standard_normal(A.shape[0])
+    G = design.gram_ext(v, [z])
+    B = np.c_[A, z]
+    tol = 1e-5 if design.X.dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(G, B.T @ (v[:, None] * B), rtol=tol, atol=tol)
+    rows = np.sort(rng.choice(A.shape[0], 700, replace=False))
+    G_rows = design.gram_ext(v[rows], [z[rows]], rows=rows)
+    np.testing.assert_allclose(G_rows, B[rows].T @ (v[rows, None] * B[rows]), rtol=tol,
+                               atol=tol)
+    G2, h = design.gram(v, z)
+    np.testing.assert_allclose(G2, A.T @ (v[:, None] * A), rtol=tol, atol=tol)
+    np.testing.assert_allclose(h, A.T @ (v * z), rtol=tol, atol=tol)
+
+
+def test_products_and_residual_pass_equal_dense_numpy(design_case):
+    design, A = design_case
+    rng = np.random.default_rng(11)
+    beta = rng.standard_normal(A.shape[1])
+    y = rng.standard_normal(A.shape[0])
+    tol = 1e-5 if design.X.dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(design.predict(beta), A @ beta, rtol=tol, atol=tol)
+    g = rng.standard_normal(A.shape[0])
+    np.testing.assert_allclose(design.rmatvec(g), A.T @ g, rtol=tol, atol=tol)
+    sums = []
+
+    def pointwise(r_block, rows):
+        sums.append(float(r_block.sum()))
+        return np.tanh(r_block)
+
+    r, xg = design.residual_pass(beta, y, pointwise)
+    r_ref = y - A @ beta
+    np.testing.assert_allclose(r, r_ref, rtol=tol, atol=tol)
+    np.testing.assert_allclose(xg, A.T @ np.tanh(r_ref), rtol=tol, atol=tol)
+    assert sum(sums) == pytest.approx(float(r_ref.sum()), abs=1e-6)
+
+
+def test_column_moments_and_dense_rows_equal_dense_numpy(design_case):
+    design, A = design_case
+    X = A[:, :design.n_features]
+    mean, sd = design.column_moments()
+    np.testing.assert_allclose(mean, X.mean(axis=0), rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(sd, X.std(axis=0), rtol=1e-6)
+    rows = np.array([5, 0, 2499, 17])
+    dense = design.dense_rows(rows)
+    assert dense.dtype == np.float64 and dense.flags.c_contiguous
+    np.testing.assert_array_equal(dense, A[rows])
+
+
+def test_weighted_solve_equals_dense_ridge(design_case):
+    design, A = design_case
+    rng = np.random.default_rng(12)
+    v = rng.uniform(0.1, 2, A.shape[0])
+    z = rng.standard_normal(A.shape[0])
+    beta = design.solve_weighted(v, z, 0.5)
+    pen = np.full(A.shape[1], 0.5)
+    if design.fit_intercept:
+        pen[-1] = 0.0
+    want = np.linalg.solve(A.T @ (v[:, None] * A) + np.diag(pen), A.T @ (v * z))
+    tol = 1e-4 if design.X.dtype == np.float32 else 1e-9
+    np.testing.assert_allclose(beta, want, rtol=tol, atol=tol)
