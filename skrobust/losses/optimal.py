@@ -99,10 +99,11 @@ class Optimal(RobustLoss):
 
     Parameters
     ----------
-    c : float, default=1.060
-        Tuning constant in robustbase's convention; 1.060 is robustbase's
-        95%-efficiency constant (efficiency 0.94994; the exact root is
-        1.0601875), 0.405 its 50%-breakdown S-scale constant.
+    c : float, default=1.060158
+        Tuning constant in robustbase's convention; 1.060158 is robustbase's
+        95%-efficiency constant (``.Mpsi.tuning.default("optimal")``,
+        efficiency 0.949991; the exact root is 1.0601875), 0.4047 its
+        50%-breakdown S-scale constant.
 
     Examples
     --------
@@ -114,7 +115,7 @@ class Optimal(RobustLoss):
     array([0.5 , 3.25])
     """
 
-    c: float = 1.060
+    c: float = 1.060158
 
     name: ClassVar[str] = "optimal"
     convex: ClassVar[bool] = False
@@ -130,8 +131,8 @@ class Optimal(RobustLoss):
 
     @property
     def default_c(self) -> float:
-        """95% efficiency constant (1.060, robustbase's)."""
-        return 1.060
+        """95% efficiency constant (1.060158, robustbase's)."""
+        return 1.060158
 
     @property
     def kinks(self) -> tuple:
