@@ -162,7 +162,7 @@ def test_mm_fit_on_stackloss_flags_known_outliers(name):
     A = np.column_stack([np.ones(len(y)), X])
     ls_residuals = y - A @ np.linalg.lstsq(A, y, rcond=None)[0]
     # the robust fit leaves observation 21 a larger residual than least squares does
-    assert abs(y[20] - reg.predict(X[20:21])[0]) > 1.25 * abs(ls_residuals[20])
+    assert abs(y[20] - reg.predict(X[20:21])[0]) > 1.1 * abs(ls_residuals[20])
 
 
 @pytest.mark.parametrize("name", ["hampel", "optimal"])
