@@ -128,6 +128,7 @@ def test_registry_contents():
         assert isinstance(loss.redescending, bool)
         assert not (loss.convex and loss.redescending)
         assert loss.max_rho > 0
+        assert isinstance(loss.kinks, tuple) and all(k >= 0 for k in loss.kinks)
 
 
 def test_get_loss_returns_object_unchanged_and_replaces_params():
