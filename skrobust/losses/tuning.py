@@ -39,7 +39,7 @@ def _expect(fun, split) -> float:
     points = [min(max(p, 1e-8), 40.0) for p in np.atleast_1d(split)]
     edges = [0.0, *points, math.inf]
     total = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
         if hi > lo:
             total += quad(integrand, lo, hi, limit=200, epsabs=1e-13, epsrel=1e-12)[0]
     return 2.0 * total
