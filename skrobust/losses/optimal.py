@@ -48,31 +48,28 @@ def optimal_rho(u, c, out):
             out[i] = x
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _weight_at(t):
+    # psi(u) / u at t = |u| / c; NaN in, NaN out (every comparison is False)
+    if t <= 2.0:
+        return 1.0
+    if t <= 3.0:
+        w = t * t
+        return 0.016 * (w - 9.0) * (w - 9.0) * (w - 1.5)
+    return 0.0 if t > 3.0 else t
+
+
 @njit(cache=True, nogil=True)
 def optimal_weight(u, c, out):
     for i in range(u.shape[0]):
-        t = abs(u[i]) / c
-        if t <= 2.0:
-            out[i] = 1.0
-        elif t <= 3.0:
-            w = t * t
-            out[i] = 0.016 * (w - 9.0) * (w - 9.0) * (w - 1.5)
-        else:
-            out[i] = 0.0 if t > 3.0 else t  # NaN in, NaN out
+        out[i] = _weight_at(abs(u[i]) / c)
 
 
 @njit(cache=True, nogil=True)
 def optimal_psi(u, c, out):
     # psi = u * weight(u), which keeps weight * u == psi exact
     for i in range(u.shape[0]):
-        t = abs(u[i]) / c
-        if t <= 2.0:
-            out[i] = u[i]
-        elif t <= 3.0:
-            w = t * t
-            out[i] = u[i] * (0.016 * (w - 9.0) * (w - 9.0) * (w - 1.5))
-        else:
-            out[i] = 0.0 if t > 3.0 else u[i]  # NaN in, NaN out
+        out[i] = u[i] * _weight_at(abs(u[i]) / c)
 
 
 @njit(cache=True, nogil=True)
