@@ -77,12 +77,13 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     loss : str or RobustLoss, default="huber"
         A name from :func:`skrobust.losses.available_losses` ("huber",
         "tukey", "barron", "cauchy", "welsch", "geman_mcclure",
-        "pseudo_huber", ...; R's names "bisquare" and "welsh" are aliases of
+        "pseudo_huber", "hampel", "optimal", ...; R's names "bisquare" and "welsh" are aliases of
         "tukey" and "welsch") or a loss object from :mod:`skrobust.losses`
         (used with its own ``c`` unless ``epsilon`` is given).
     epsilon : float, default=None
         Tuning constant in units of the scale.  None uses the loss's
-        95%-efficiency constant (1.345 for Huber, 4.685061 for Tukey, the
+        95%-efficiency constant (1.345 for Huber, 4.685061 for Tukey,
+        robustbase's 0.9016085 for Hampel and 1.060158 for "optimal", the
         shape-dependent constant for Barron's family).
         Used only with an M-estimation loss (not loss="quantile", nor
         loss="barron" with shape="adaptive"); set otherwise it warns at fit.

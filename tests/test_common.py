@@ -26,6 +26,8 @@ REGRESSOR_CONFIGS = [
     dict(loss="welsch"),
     dict(loss="geman_mcclure"),
     dict(loss="pseudo_huber", scale="joint"),
+    dict(loss="hampel"),
+    dict(loss="optimal", solver="lbfgs"),
     dict(loss="quantile", quantile=0.3),
     dict(loss="huber", kernel="rbf"),
     dict(loss="tukey", kernel="rbf", alpha=0.1),

@@ -39,19 +39,11 @@ EXTRA_PARAMS = {
     "quantile": [{"quantile": 0.1}, {"quantile": 0.9}],
 }
 
-# Known non-smooth points (values of |u|) of registered losses: psi or psi'
-# jumps there, so finite differences are not compared across them.  A loss
-# not listed is assumed smooth; one with a kink at 0 has no psi'(0) and a
-# floored weight near 0.
-KINKS = {
-    "huber": lambda loss: (loss.c,),
-    "tukey": lambda loss: (loss.c,),
-    "quantile": lambda loss: (0.0,),
-}
-
-
+# Known non-smooth points (values of |u|) are loss metadata, ``loss.kinks``:
+# psi or psi' jumps there, so finite differences are not compared across
+# them.  A loss with a kink at 0 has no psi'(0) and a floored weight near 0.
 def _kinks(loss):
-    return KINKS.get(loss.name, lambda loss: ())(loss)
+    return loss.kinks
 
 
 def _smooth_at_zero(loss):
@@ -136,6 +128,7 @@ def test_registry_contents():
         assert isinstance(loss.redescending, bool)
         assert not (loss.convex and loss.redescending)
         assert loss.max_rho > 0
+        assert isinstance(loss.kinks, tuple) and all(k >= 0 for k in loss.kinks)
 
 
 def test_get_loss_returns_object_unchanged_and_replaces_params():

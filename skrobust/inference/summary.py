@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..losses.tuning import _expect
+from ..losses.tuning import _expect, split_points
 from ._fitted import check_alpha, fitted_covariance
 from .covariance import FitStatistics
 
@@ -37,7 +37,7 @@ def r2_constant(loss) -> float:
     >>> round(r2_constant(get_loss("tukey", c=4.685061)), 6)
     1.207617
     """
-    split = float(loss.c)
+    split = split_points(loss)
     return _expect(loss.weight, split) / _expect(lambda u: u * loss.psi(u), split)
 
 

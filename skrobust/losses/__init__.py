@@ -2,7 +2,7 @@
 
 Every loss exposes ``rho(u)``, ``psi(u)``, ``weight(u)`` and ``psi_deriv(u)``
 on the standardised residual ``u``, plus metadata (``name``, ``convex``,
-``redescending``, ``default_c``, ``max_rho``).  Estimators look losses up by
+``redescending``, ``kinks``, ``default_c``, ``max_rho``).  Estimators look losses up by
 name here, so a new loss is one module plus one line in ``_REGISTRY``.
 
 Examples
@@ -22,14 +22,17 @@ from dataclasses import fields, replace
 from ._base import RobustLoss
 from .barron import Barron, Cauchy, GemanMcClure, PseudoHuber, Welsch
 from .distribution import barron_log_partition, barron_nll
+from .hampel import Hampel
 from .huber import Huber
+from .optimal import Optimal
 from .quantile import Quantile
 from .tukey import Tukey
 from .tuning import asymptotic_efficiency, efficiency_constant
 
 _REGISTRY: dict[str, type[RobustLoss]] = {
     cls.name: cls
-    for cls in (Huber, Tukey, Barron, Cauchy, GemanMcClure, Welsch, PseudoHuber, Quantile)
+    for cls in (Huber, Tukey, Barron, Cauchy, GemanMcClure, Welsch, PseudoHuber, Quantile,
+                Hampel, Optimal)
 }
 
 #: R's psi names (robustbase's lmrob and Mpsi, MASS's rlm) for the same functions with the
@@ -108,7 +111,9 @@ __all__ = [
     "Barron",
     "Cauchy",
     "GemanMcClure",
+    "Hampel",
     "Huber",
+    "Optimal",
     "PseudoHuber",
     "Quantile",
     "RobustLoss",

@@ -70,6 +70,9 @@ class RobustLoss:
     redescending : bool
         Whether ``psi`` returns to zero for large ``|u|`` (hard or soft
         rejection of gross outliers; needs a robust start).
+    kinks : tuple of float
+        The values of ``|u|`` where ``psi`` or ``psi'`` is not
+        differentiable (empty for smooth losses).
     """
 
     name: ClassVar[str] = "base"
@@ -104,6 +107,15 @@ class RobustLoss:
     def max_rho(self) -> float:
         """Supremum of ``rho`` (``inf`` for unbounded losses)."""
         return math.inf
+
+    @property
+    def kinks(self) -> tuple:
+        """Values of ``|u|`` where ``psi`` or ``psi'`` is not differentiable.
+
+        Quadrature splits its integrals there and the property tests compare
+        finite differences only away from them; empty for smooth losses.
+        """
+        return ()
 
     def with_c(self, c: float) -> RobustLoss:
         """Return a copy of the loss with tuning constant ``c``."""

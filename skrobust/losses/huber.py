@@ -89,5 +89,10 @@ class Huber(RobustLoss):
         object.__setattr__(self, "c", check_positive("c", self.c))
 
     @property
+    def kinks(self) -> tuple:
+        """``c``, where ``psi'`` jumps from 1 to 0."""
+        return (self.c,)
+
+    @property
     def max_rho(self) -> float:
         return math.inf

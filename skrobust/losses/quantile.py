@@ -164,5 +164,10 @@ class Quantile(RobustLoss):
         return 1.0
 
     @property
+    def kinks(self) -> tuple:
+        """``0``: ``psi`` jumps from ``q - 1`` to ``q``."""
+        return (0.0,)
+
+    @property
     def max_rho(self) -> float:
         return math.inf

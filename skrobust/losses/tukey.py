@@ -100,5 +100,10 @@ class Tukey(RobustLoss):
         object.__setattr__(self, "c", check_positive("c", self.c))
 
     @property
+    def kinks(self) -> tuple:
+        """``c``, where ``psi'`` jumps to 0 (``psi`` itself is continuous)."""
+        return (self.c,)
+
+    @property
     def max_rho(self) -> float:
         return min(self.c * self.c / 6.0, _BIG)

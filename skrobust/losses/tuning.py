@@ -4,8 +4,9 @@ For an M-estimator of location (or regression with a known scale) with
 influence function ``psi``, the asymptotic efficiency relative to least
 squares at the standard normal is ``E[psi'(Z)]**2 / E[psi(Z)**2]``.  Both
 expectations are one-dimensional integrals, computed with adaptive
-quadrature split at the loss's tuning constant (where Huber's and Tukey's
-``psi'`` jump).
+quadrature split at the loss's tuning constant and its kinks (where
+``psi'`` jumps: ``c`` for Huber's and Tukey's losses, the corners of
+Hampel's).
 """
 
 from __future__ import annotations
@@ -18,17 +19,30 @@ import numpy as np
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 
 
-def _expect(fun, split: float) -> float:
-    # E[f(Z)] for an even f, Z ~ N(0, 1), integrated over [0, inf) twice
+def split_points(loss) -> tuple:
+    """Where quadrature over ``[0, inf)`` splits for ``loss``: ``c`` and its positive kinks.
+
+    ``c`` alone for Huber's and Tukey's losses (their kink) and for the
+    smooth losses; Hampel's corners for Hampel's loss.
+    """
+    return tuple(sorted({float(loss.c), *(float(k) for k in loss.kinks if k > 0)}))
+
+
+def _expect(fun, split) -> float:
+    # E[f(Z)] for an even f, Z ~ N(0, 1), integrated over [0, inf) piecewise,
+    # split at ``split`` (one point or a sorted tuple of points)
     from scipy.integrate import quad
 
     def integrand(x):
         return float(fun(np.array([x]))[0]) * math.exp(-0.5 * x * x) / _SQRT_2PI
 
-    split = min(max(split, 1e-8), 40.0)
-    a, _ = quad(integrand, 0.0, split, limit=200, epsabs=1e-13, epsrel=1e-12)
-    b, _ = quad(integrand, split, math.inf, limit=200, epsabs=1e-13, epsrel=1e-12)
-    return 2.0 * (a + b)
+    points = [min(max(p, 1e-8), 40.0) for p in np.atleast_1d(split)]
+    edges = [0.0, *points, math.inf]
+    total = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        if hi > lo:
+            total += quad(integrand, lo, hi, limit=200, epsabs=1e-13, epsrel=1e-12)[0]
+    return 2.0 * total
 
 
 def asymptotic_efficiency(loss) -> float:
@@ -50,7 +64,7 @@ def asymptotic_efficiency(loss) -> float:
     >>> round(asymptotic_efficiency(get_loss("huber", c=1.345)), 3)
     0.95
     """
-    split = float(loss.c)
+    split = split_points(loss)
     e_dpsi = _expect(loss.psi_deriv, split)
     e_psi2 = _expect(lambda u: loss.psi(u) ** 2, split)
     return e_dpsi * e_dpsi / e_psi2
