@@ -382,7 +382,7 @@ def test_verbose_records_history(capsys):
 
 # ---------------------------------------------------------------- bad input
 @pytest.mark.parametrize("bounds", [(-0.1, 1.0), (0.0, 2.0), (0.5, 2.5), (1.5, 1.0),
-                                    (0.0, math.nan), (1.0,), "ab", None])
+                                    (0.0, math.nan), (1.0,), "ab", ("0", "1"), None])
 def test_bad_shape_bounds(bounds):
     design = LinearDesign(np.ones((5, 1)), True)
     with pytest.raises(ValueError, match="shape_bounds"):

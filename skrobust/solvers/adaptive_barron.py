@@ -78,6 +78,7 @@ to converge is ``converged=False`` with a message.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,11 +95,36 @@ _SHAPE_MAX = 2.0  # exclusive upper limit of the shape bounds
 _LOG_C_MAX = 709.0  # exp overflows just above 709.78
 
 
-def _check_shape_bounds(shape_bounds) -> tuple[float, float]:
+def check_shape_bounds(shape_bounds) -> tuple[float, float]:
+    """Validate the adaptive shape's bounds: a pair of reals with ``0 <= lo <= hi < 2``.
+
+    Parameters
+    ----------
+    shape_bounds : (float, float)
+        ``(lo, hi)``; strings, NaN and anything but two real numbers are rejected.
+
+    Returns
+    -------
+    lo, hi : float
+
+    Raises
+    ------
+    ValueError
+        Naming ``shape_bounds``, when it is not such a pair.
+
+    Examples
+    --------
+    >>> from skrobust.solvers.adaptive_barron import check_shape_bounds
+    >>> check_shape_bounds((0, 1.999))
+    (0.0, 1.999)
+    """
     try:
-        lo, hi = (float(v) for v in shape_bounds)
+        lo, hi = shape_bounds
     except (TypeError, ValueError):
         raise ValueError(f"shape_bounds must be a pair (lo, hi), got {shape_bounds!r}") from None
+    if not all(isinstance(v, numbers.Real) for v in (lo, hi)):
+        raise ValueError(f"shape_bounds must be a pair of real numbers, got {shape_bounds!r}")
+    lo, hi = float(lo), float(hi)
     if not (0.0 <= lo <= hi < _SHAPE_MAX):
         raise ValueError(
             f"shape_bounds must satisfy 0 <= lo <= hi < 2, got {shape_bounds!r} "
@@ -290,7 +316,7 @@ def adaptive_barron(design, y, sample_weight=None, *, beta0, scale0=None, shape0
     >>> np.round(res.beta, 1)
     array([ 1. , -2. ,  0.5])
     """
-    lo, hi = _check_shape_bounds(shape_bounds)
+    lo, hi = check_shape_bounds(shape_bounds)
     if not (alpha >= 0 and math.isfinite(alpha)):
         raise ValueError(f"alpha must be >= 0, got {alpha!r}")
     if scale0 is not None and not (scale0 > 0 and math.isfinite(scale0)):
