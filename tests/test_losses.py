@@ -504,3 +504,21 @@ def test_no_nan_or_inf_with_extreme_c(name, c):
             assert np.all(np.isfinite(out)), (loss, method, out)
         r = loss.rho(EXTREME_64)
         assert np.all(r >= 0) and np.all(np.diff(r) >= 0), (loss, r)
+
+
+@pytest.mark.parametrize("c", [1.54764, 4.685])
+def test_tukey_scale_kernels_are_the_normalised_loss(c):
+    # the S-estimator's M-scale sums chi = rho / rho(inf) and weighs by the loss's weight
+    from skrobust.losses.tukey import tukey_chi_sum, tukey_scaled_weights
+
+    rng = np.random.default_rng(3)
+    r = rng.standard_t(2, size=200) * 3.0
+    w = rng.uniform(0.0, 2.0, size=200)
+    s = 1.7
+    loss = get_loss("tukey", c=c)
+    chi = loss.rho(r / s) / loss.max_rho
+    assert tukey_chi_sum(r, w, s, c) == pytest.approx(np.dot(w, chi), rel=1e-13)
+    assert chi.max() == 1.0 and chi.min() < 0.5  # both branches are exercised
+    out = np.empty_like(r)
+    tukey_scaled_weights(r, w, s, c, out)
+    np.testing.assert_allclose(out, w * loss.weight(r / s), rtol=1e-13, atol=1e-300)

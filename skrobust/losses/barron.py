@@ -178,6 +178,134 @@ def barron_psi_deriv(u, c, shape, out):
             out[i] = _clamp(first + second if k >= 0.0 else first - second)
 
 
+# ---------------------------------------------------------------------------
+# Fused kernels of Barron's distribution (0 <= shape < 2), for the adaptive
+# solver and the log-partition: rho, its robustness weight and d rho / d shape
+# share log1p(z/b) and u**(shape/2), so they are computed together.
+#
+# d rho / d shape uses the closed form of Barron's note written as
+# ``-(L/2) phi(x) + b L**2 h(x) / 4 + e**x w / (2 (1 + w))`` with ``w = z/b``,
+# ``L = log1p(w)``, ``x = shape L / 2``, ``phi(x) = expm1(x)/x`` and
+# ``h(x) = (x e**x - expm1(x))/x**2`` (by its Taylor series for small ``x``),
+# so shape 0 needs no branch (an exact-equality branch would give a zero
+# derivative there); for ``L < 0.1``, where the three terms cancel to
+# ``O(L**3)``, its Taylor series in ``L`` (powers 3 to 11, coefficients
+# polynomial in the shape) is used instead.
+
+_SERIES_L = 0.1  # below this log1p(z/b), d rho/d shape is computed by its series
+_SERIES_TERMS = 9  # powers 3..11 of log1p(z/b)
+
+# Taylor coefficients of h(x) = (x e^x - expm1(x)) / x**2 = sum_k (k+1) x^k / (k+2)!
+_H_COEF = np.array([(k + 1.0) / math.factorial(k + 2) for k in range(10)])
+
+
+@njit(cache=True, nogil=True)
+def _h(x, em1):
+    # h(x) = (x e^x - expm1(x)) / x**2 for x >= 0, given em1 = expm1(x)
+    if x < 0.1:  # the numerator cancels to x**2/2: Horner on the Taylor series
+        acc = 0.0
+        for k in range(_H_COEF.shape[0] - 1, -1, -1):
+            acc = acc * x + _H_COEF[k]
+        return acc
+    return (x + (x - 1.0) * em1) / (x * x)
+
+
+@njit(cache=True, nogil=True)
+def barron_shape_series(shape):
+    """Taylor coefficients (powers 3 to 11 of ``L``) of d rho/d shape (:func:`barron_parts`)."""
+    # d rho/d shape = sum_{m>=3} C_m L**m with L = log1p(z/b), p = shape/2 and
+    # C_m = (b/4) [p**(m-2) (m-1-p) - (-1)**m (b/2)**(m-1)] / m!
+    b = 2.0 - shape
+    p = 0.5 * shape
+    out = np.empty(_SERIES_TERMS)
+    fact = 2.0
+    for j in range(_SERIES_TERMS):
+        m = j + 3
+        fact *= m
+        sign = -1.0 if m % 2 else 1.0
+        out[j] = 0.25 * b * (p ** (m - 2) * (m - 1.0 - p) - sign * (0.5 * b) ** (m - 1)) / fact
+    return out
+
+
+@njit(cache=True, nogil=True)
+def barron_parts(t, shape, b, coefs):
+    """rho, omega * z, omega and d rho / d shape at ``t = |r| / c`` (0 <= shape < 2).
+
+    ``b = 2 - shape``, ``coefs = barron_shape_series(shape)``, ``z = t**2`` and
+    ``omega = (1 + z/b)**(shape/2 - 1)`` is the unscaled robustness weight.
+    """
+    if t < 1e150:
+        w = t * t / b
+        u = 1.0 + w
+        # log1p(w) by Goldberg's trick: one log, accurate to a few ulps, and much
+        # cheaper than libm's log1p here
+        L = w if u == 1.0 else math.log(u) * (w / (u - 1.0))
+        frac = w / u
+    else:  # z overflows: work with logs
+        w = math.inf
+        L = 2.0 * math.log(t) - math.log(b) + math.log1p(b / (t * t))
+        frac = 1.0
+    x = 0.5 * shape * L
+    if x > 700.0:  # u**(shape/2) overflows: saturate
+        return _BIG, _BIG, math.exp((0.5 * shape - 1.0) * L), _BIG
+    if x < 0.5:
+        em1 = math.expm1(x)
+        ex = 1.0 + em1  # u**(shape/2)
+    else:  # no cancellation in exp(x) - 1
+        ex = math.exp(x)
+        em1 = ex - 1.0
+    phi = em1 / x if x > 0.0 else 1.0
+    rho = 0.5 * b * L * phi  # b/shape * expm1(x), continuous at shape 0
+    omega = ex / u if t < 1e150 else math.exp((0.5 * shape - 1.0) * L)
+    omega_z = b * ex * frac
+    if L < _SERIES_L:  # the three terms below cancel to O(L**3)
+        acc = 0.0
+        for k in range(coefs.shape[0] - 1, -1, -1):
+            acc = acc * L + coefs[k]
+        drho = acc * L * L * L
+    else:
+        drho = -0.5 * L * phi + 0.25 * b * L * L * _h(x, em1) + 0.5 * ex * frac
+    return rho, omega_z, omega, drho
+
+
+@njit(cache=True, nogil=True)
+def barron_nll_sums(r, s, c, shape, g_out):
+    """Sums ``s rho``, ``s omega z``, ``s d rho/d shape`` at ``|r| / c``; ``g_out = s omega r``."""
+    b = 2.0 - shape
+    coefs = barron_shape_series(shape)
+    inv_c = 1.0 / c
+    srho = 0.0
+    soz = 0.0
+    sdrho = 0.0
+    for i in range(r.shape[0]):
+        si = s[i]
+        if si == 0.0:
+            g_out[i] = 0.0
+            continue
+        rho, oz, om, dr = barron_parts(abs(r[i]) * inv_c, shape, b, coefs)
+        srho += si * rho
+        soz += si * oz
+        sdrho += si * dr
+        g_out[i] = si * om * r[i]
+    return srho, soz, sdrho
+
+
+@njit(cache=True, nogil=True)
+def barron_partition_sums(tgrid, shape):
+    """``sum exp(t - rho(e**t))`` and ``sum exp(t - rho(e**t)) d rho/d shape`` over ``tgrid``."""
+    b = 2.0 - shape
+    coefs = barron_shape_series(shape)
+    total = 0.0
+    dtotal = 0.0
+    for k in range(tgrid.shape[0]):
+        t = tgrid[k]
+        rho, _, _, dr = barron_parts(math.exp(t), shape, b, coefs)
+        f = math.exp(t - rho)
+        total += f
+        dtotal += f * dr
+    return total, dtotal
+
+
 @dataclass(frozen=True)
 class Barron(RobustLoss):
     """Barron's general and adaptive robust loss.

@@ -57,6 +57,38 @@ def tukey_psi_deriv(u, c, out):
             out[i] = 0.0 if abs(u[i]) > c else u[i]  # NaN in, NaN out
 
 
+
+# The M-scale of the S-estimator uses Tukey's rho normalised to supremum 1,
+# chi(u) = rho(u) / rho(inf) = 3 q - 3 q**2 + q**3 with q = (u/c)**2 (1 beyond c),
+# and the IRLS weights of the S-refinement; both at u = r / s.  Residuals are
+# finite there (the S-estimator rejects non-finite rows), so no NaN branch.
+@njit(cache=True, nogil=True)
+def tukey_chi_sum(r, w, s, c):
+    """``sum_i w_i chi(r_i / s)``: Tukey's rho with tuning ``c`` normalised to supremum 1."""
+    inv = 1.0 / (s * c)
+    total = 0.0
+    for i in range(r.shape[0]):
+        t = r[i] * inv
+        t = t * t
+        if t >= 1.0:
+            total += w[i]
+        else:
+            total += w[i] * t * (3.0 - 3.0 * t + t * t)
+    return total
+
+
+@njit(cache=True, nogil=True)
+def tukey_scaled_weights(r, w, s, c, out):
+    """``out_i = w_i (1 - (r_i / (c s))**2)**2``, zero beyond ``c s``: weights at ``r / s``."""
+    inv = 1.0 / (s * c)
+    for i in range(r.shape[0]):
+        t = r[i] * inv
+        t = t * t
+        if t < 1.0:
+            out[i] = w[i] * (1.0 - t) * (1.0 - t)
+        else:
+            out[i] = 0.0
+
 @dataclass(frozen=True)
 class Tukey(RobustLoss):
     """Tukey's biweight loss.

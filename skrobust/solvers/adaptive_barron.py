@@ -24,23 +24,11 @@ robustness weight ``omega = u**(shape/2 - 1)``, so ``psi = omega r / c**2``)::
     dJ/dlog c  = sum_i s_i (1 - omega_i z_i) - alpha ||coef||**2 / c**2
     dJ/dshape  = sum_i s_i d rho/dshape + (sum_i s_i) d log Z/dshape
 
-``d rho/dshape`` uses the closed form of Barron's note written as
-``-(L/2) phi(x) + b L**2 h(x) / 4 + e**x w / (2 (1 + w))`` with
-``w = z/b``, ``L = log1p(w)``, ``x = shape L / 2``, ``phi(x) = expm1(x)/x``
-and ``h(x) = (x e**x - expm1(x))/x**2`` (by its Taylor series for small ``x``),
-so shape 0 needs no branch (an exact-equality branch would give a zero
-derivative there); for ``L < 0.1``, where the three terms cancel to
-``O(L**3)``, its Taylor series in ``L`` (powers 3 to 11, coefficients
-polynomial in the shape) is used instead.
-
-``log Z(shape)`` and its derivative come from the trapezoidal rule on
-``Z = 2 int exp(t - rho(e**t, shape, 1)) dt`` over ``t in [-40, 40]`` with
-step 1/20: the integrand is analytic in a strip around the real axis and
-decays exponentially, so the rule converges geometrically; it agrees with
-the adaptive quadrature of :func:`skrobust.losses.barron_log_partition` to
-about 1e-13 on ``[0, 1.9999]`` at a fraction of a millisecond per shape
-(1601 nodes), and the derivative is the exact derivative of the same sum
-(consistent with the value, as L-BFGS needs).  Values are cached per shape.
+``rho``, ``omega`` and ``d rho/dshape`` come from the fused kernel
+:func:`skrobust.losses.barron.barron_nll_sums` (the closed form of Barron's
+note, continuous at shape 0), ``log Z(shape)`` and its exact derivative from
+:func:`skrobust.losses.distribution.barron_log_partition_with_grad` (a
+trapezoidal sum, cached per shape).
 
 Design choice: joint L-BFGS-B over ``(beta * sd(X), shape, log c)`` with the
 box on the shape put directly on the variable, rather than the alternating
@@ -90,146 +78,53 @@ to converge is ``converged=False`` with a message.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
-from .._numba import njit
 from .._progress import Progress
+from ..losses.barron import barron_nll_sums
+from ..losses.distribution import barron_log_partition_with_grad
 from ..scale import mad_scale, weighted_median
 from .blas_threads import single_threaded_blas
 from .design import penalty_diagonal, positive_weight_rows
 from .mestimate import SolverResult
 
-_BIG = 1.7976931348623157e308
-_SERIES_L = 0.1  # below this log1p(z/b), d rho/d shape is computed by its series
-_SERIES_TERMS = 9  # powers 3..11 of log1p(z/b)
 _SHAPE_MAX = 2.0  # exclusive upper limit of the shape bounds
 _LOG_C_MAX = 709.0  # exp overflows just above 709.78
 
-# trapezoidal rule for Z(shape) = 2 int exp(t - rho(e^t, shape, 1)) dt
-_QUAD_STEP = 0.05
-_QUAD_T = np.arange(-40.0, 40.0 + 0.5 * _QUAD_STEP, _QUAD_STEP)
 
+def check_shape_bounds(shape_bounds) -> tuple[float, float]:
+    """Validate the adaptive shape's bounds: a pair of reals with ``0 <= lo <= hi < 2``.
 
-# Taylor coefficients of h(x) = (x e^x - expm1(x)) / x**2 = sum_k (k+1) x^k / (k+2)!
-_H_COEF = np.array([(k + 1.0) / math.factorial(k + 2) for k in range(10)])
+    Parameters
+    ----------
+    shape_bounds : (float, float)
+        ``(lo, hi)``; strings, NaN and anything but two real numbers are rejected.
 
+    Returns
+    -------
+    lo, hi : float
 
-@njit(cache=True, nogil=True)
-def _h(x, em1):
-    # h(x) = (x e^x - expm1(x)) / x**2 for x >= 0, given em1 = expm1(x)
-    if x < 0.1:  # the numerator cancels to x**2/2: Horner on the Taylor series
-        acc = 0.0
-        for k in range(_H_COEF.shape[0] - 1, -1, -1):
-            acc = acc * x + _H_COEF[k]
-        return acc
-    return (x + (x - 1.0) * em1) / (x * x)
+    Raises
+    ------
+    ValueError
+        Naming ``shape_bounds``, when it is not such a pair.
 
-
-@njit(cache=True, nogil=True)
-def _series_coefs(shape):
-    # d rho/d shape = sum_{m>=3} C_m L**m with L = log1p(z/b), p = shape/2 and
-    # C_m = (b/4) [p**(m-2) (m-1-p) - (-1)**m (b/2)**(m-1)] / m!
-    b = 2.0 - shape
-    p = 0.5 * shape
-    out = np.empty(_SERIES_TERMS)
-    fact = 2.0
-    for j in range(_SERIES_TERMS):
-        m = j + 3
-        fact *= m
-        sign = -1.0 if m % 2 else 1.0
-        out[j] = 0.25 * b * (p ** (m - 2) * (m - 1.0 - p) - sign * (0.5 * b) ** (m - 1)) / fact
-    return out
-
-
-@njit(cache=True, nogil=True)
-def _parts(t, shape, b, coefs):
-    """rho, omega * z, omega and d rho / d shape at ``t = |r| / c`` (0 <= shape < 2)."""
-    if t < 1e150:
-        w = t * t / b
-        u = 1.0 + w
-        # log1p(w) by Goldberg's trick: one log, accurate to a few ulps, and much
-        # cheaper than libm's log1p here
-        L = w if u == 1.0 else math.log(u) * (w / (u - 1.0))
-        frac = w / u
-    else:  # z overflows: work with logs
-        w = math.inf
-        L = 2.0 * math.log(t) - math.log(b) + math.log1p(b / (t * t))
-        frac = 1.0
-    x = 0.5 * shape * L
-    if x > 700.0:  # u**(shape/2) overflows: saturate
-        return _BIG, _BIG, math.exp((0.5 * shape - 1.0) * L), _BIG
-    if x < 0.5:
-        em1 = math.expm1(x)
-        ex = 1.0 + em1  # u**(shape/2)
-    else:  # no cancellation in exp(x) - 1
-        ex = math.exp(x)
-        em1 = ex - 1.0
-    phi = em1 / x if x > 0.0 else 1.0
-    rho = 0.5 * b * L * phi  # b/shape * expm1(x), continuous at shape 0
-    omega = ex / u if t < 1e150 else math.exp((0.5 * shape - 1.0) * L)
-    omega_z = b * ex * frac
-    if L < _SERIES_L:  # the three terms below cancel to O(L**3)
-        acc = 0.0
-        for k in range(coefs.shape[0] - 1, -1, -1):
-            acc = acc * L + coefs[k]
-        drho = acc * L * L * L
-    else:
-        drho = -0.5 * L * phi + 0.25 * b * L * L * _h(x, em1) + 0.5 * ex * frac
-    return rho, omega_z, omega, drho
-
-
-@njit(cache=True, nogil=True)
-def _sums(r, s, c, shape, g_out):
-    """Sums ``s rho``, ``s omega z``, ``s d rho/d shape``; ``g_out = s omega r``."""
-    b = 2.0 - shape
-    coefs = _series_coefs(shape)
-    inv_c = 1.0 / c
-    srho = 0.0
-    soz = 0.0
-    sdrho = 0.0
-    for i in range(r.shape[0]):
-        si = s[i]
-        if si == 0.0:
-            g_out[i] = 0.0
-            continue
-        rho, oz, om, dr = _parts(abs(r[i]) * inv_c, shape, b, coefs)
-        srho += si * rho
-        soz += si * oz
-        sdrho += si * dr
-        g_out[i] = si * om * r[i]
-    return srho, soz, sdrho
-
-
-@njit(cache=True, nogil=True)
-def _partition_sums(tgrid, shape):
-    b = 2.0 - shape
-    coefs = _series_coefs(shape)
-    total = 0.0
-    dtotal = 0.0
-    for k in range(tgrid.shape[0]):
-        t = tgrid[k]
-        rho, _, _, dr = _parts(math.exp(t), shape, b, coefs)
-        f = math.exp(t - rho)
-        total += f
-        dtotal += f * dr
-    return total, dtotal
-
-
-@lru_cache(maxsize=8192)
-def _log_z(shape: float) -> tuple[float, float]:
-    """``log Z(shape)`` and its derivative, for ``0 <= shape < 2``."""
-    total, dtotal = _partition_sums(_QUAD_T, float(shape))
-    return math.log(2.0 * _QUAD_STEP * total), -dtotal / total
-
-
-def _check_shape_bounds(shape_bounds) -> tuple[float, float]:
+    Examples
+    --------
+    >>> from skrobust.solvers.adaptive_barron import check_shape_bounds
+    >>> check_shape_bounds((0, 1.999))
+    (0.0, 1.999)
+    """
     try:
-        lo, hi = (float(v) for v in shape_bounds)
+        lo, hi = shape_bounds
     except (TypeError, ValueError):
         raise ValueError(f"shape_bounds must be a pair (lo, hi), got {shape_bounds!r}") from None
+    if not all(isinstance(v, numbers.Real) for v in (lo, hi)):
+        raise ValueError(f"shape_bounds must be a pair of real numbers, got {shape_bounds!r}")
+    lo, hi = float(lo), float(hi)
     if not (0.0 <= lo <= hi < _SHAPE_MAX):
         raise ValueError(
             f"shape_bounds must satisfy 0 <= lo <= hi < 2, got {shape_bounds!r} "
@@ -282,8 +177,8 @@ class _Problem:
         # (rho and the penalty term vanish), so the search backtracks.
         c = math.exp(log_c) if log_c < _LOG_C_MAX else math.inf
         r = self.y - self.design.predict(beta)
-        srho, soz, sdrho = _sums(r, self.s, c, shape, self._g)
-        log_z, dlog_z = _log_z(shape)
+        srho, soz, sdrho = barron_nll_sums(r, self.s, c, shape, self._g)
+        log_z, dlog_z = barron_log_partition_with_grad(shape)
         inv_c2 = math.exp(-2.0 * log_c)
         pen = float(np.dot(self.pen, beta * beta)) * inv_c2
         value = srho + self.total * (log_c + log_z) + 0.5 * pen
@@ -421,7 +316,7 @@ def adaptive_barron(design, y, sample_weight=None, *, beta0, scale0=None, shape0
     >>> np.round(res.beta, 1)
     array([ 1. , -2. ,  0.5])
     """
-    lo, hi = _check_shape_bounds(shape_bounds)
+    lo, hi = check_shape_bounds(shape_bounds)
     if not (alpha >= 0 and math.isfinite(alpha)):
         raise ValueError(f"alpha must be >= 0, got {alpha!r}")
     if scale0 is not None and not (scale0 > 0 and math.isfinite(scale0)):

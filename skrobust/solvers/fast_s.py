@@ -46,6 +46,7 @@ import numpy as np
 
 from .._numba import njit
 from .._progress import Progress
+from ..losses.tukey import tukey_chi_sum, tukey_scaled_weights
 from ..scale import MAD_NORMAL_CONSTANT, weighted_median
 from .design import solve_normal_equations
 from .mestimate import SolverResult
@@ -68,21 +69,6 @@ _SCALE_MAX_ITER = 200  # robustbase's maxit.scale
 
 # --------------------------------------------------------------------- numba kernels
 @njit(cache=True, nogil=True)
-def _sum_rho(r, w, s, c):
-    """``sum_i w_i rho_c(r_i / s)`` with rho normalised to supremum 1."""
-    inv = 1.0 / (s * c)
-    total = 0.0
-    for i in range(r.shape[0]):
-        t = r[i] * inv
-        t = t * t
-        if t >= 1.0:
-            total += w[i]
-        else:
-            total += w[i] * t * (3.0 - 3.0 * t + t * t)
-    return total
-
-
-@njit(cache=True, nogil=True)
 def _m_scale_core(r, w, denom, b, c, s0, tol, max_iter, floor):
     """Solve ``sum w rho_c(r/s) / denom = b``; returns ``(scale, converged)``."""
     w_nonzero = 0.0
@@ -104,7 +90,7 @@ def _m_scale_core(r, w, denom, b, c, s0, tol, max_iter, floor):
     # robustbase's fixed point s**2 <- s**2 * mean_rho / b; monotone in s, so it
     # converges from any start (linearly).
     for _ in range(max_iter):
-        s_new = s * math.sqrt(_sum_rho(r, w, s, c) / denom / b)
+        s_new = s * math.sqrt(tukey_chi_sum(r, w, s, c) / denom / b)
         if s_new < floor:
             s_new = floor
         if abs(s_new - s) <= tol * s:
@@ -113,9 +99,9 @@ def _m_scale_core(r, w, denom, b, c, s0, tol, max_iter, floor):
     # Fallback: bracket the root of the decreasing g(s) = mean_rho - b, bisect in log s.
     lo = s
     hi = s
-    while _sum_rho(r, w, hi, c) / denom > b:
+    while tukey_chi_sum(r, w, hi, c) / denom > b:
         hi *= 2.0
-    while lo > floor and _sum_rho(r, w, lo, c) / denom < b:
+    while lo > floor and tukey_chi_sum(r, w, lo, c) / denom < b:
         lo *= 0.5
     if lo < floor:
         lo = floor
@@ -123,7 +109,7 @@ def _m_scale_core(r, w, denom, b, c, s0, tol, max_iter, floor):
         if hi - lo <= tol * hi:
             break
         mid = math.sqrt(lo * hi)
-        if _sum_rho(r, w, mid, c) / denom > b:
+        if tukey_chi_sum(r, w, mid, c) / denom > b:
             lo = mid
         else:
             hi = mid
@@ -131,23 +117,10 @@ def _m_scale_core(r, w, denom, b, c, s0, tol, max_iter, floor):
 
 
 @njit(cache=True, nogil=True)
-def _tukey_weights(r, w, s, c, out):
-    """``out_i = w_i (1 - (r_i / (c s))**2)**2``, zero beyond ``c s``."""
-    inv = 1.0 / (s * c)
-    for i in range(r.shape[0]):
-        t = r[i] * inv
-        t = t * t
-        if t < 1.0:
-            out[i] = w[i] * (1.0 - t) * (1.0 - t)
-        else:
-            out[i] = 0.0
-
-
-@njit(cache=True, nogil=True)
-def _rows_sum_rho(R, w, s, c):
+def _rows_chi_sum(R, w, s, c):
     out = np.empty(R.shape[0])
     for k in range(R.shape[0]):
-        out[k] = _sum_rho(R[k], w, s[k], c)
+        out[k] = tukey_chi_sum(R[k], w, s[k], c)
     return out
 
 
@@ -155,7 +128,7 @@ def _rows_sum_rho(R, w, s, c):
 def _rows_tukey_weights(R, w, s, c):
     out = np.empty_like(R)
     for k in range(R.shape[0]):
-        _tukey_weights(R[k], w, s[k], c, out[k])
+        tukey_scaled_weights(R[k], w, s[k], c, out[k])
     return out
 
 
@@ -203,7 +176,7 @@ def _select_best(R, w, denom, b, c, s_start, n_best, floor):
     worst = np.inf
     for k in range(R.shape[0]):
         r = R[k]
-        if worst < np.inf and _sum_rho(r, w, worst, c) / denom >= b:
+        if worst < np.inf and tukey_chi_sum(r, w, worst, c) / denom >= b:
             continue
         sc, _ = _m_scale_core(r, w, denom, b, c, s_start[k], _SCALE_TOL, _SCALE_MAX_ITER, floor)
         best_sc[worst_pos] = sc
@@ -455,7 +428,7 @@ class _Sample:
             s = np.array(s_start, dtype=np.float64)
         s = np.maximum(s, floor)
         for _ in range(k_steps):
-            g = _rows_sum_rho(R, self.w, s, c) / self.denom
+            g = _rows_chi_sum(R, self.w, s, c) / self.denom
             s = np.maximum(s * np.sqrt(g / b), floor)
             Wt = _rows_tukey_weights(R, self.w, s, c)
             B = self.wls(Wt, B)
@@ -539,8 +512,8 @@ def refine_s(design, y, sample_weight, beta0, scale0=None, *, c=S_TUKEY_C, b=S_B
     n_iter = 0
     with np.errstate(all="ignore"):
         for n_iter in range(1, max_iter + 1):
-            s = max(s * math.sqrt(_sum_rho(r, w, s, c) / denom / b), floor)
-            _tukey_weights(r, w, s, c, v)
+            s = max(s * math.sqrt(tukey_chi_sum(r, w, s, c) / denom / b), floor)
+            tukey_scaled_weights(r, w, s, c, v)
             if not np.any(v > 0):
                 message = "every robustness weight is zero"
                 break
