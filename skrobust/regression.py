@@ -29,14 +29,13 @@ from ._units import FitUnits
 from .dask_backend import fit_dask, is_dask_input, predict_dask
 from .inference._fitted import RECORD_ATTRIBUTE, record_fit
 from .losses import LOSS_ALIASES, Barron, Quantile, RobustLoss, available_losses, get_loss
-from .scale import MADScale, scale_floor
-from .solvers import LinearDesign, MProblem, irls, lbfgs
-from .solvers.adaptive_barron import adaptive_barron
+from .scale import scale_floor
+from .solvers import LinearDesign
 from .solvers.aliasing import expand_coef
 from .solvers.kernel_design import KernelDesign, effective_degrees_of_freedom
 from .solvers.ms_start import subset_size
-from .solvers.quantile import quantile_regression
-from .solvers.starts import Start, huber_start, robust_start, s_on_components
+from .solvers.run import run_solver
+from .solvers.starts import Start, robust_start, s_on_components
 
 _SCALES = ("auto", "mad", "proposal2", "joint", "huber")  # "huber": old name of "proposal2"
 _S_FIT_ATTRIBUTES = ("s_coef_", "s_intercept_", "s_scale_")
@@ -338,35 +337,6 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         aliased = getattr(self, "aliased_", None)
         return coef if aliased is None or not aliased.any() else expand_coef(coef, aliased)
 
-    def _solve(self, plan, design, y, sample_weight, start):
-        """Run the plan's solver from ``start`` (a rule and starting point for M-estimation,
-        ``(beta, scale, shape)`` or None for the adaptive shape)."""
-        progress, alpha = self._progress, self._alpha
-        if plan.adaptive:
-            if start is not None:
-                beta0, scale0, shape0 = start
-            else:  # a robust convex start: a Huber M-fit with the MAD scale
-                progress.line("start", "Huber M-fit with the MAD scale")
-                beta0 = huber_start(design, y, sample_weight, MADScale(scale_floor(
-                    y, sample_weight)), alpha, self.max_iter, progress).beta
-                scale0 = shape0 = None
-            result = adaptive_barron(
-                design, y, sample_weight, beta0=beta0, scale0=scale0, shape0=shape0,
-                shape_bounds=tuple(map(float, self.shape_bounds)), alpha=alpha,
-                max_iter=self.max_iter, tol=self.tol, verbose=progress)
-            if result.converged and result.scale_at_floor:
-                warnings.warn(f"adaptive Barron fit: {result.message}", UserWarning,
-                              stacklevel=3)
-            return result
-        if plan.quantile:
-            return quantile_regression(design, y, sample_weight, float(self.quantile),
-                                       alpha=alpha, max_iter=max(self.max_iter, 200),
-                                       verbose=progress)
-        run = irls if plan.solver == "irls" else lbfgs
-        return run(MProblem(design, y, sample_weight, plan.loss, start.rule, alpha),
-                   start.beta, start.scale, max_iter=self.max_iter, tol=self.tol,
-                   verbose=progress)
-
     def _m_start(self, plan, design, y, sample_weight, rng, warm, previous_s):
         """The start of an M-estimation: a warm start that keeps the estimator, or cold."""
         units = self._units
@@ -454,16 +424,19 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         plan = plan.with_data(design.n_samples, p, lambda: s_on_components(design, plan.kernel))
         previous = self._previous_start(design) if warm else None
         loss, warm_started = plan.loss, False
+        solver_args = dict(alpha=self._alpha, max_iter=self.max_iter, tol=self.tol,
+                           shape_bounds=self.shape_bounds, quantile=self.quantile,
+                           progress=progress)
         if plan.adaptive:
             if previous is not None and previous[2] is None:
                 previous = None  # the previous fit learned no shape: a cold start
-            result = self._solve(plan, design, yk, sk, previous)
+            result = run_solver(plan, design, yk, sk, previous, **solver_args)
             loss, warm_started = get_loss("barron", shape=result.shape), previous is not None
         elif plan.quantile:
-            result = self._solve(plan, design, yk, sk, None)  # no warm start
+            result = run_solver(plan, design, yk, sk, None, **solver_args)  # no warm start
         else:
             start, warm_started = self._m_start(plan, design, yk, sk, rng, previous, previous_s)
-            result = self._solve(plan, design, yk, sk, start)
+            result = run_solver(plan, design, yk, sk, start, **solver_args)
         if not result.converged:
             warnings.warn(f"RobustRegressor did not converge: {result.message}. "
                           "Returning the last iterate; increase max_iter or check the data.",

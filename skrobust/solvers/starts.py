@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..losses import Barron, get_loss
-from ..scale import FixedScale
+from ..scale import FixedScale, MADScale, scale_floor
 from .aliasing import expand_coef
 from .design import LinearDesign
 from .fast_s import fast_s, fast_s_sampled
@@ -105,6 +105,13 @@ def huber_start(design, y, sample_weight, rule, alpha, max_iter, progress=None):
     beta = irls(problem, design.solve_weighted(sample_weight, y, alpha), None,
                 max_iter=max_iter, tol=_START_TOL, verbose=progress, phase="start").beta
     return Start(beta, None, rule)
+
+
+def adaptive_start(design, y, sample_weight, alpha, max_iter, progress):
+    """The start of the adaptive Barron fit: a robust convex fit, Huber's with the MAD scale."""
+    progress.line("start", "Huber M-fit with the MAD scale")
+    rule = MADScale(scale_floor(y, sample_weight))
+    return huber_start(design, y, sample_weight, rule, alpha, max_iter, progress)
 
 
 def gnc_start(design, y, sample_weight, loss, rule, alpha, max_iter, progress):
