@@ -12,7 +12,7 @@ Examples
 --------
 >>> from skrobust import RobustRegressor
 >>> plan = fit_plan(RobustRegressor(loss="tukey"))
->>> plan.loss.name, plan.init, plan.scale_kind, plan.solver, plan.design
+>>> plan.loss.name, plan.init, plan.scale_kind, plan.solver, plan.design_kind
 ('tukey', 's', 'auto', 'irls', 'linear')
 >>> try:
 ...     fit_plan(RobustRegressor(loss="huber", init="gnc"))
@@ -30,6 +30,10 @@ from dataclasses import dataclass, replace
 
 from .losses import Barron, Quantile, RobustLoss, get_loss
 from .scale import FixedScale, HuberProposal2Scale, JointScale, MADScale, resolve_scale_name
+
+SCALES = ("auto", "mad", "proposal2", "joint", "huber")  # "huber": old name of "proposal2"
+INITS = ("auto", "ols", "s", "ms", "lad", "gnc")
+SOLVERS = ("auto", "irls", "lbfgs")
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,7 @@ class FitPlan:
         "auto", "mad", "proposal2", "joint" or "fixed".
     solver : str
         "irls" or "lbfgs" (the M-estimation solver).
-    design : str
+    design_kind : str
         "linear", "nystroem" or "exact" (kernel matrix).
     alpha : float
         The penalty, in the data's units (the default resolved: 0 for the
@@ -73,18 +77,24 @@ class FitPlan:
     scale: object
     scale_kind: str
     solver: str
-    design: str
+    design_kind: str
     alpha: float
     auto_init: bool = False
 
     @property
     def kernel(self) -> bool:
-        return self.design != "linear"
+        return self.design_kind != "linear"
 
     @property
     def m_estimate(self) -> bool:
         """The M-estimation path: a scale rule, a start and IRLS or L-BFGS."""
         return not (self.adaptive or self.quantile)
+
+    @property
+    def penalty_in_scale_units(self) -> bool:
+        """The data term is in units of ``w y`` (the joint scale, the pinball loss), not
+        ``w y**2``: see :meth:`~skrobust._units.FitUnits.alpha_in`."""
+        return self.quantile or (self.scale_kind == "joint" and not self.adaptive)
 
     @property
     def mm(self) -> bool:
@@ -189,13 +199,13 @@ UNSUPPORTED = (
     Unsupported(lambda plan, est: est.init == "gnc" and not isinstance(plan.loss, Barron),
                 "init='gnc'", "with {loss}", "it anneals Barron's shape; use loss='barron' "
                 "or one of its aliases (cauchy, welsch, geman_mcclure)"),
-    Unsupported(lambda plan, est: plan.design == "exact" and plan.adaptive,
+    Unsupported(lambda plan, est: plan.design_kind == "exact" and plan.adaptive,
                 "shape='adaptive'", _EXACT, _NYSTROEM),
-    Unsupported(lambda plan, est: plan.design == "exact" and est.solver == "lbfgs",
+    Unsupported(lambda plan, est: plan.design_kind == "exact" and est.solver == "lbfgs",
                 "solver='lbfgs'", _EXACT, _NYSTROEM),
-    Unsupported(lambda plan, est: plan.design == "exact" and plan.quantile,
+    Unsupported(lambda plan, est: plan.design_kind == "exact" and plan.quantile,
                 "loss='quantile'", _EXACT, _NYSTROEM),
-    Unsupported(lambda plan, est: plan.design == "exact" and plan.init == "lad",
+    Unsupported(lambda plan, est: plan.design_kind == "exact" and plan.init == "lad",
                 "init='lad'", _EXACT, _NYSTROEM),
     Unsupported(lambda plan, est: plan.m_estimate and plan.scale_kind == "joint"
                 and not plan.loss.convex, "scale='joint'", "with the redescending {loss}",
@@ -279,12 +289,12 @@ def fit_plan(est, backend="memory") -> FitPlan:
         init = est.init
     else:
         init = "s" if loss.redescending else "ols"
-    design = "linear" if est.kernel is None else (
+    design_kind = "linear" if est.kernel is None else (
         "exact" if est.n_components is None else "nystroem")
     alpha = (0.0 if est.kernel is None else 1.0) if est.alpha is None else float(est.alpha)
     plan = FitPlan(loss=loss, adaptive=adaptive, quantile=isinstance(loss, Quantile),
                    init=init, start=init, scale=est.scale, scale_kind=_scale_kind(est.scale),
-                   solver="irls" if est.solver == "auto" else est.solver, design=design,
+                   solver="irls" if est.solver == "auto" else est.solver, design_kind=design_kind,
                    alpha=alpha, auto_init=est.init == "auto")
     check_supported(plan, est, backend)
     return plan

@@ -23,7 +23,7 @@ from ._kernels import (
 )
 from ._outliers import outlier_mask, outlier_rule
 from ._param_relevance import warn_unused_parameters
-from ._plan import fit_plan
+from ._plan import INITS, SCALES, SOLVERS, fit_plan
 from ._progress import Progress
 from ._units import FitUnits
 from .dask_backend import fit_dask, is_dask_input, predict_dask
@@ -32,17 +32,12 @@ from .losses import LOSS_ALIASES, Barron, Quantile, RobustLoss, available_losses
 from .scale import scale_floor
 from .solvers import LinearDesign
 from .solvers.aliasing import expand_coef
-from .solvers.kernel_design import KernelDesign, effective_degrees_of_freedom
+from .solvers.kernel_design import KernelDesign
 from .solvers.ms_start import subset_size
 from .solvers.run import run_solver
-from .solvers.starts import Start, robust_start, s_on_components
+from .solvers.starts import Start, robust_start, s_on_components, scale_rule
 
-_SCALES = ("auto", "mad", "proposal2", "joint", "huber")  # "huber": old name of "proposal2"
 _S_FIT_ATTRIBUTES = ("s_coef_", "s_intercept_", "s_scale_")
-
-
-_INITS = ("auto", "ols", "s", "ms", "lad", "gnc")
-_SOLVERS = ("auto", "irls", "lbfgs")
 
 
 class RobustRegressor(RegressorMixin, BaseEstimator):
@@ -269,13 +264,13 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         "epsilon": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "shape": [Interval(numbers.Real, None, 2, closed="right"), StrOptions({"adaptive"})],
         "shape_bounds": [tuple, list],
-        "scale": [StrOptions(set(_SCALES), deprecated={"huber"}),
+        "scale": [StrOptions(set(SCALES), deprecated={"huber"}),
                   Interval(numbers.Real, 0, None, closed="neither")],
-        "init": [StrOptions(set(_INITS))],
+        "init": [StrOptions(set(INITS))],
         "quantile": [Interval(numbers.Real, 0, 1, closed="neither")],
         "alpha": [Interval(numbers.Real, 0, None, closed="left"), None],
         **KERNEL_CONSTRAINTS,
-        "solver": [StrOptions(set(_SOLVERS))],
+        "solver": [StrOptions(set(SOLVERS))],
         "fit_intercept": ["boolean"],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="neither")],
@@ -340,11 +335,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     def _m_start(self, plan, design, y, sample_weight, rng, warm, previous_s):
         """The start of an M-estimation: a warm start that keeps the estimator, or cold."""
         units = self._units
-        # only proposal 2 counts degrees of freedom (for kernels an eigenvalue problem)
-        dof = design.n_params
-        if plan.scale_kind == "proposal2" and plan.kernel:
-            dof = effective_degrees_of_freedom(design, self._alpha)
-        rule = plan.scale_rule(scale_floor(y, sample_weight), dof, units)
+        rule = scale_rule(plan, design, y, sample_weight, self._alpha, units)
         warm_rule = None if warm is None else plan.warm_rule(
             rule, previous_s.get("s_scale_"), units)
         if warm_rule is not None:
@@ -406,8 +397,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         # of two): sums of extreme but valid data neither overflow nor underflow
         units = FitUnits.of(X, y, sample_weight, columns=not plan.kernel, shared=plan.alpha > 0)
         self._units = units
-        self._alpha = units.alpha_in(plan.alpha, scale_units=plan.quantile or (
-            plan.scale_kind == "joint" and not plan.adaptive))
+        self._alpha = units.alpha_in(plan.alpha, scale_units=plan.penalty_in_scale_units)
         Xi, yi, wi = units.internal(X, y, sample_weight)
         warm = warm_start_applies(self, X.shape[1])
         previous_s = {name: self.__dict__.get(name) for name in _S_FIT_ATTRIBUTES}

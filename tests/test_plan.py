@@ -22,7 +22,7 @@ from skrobust.solvers.starts import robust_start, rule_floor
 ])
 def test_plan_decides_the_kind_of_fit(params, expected):
     plan = fit_plan(RobustRegressor(**params))
-    got = (plan.loss.name, plan.init, plan.solver, plan.design, plan.alpha, plan.adaptive,
+    got = (plan.loss.name, plan.init, plan.solver, plan.design_kind, plan.alpha, plan.adaptive,
            plan.quantile)
     assert got == expected
     assert plan.start == plan.init  # until the data adapts it

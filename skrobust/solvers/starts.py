@@ -33,7 +33,13 @@ from ..scale import FixedScale, MADScale, scale_floor
 from .aliasing import expand_coef
 from .design import LinearDesign
 from .fast_s import fast_s, fast_s_sampled
-from .kernel_design import KernelDesign, kernel_factor, principal_components, tied_subset_limit
+from .kernel_design import (
+    KernelDesign,
+    effective_degrees_of_freedom,
+    kernel_factor,
+    principal_components,
+    tied_subset_limit,
+)
 from .mestimate import MProblem, irls
 from .ms_start import ms_start
 from .quantile import quantile_regression
@@ -71,6 +77,19 @@ class Start:
 def rule_floor(rule) -> float:
     """The scale floor of a rule (a fixed scale is its own floor)."""
     return getattr(rule, "floor", None) or getattr(rule, "value", 1e-300)
+
+
+def scale_rule(plan, design, y, sample_weight, alpha, units):
+    """The scale rule of ``plan`` for the fit's design, targets and weights.
+
+    Only proposal 2 counts degrees of freedom: ``n_params`` for the linear
+    model, the effective degrees of freedom of the smoother for kernel models
+    (:func:`~skrobust.solvers.kernel_design.effective_degrees_of_freedom`).
+    """
+    dof = design.n_params
+    if plan.scale_kind == "proposal2" and plan.kernel:
+        dof = effective_degrees_of_freedom(design, alpha)
+    return plan.scale_rule(scale_floor(y, sample_weight), dof, units)
 
 
 def s_on_components(design, kernel: bool) -> bool:
