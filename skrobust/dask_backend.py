@@ -98,6 +98,7 @@ import numpy as np
 from ._kernels import design_signature, warm_start_applies
 from ._outliers import outlier_rule
 from ._param_relevance import _regressor_adaptive
+from ._plan import fit_plan
 from ._progress import Progress
 from ._units import FitUnits, power_of_two_unit
 from .losses import Barron, Quantile, get_loss
@@ -1394,8 +1395,6 @@ def fit_dask(estimator, X, y, sample_weight=None, *, s_sample_size=None, persist
     >>> bool(np.allclose(mm.coef_, ref.coef_, rtol=1e-6))
     True
     """
-    from ._plan import fit_plan
-
     est = estimator
     plan = fit_plan(est, backend="dask")  # raises for what dask input does not support
     loss, init = plan.loss, plan.init
