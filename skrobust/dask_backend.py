@@ -97,6 +97,8 @@ import numpy as np
 
 from ._kernels import design_signature, warm_start_applies
 from ._outliers import outlier_rule
+from ._param_relevance import _regressor_adaptive
+from ._plan import fit_plan
 from ._progress import Progress
 from ._units import FitUnits, power_of_two_unit
 from .losses import Barron, Quantile, get_loss
@@ -112,6 +114,7 @@ from .scale import (
 from .solvers.design import LinearDesign, solve_normal_equations
 from .solvers.fast_s import S_BREAKDOWN_B, S_TUKEY_C, fast_s
 from .solvers.mestimate import SolverResult
+from .solvers.starts import rule_floor
 
 S_SAMPLE_SIZE = 20_000
 """Rows gathered to the client for the fast-S start of an MM fit (``init="s"``).
@@ -1393,22 +1396,8 @@ def fit_dask(estimator, X, y, sample_weight=None, *, s_sample_size=None, persist
     True
     """
     est = estimator
-    if getattr(est, "kernel", None) is not None:
-        raise NotImplementedError("kernel models (kernel=...) are not available for dask input "
-                                  "yet; fit the linear model (kernel=None), or a kernel model "
-                                  "on a NumPy sample")
-    if getattr(est, "_is_adaptive", lambda: False)():
-        raise NotImplementedError("shape='adaptive' is not available for dask input yet; fix "
-                                  "the shape (a float) or fit the adaptive shape on a NumPy "
-                                  "sample first")
-    loss = est._resolve_loss()
-    if isinstance(loss, Quantile):
-        raise NotImplementedError("loss='quantile' is not available for dask input yet; fit "
-                                  "it on a NumPy sample, or use a robust loss")
-    init = est._resolve_init(loss)
-    if init in ("lad", "ms") and not (est.warm_start and hasattr(est, "coef_")):
-        raise NotImplementedError(f"init={init!r} is not available for dask input; use "
-                                  "init='s' (MM, resists leverage points) or init='ols'")
+    plan = fit_plan(est, backend="dask")  # raises for what dask input does not support
+    loss, init = plan.loss, plan.init
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.utils import check_random_state
 
@@ -1425,29 +1414,30 @@ def fit_dask(estimator, X, y, sample_weight=None, *, s_sample_size=None, persist
     est.n_features_in_ = data.d
     est._units = data.units
     rng = check_random_state(est.random_state)
-    init = est._auto_start_fallback(init, SimpleNamespace(n_samples=data.n_pos, n_params=data.p))
-    rule = est._scale_rule(loss, data.floor, data.p)
-    alpha = 0.0 if est.alpha is None else float(est.alpha)  # None: 0 for the linear model
+    plan = plan.with_data(data.n_pos, data.p)
+    init = plan.start
+    rule = plan.scale_rule(data.floor, data.p, data.units)
+    alpha = plan.alpha
     verbose = progress
     progress.line("validation", f"{data.n} samples x {data.d} features (dask)")
     progress.line("design", f"linear, {data.p} parameters")
     cap = median_gather_cap
-    solver = "irls" if est.solver == "auto" else est.solver
+    solver = plan.solver
     # convex, symmetric losses take Newton steps (as in memory); on large data they start
     # from an in-memory fit on a row sample (their optimum does not depend on the start)
     newton = bool(loss.convex) and bool(getattr(loss, "symmetric", True))
     warm_sample = (newton and solver == "irls" and init in ("ols", "auto")
                    and data.n >= WARM_START_MIN_ROWS)
-    warm_rule = est._warm_rule(init, rule, previous_s) if warm else None
+    warm_rule = plan.warm_rule(rule, previous_s["s_scale_"], data.units) if warm else None
+    if warm_rule is not None and plan.mm:  # a warm MM fit keeps its S-estimate
+        est.__dict__.update({k: v for k, v in previous_s.items() if v is not None})
     if warm_rule is not None:
         beta0 = np.append(est.coef_, est.intercept_) if est.fit_intercept else est.coef_
         scale0, rule = est.scale_, warm_rule
     else:
         scale0 = None
         if init == "s":
-            # the floor the in-memory fit gives fast-S (regression.rule_floor)
-            floor = getattr(rule, "floor", None) or getattr(rule, "value", 1e-300)
-            beta0, s_scale = _s_start(data, rng, s_sample_size, floor, verbose)
+            beta0, s_scale = _s_start(data, rng, s_sample_size, rule_floor(rule), verbose)
             coef, intercept = _split(beta0, data.fit_intercept)
             est.s_coef_, est.s_intercept_, est.s_scale_ = coef.copy(), intercept, s_scale
             scale0 = s_scale
@@ -1594,7 +1584,7 @@ def robustness_weights(estimator, X, y):
     yd = _as_dask_vector(y, X, "y")
     loss = estimator.loss_
     kind, threshold = outlier_rule(estimator.scale, loss, estimator.scale_,
-                                   adaptive=estimator._is_adaptive(),
+                                   adaptive=_regressor_adaptive(estimator),
                                    quantile=isinstance(loss, Quantile))
     if kind != "fixed":
         raise NotImplementedError("the outlier flags of an adaptive Barron or quantile fit use "

@@ -23,44 +23,21 @@ from ._kernels import (
 )
 from ._outliers import outlier_mask, outlier_rule
 from ._param_relevance import warn_unused_parameters
+from ._plan import INITS, SCALES, SOLVERS, fit_plan
 from ._progress import Progress
 from ._units import FitUnits
 from .dask_backend import fit_dask, is_dask_input, predict_dask
 from .inference._fitted import RECORD_ATTRIBUTE, record_fit
 from .losses import LOSS_ALIASES, Barron, Quantile, RobustLoss, available_losses, get_loss
-from .scale import (
-    FixedScale,
-    HuberProposal2Scale,
-    JointScale,
-    MADScale,
-    resolve_scale_name,
-    scale_floor,
-)
-from .solvers import LinearDesign, MProblem, irls, lbfgs
+from .scale import scale_floor
+from .solvers import LinearDesign
 from .solvers.aliasing import expand_coef
-from .solvers.fast_s import fast_s, fast_s_sampled
-from .solvers.kernel_design import KernelDesign, principal_components, tied_subset_limit
-from .solvers.ms_start import ms_start, subset_size
-from .solvers.quantile import quantile_regression
+from .solvers.kernel_design import KernelDesign
+from .solvers.ms_start import subset_size
+from .solvers.run import run_solver
+from .solvers.starts import Start, robust_start, s_on_components, scale_rule
 
-_SCALES = ("auto", "mad", "proposal2", "joint", "huber")  # "huber": old name of "proposal2"
-_S_MAX_PARAMS = 101  # above this many parameters a kernel model's S-start uses components
-_S_SAMPLE_ROWS = 20_000  # a kernel model's S-start runs on a row sample of this many rows
 _S_FIT_ATTRIBUTES = ("s_coef_", "s_intercept_", "s_scale_")
-
-
-def _kernel_factor(design):
-    """``F'`` for a factor ``K ~ F F'`` of a kernel model's kernel matrix: the pivoted
-    Cholesky factor of an exact kernel, the Nystroem features otherwise."""
-    Ft = design.factor()[0] if isinstance(design, KernelDesign) else design.X.T
-    return np.asarray(Ft, dtype=np.float64)
-
-
-def rule_floor(rule) -> float:
-    """The scale floor of a rule (a fixed scale is its own floor)."""
-    return getattr(rule, "floor", None) or getattr(rule, "value", 1e-300)
-_INITS = ("auto", "ols", "s", "ms", "lad", "gnc")
-_SOLVERS = ("auto", "irls", "lbfgs")
 
 
 class RobustRegressor(RegressorMixin, BaseEstimator):
@@ -288,13 +265,13 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         "epsilon": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "shape": [Interval(numbers.Real, None, 2, closed="right"), StrOptions({"adaptive"})],
         "shape_bounds": [tuple, list],
-        "scale": [StrOptions(set(_SCALES), deprecated={"huber"}),
+        "scale": [StrOptions(set(SCALES), deprecated={"huber"}),
                   Interval(numbers.Real, 0, None, closed="neither")],
-        "init": [StrOptions(set(_INITS))],
+        "init": [StrOptions(set(INITS))],
         "quantile": [Interval(numbers.Real, 0, 1, closed="neither")],
         "alpha": [Interval(numbers.Real, 0, None, closed="left"), None],
         **KERNEL_CONSTRAINTS,
-        "solver": [StrOptions(set(_SOLVERS))],
+        "solver": [StrOptions(set(SOLVERS))],
         "fit_intercept": ["boolean"],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="neither")],
@@ -351,243 +328,31 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         self.verbose = verbose
 
     # ------------------------------------------------------------------ setup
-    def _resolve_loss(self) -> RobustLoss:
-        if isinstance(self.loss, RobustLoss):
-            # a loss object carries its own tuning constant unless epsilon overrides it
-            return self.loss if self.epsilon is None else self.loss.with_c(float(self.epsilon))
-        if self.loss == "barron":
-            loss = get_loss("barron", shape=self.shape)
-        elif self.loss == "quantile":
-            return get_loss("quantile", quantile=self.quantile)
-        else:
-            loss = get_loss(self.loss)
-        c = loss.default_c if self.epsilon is None else float(self.epsilon)
-        return loss.with_c(c)
-
-    def _scale_rule(self, loss, floor, n_params):
-        """The scale rule of the ``scale`` parameter, with the given scale floor."""
-        scale = resolve_scale_name(self.scale)  # warns for the old name "huber"
-        if not isinstance(scale, str):  # a known scale, in y's units
-            return FixedScale(max(float(scale) / self._units.y, floor))
-        if scale == "joint":
-            if not loss.convex:
-                raise ValueError(
-                    f"scale='joint' needs a convex loss; {loss.name!r} is redescending, "
-                    "use scale='mad' or 'proposal2'"
-                )
-            return JointScale(floor, loss)
-        if scale == "proposal2":
-            return HuberProposal2Scale(floor, n_params, count=self._units.count)
-        return MADScale(floor)
-
-    def _degrees_of_freedom(self, design) -> float:
-        """The number of parameters a scale rule subtracts from the sample size.
-
-        ``n_params`` for the linear model.  A kernel model has ``n + 1`` (exact)
-        or ``m + 1`` (Nystroem) coefficients but far fewer degrees of freedom:
-        its penalty shrinks them.  It counts the effective degrees of freedom
-        of the kernel ridge smoother, ``sum_j lambda_j / (lambda_j + alpha)``
-        over the eigenvalues of the kernel matrix (of ``Z Z'`` for Nystroem
-        features ``Z``), plus the intercept -- so the full Nystroem model
-        keeps the exact model's scale.
-        """
-        if self.kernel is None:
-            return design.n_params
-        Ft = _kernel_factor(design)
-        vals = np.clip(np.linalg.eigvalsh(Ft @ Ft.T), 0.0, None) if Ft.size else np.zeros(0)
-        alpha = self._alpha
-        if alpha > 0:
-            dof = float(np.sum(vals / (vals + alpha)))
-        else:
-            dof = float(np.sum(vals > 1e-12 * max(float(vals.max(initial=0.0)), 1e-300)))
-        return dof + int(design.fit_intercept)
-
-    def _solve(self, problem, beta0, scale0):
-        solver = "irls" if self.solver == "auto" else self.solver
-        run = irls if solver == "irls" else lbfgs
-        return run(problem, beta0, scale0, max_iter=self.max_iter, tol=self.tol,
-                   verbose=self._progress)
-
-    def _resolve_init(self, loss) -> str:
-        if self.init != "auto":
-            if self.init == "gnc" and not isinstance(loss, Barron):
-                raise ValueError("init='gnc' anneals Barron's shape; it needs loss='barron' "
-                                 "or one of its aliases (cauchy, welsch, geman_mcclure)")
-            return self.init
-        return "s" if loss.redescending else "ols"
-
-    def _auto_start_fallback(self, init, design) -> str:
-        # "auto" asks for a sound start, not for the S-estimator at any price: on data too
-        # small for it (n < 2(p + 1)) the MM start becomes a Huber M-fit, with a warning
-        # (init="ms" too: its subsets have as many rows as there are continuous columns)
-        p = subset_size(design) if init == "ms" and self.kernel is None else design.n_params
-        too_small = design.n_samples < 2 * (p + 1)
-        if (((self.init == "auto" and init == "s") or init == "ms") and too_small
-                and not self._s_on_components(design)):
-            warnings.warn(
-                f"{design.n_samples} samples are too few for the {'M-S' if init == 'ms' else 'S'}"
-                f"-estimator start "
-                f"(it needs 2(p+1) = {2 * (p + 1)}); starting the "
-                f"{self._resolve_loss().name} fit from a Huber M-fit instead, which does not "
-                "resist leverage points", UserWarning, stacklevel=3)
-            return "huber"
-        return init
-
-    def _s_on_components(self, design) -> bool:
-        """Whether the S-start runs on kernel principal components (see _kernel_s_start)."""
-        if isinstance(design, KernelDesign):
-            return True
-        # Nystroem features: components also when tied inputs leave too few distinct rows
-        return self.kernel is not None and (
-            design.n_params > _S_MAX_PARAMS
-            or tied_subset_limit(design.X, design.n_params) < design.n_params)
-
-    def _least_squares(self, design, y, sample_weight):
-        return design.solve_weighted(sample_weight, y, self._alpha)
-
     def _all_columns(self, coef):
         """Coefficients of every feature: 0 for the aliased columns left out of the fit."""
         aliased = getattr(self, "aliased_", None)
         return coef if aliased is None or not aliased.any() else expand_coef(coef, aliased)
 
-    def _start(self, init, design, y, sample_weight, loss, rule, rng):
-        """Starting coefficients and, for the MM start, the S-scale rule to hold fixed."""
-        alpha = self._alpha
-        if init == "s" and self._s_on_components(design):
-            return self._kernel_s_start(design, y, sample_weight, loss, rule, rng)
-        if init in ("s", "ms"):
-            cols = self._s_columns  # a ridge fit keeps aliased columns; its S-start cannot
-            s_design = design if cols is None else LinearDesign(
-                design.X[:, np.flatnonzero(cols)], design.fit_intercept)
-            # the S-scale's n - p counts observations
-            weights = self._units.frequency_weights(sample_weight)
-            if init == "ms":
-                s_fit = self._ms_start(s_design, y, weights, rng, rule_floor(rule))
-            else:
-                s_fit = fast_s(s_design, y, weights, random_state=rng, floor=rule_floor(rule),
-                               verbose=self._progress)
-            if cols is not None:
-                coef, intercept = s_design.split(s_fit.beta)
-                coef = expand_coef(coef, ~cols)
-                s_fit.beta = np.append(coef, intercept) if design.fit_intercept else coef
-            units = self._units
-            coef, intercept = design.split(units.coef_out(s_fit.beta, design.fit_intercept))
-            self.s_coef_ = self._all_columns(coef)
-            self.s_intercept_, self.s_scale_ = intercept, s_fit.scale * units.y
-            if self.scale == "auto":
-                rule = FixedScale(s_fit.scale)
-            return s_fit.beta, s_fit.scale, rule
-        if init == "lad":
-            return quantile_regression(design, y, sample_weight, 0.5, alpha=alpha,
-                                       verbose=self._progress).beta, None, rule
-        if init == "ols" and loss.convex:
-            # the optimum does not depend on the start: the solver starts from least squares
-            # itself (on its row sample when n is large, see skrobust.solvers.mestimate)
-            return None, None, rule
-        beta = self._least_squares(design, y, sample_weight)
-        if init == "huber":
-            start = MProblem(design, y, sample_weight, get_loss("huber"), rule, alpha)
-            beta = irls(start, beta, None, max_iter=self.max_iter, tol=1e-6,
-                        verbose=self._progress, phase="start").beta
-        elif init == "gnc":
-            # graduated non-convexity: from the convex pseudo-Huber fit down to the target shape
-            for shape in loss.gnc_shapes():
-                stage = MProblem(design, y, sample_weight, Barron(shape=float(shape), c=loss.c),
-                                 rule, alpha)
-                self._progress.line("start", f"graduated non-convexity: shape {shape:.3g}")
-                beta = irls(stage, beta, None, max_iter=self.max_iter, tol=1e-6,
-                            verbose=self._progress, phase="start").beta
-        return beta, None, rule
-
-    def _ms_start(self, design, y, sample_weight, random_state, floor):
-        if self.kernel is not None:
-            raise ValueError("init='ms' splits the columns of X into indicators and continuous "
-                             "ones; it needs the linear model (kernel=None)")
-        fit = ms_start(design, y, sample_weight, random_state=random_state, floor=floor)
-        if fit.reduced_to == "s":
-            warnings.warn("init='ms': X has no indicator columns (exactly two distinct values), "
-                          "so the M-S start is the S-estimate (init='s')", UserWarning,
-                          stacklevel=4)
-        return fit
-
-    def _is_adaptive(self) -> bool:
-        if not (self.loss == "barron" and isinstance(self.shape, str)):
-            return False
-        bounds = self.shape_bounds
-        if (len(bounds) != 2 or not all(isinstance(b, numbers.Real) for b in bounds)
-                or not 0.0 <= bounds[0] <= bounds[1] < 2.0):
-            raise ValueError(f"shape_bounds must be (low, high) with 0 <= low <= high < 2, "
-                             f"got {bounds!r}")
-        return True
-
-    def _fit_adaptive(self, design, y, sample_weight, start=None):
-        from .solvers.adaptive_barron import adaptive_barron
-
-        if start is not None:
-            beta0, scale0, shape0 = start
-        else:  # a robust convex start: a Huber M-fit with the MAD scale
-            rule = MADScale(scale_floor(y, sample_weight))
-            start = MProblem(design, y, sample_weight, get_loss("huber"), rule, self._alpha)
-            self._progress.line("start", "Huber M-fit with the MAD scale")
-            beta0 = irls(start, self._least_squares(design, y, sample_weight), None,
-                         max_iter=self.max_iter, tol=1e-6, verbose=self._progress,
-                         phase="start").beta
-            scale0 = shape0 = None
-        result = adaptive_barron(design, y, sample_weight, beta0=beta0, scale0=scale0,
-                                 shape0=shape0, shape_bounds=tuple(map(float, self.shape_bounds)),
-                                 alpha=self._alpha, max_iter=self.max_iter, tol=self.tol,
-                                 verbose=self._progress)
-        if result.converged and result.scale_at_floor:
-            warnings.warn(f"adaptive Barron fit: {result.message}", UserWarning, stacklevel=3)
-        return result
-
-    def _kernel_s_start(self, design, y, sample_weight, loss, rule, rng):
-        """MM start of a kernel model: an S-fit on the leading kernel principal components.
-
-        The S-estimator needs n >= 2 (p + 1) and costs O(p**3) per subset, so
-        it cannot run on n dual coefficients (nor on hundreds of Nystroem
-        features); it runs on the at most ``min(100, n // 4)`` leading
-        (uncentred) principal components of the kernel feature map -- the
-        eigenvectors of K with eigenvalues above 1e-8 of the largest, scaled
-        by the square roots of their eigenvalues -- and the start is the
-        weighted ridge step of the full model with the S-fit's robustness
-        weights.  The components come from a low-rank factor ``K ~ F F'``
-        (the pivoted Cholesky factor of an exact kernel, which reproduces K
-        to 1e-12 of its trace where 500 columns suffice; the Nystroem
-        features), through the small matrix ``F'F``: no eigendecomposition of
-        the n x n kernel matrix.  Above 20 000 rows the S-fit runs on a uniform
-        row sample of 20 000 rows and its scale is the M-scale of all residuals
-        (:func:`~skrobust.solvers.fast_s.fast_s_sampled`).  Tied inputs repeat
-        rows, which makes elemental subsets singular: then only as many leading
-        components as subsets of distinct rows allow (:func:`tied_subset_limit`).
-        """
-        n = design.n_samples
-        m = max(1, min(_S_MAX_PARAMS - 1, n // 4 - 1))
-        features, vals = principal_components(_kernel_factor(design), m)
-        # a smooth kernel's spectrum decays fast: components far below the largest are
-        # numerically zero columns, which would make every elemental subset singular
-        keep = vals > 1e-8 * max(float(vals[-1]) if vals.size else 0.0, 1e-300)
-        features = features[:, keep]
-        # tied inputs: as many (leading) components as elemental subsets of distinct rows allow
-        intercept = int(design.fit_intercept)
-        limit = tied_subset_limit(features, features.shape[1] + intercept) - intercept
-        features = features[:, features.shape[1] - max(limit, 1):]
-        components = LinearDesign(features, design.fit_intercept)
-        self._progress.line("s-start", f"{features.shape[1]} kernel principal components")
-        s_fit = fast_s_sampled(components, y, self._units.frequency_weights(sample_weight),
-                               n_rows=_S_SAMPLE_ROWS, random_state=rng, floor=rule_floor(rule),
-                               verbose=self._progress)
-        r = y - components.predict(s_fit.beta)
-        self.s_scale_ = s_fit.scale * self._units.y
-        if self.scale == "auto":
-            rule = FixedScale(s_fit.scale)
-        v = sample_weight * loss.weight(r / s_fit.scale) / loss.weight_at_zero()
-        return design.solve_weighted(v, y, self._alpha), s_fit.scale, rule
-
-    def _fit_quantile(self, design, y, sample_weight):
-        return quantile_regression(design, y, sample_weight, float(self.quantile),
-                                   alpha=self._alpha, max_iter=max(self.max_iter, 200),
-                                   verbose=self._progress)
+    def _m_start(self, plan, design, y, sample_weight, rng, warm, previous_s):
+        """The start of an M-estimation: a warm start that keeps the estimator, or cold."""
+        units = self._units
+        rule = scale_rule(plan, design, y, sample_weight, self._alpha, units)
+        warm_rule = None if warm is None else plan.warm_rule(
+            rule, previous_s.get("s_scale_"), units)
+        if warm_rule is not None:
+            if plan.mm:  # a warm MM fit keeps its S-estimate
+                self.__dict__.update({k: v for k, v in previous_s.items() if v is not None})
+            return Start(warm[0], warm[1], warm_rule), True
+        start = robust_start(plan, design, y, sample_weight, rule, rng, alpha=self._alpha,
+                             units=units, max_iter=self.max_iter, s_columns=self._s_columns,
+                             progress=self._progress)
+        if start.s_beta is not None:
+            coef, intercept = design.split(units.coef_out(start.s_beta, design.fit_intercept))
+            self.s_coef_, self.s_intercept_ = self._all_columns(coef), intercept
+        if start.s_scale is not None:
+            self.s_scale_ = start.s_scale * units.y
+        self._progress.line("start", f"init={plan.start!r} done")
+        return start, False
 
     # -------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -627,18 +392,13 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             raise ValueError("sample_weight must have a positive sum; all weights are zero")
         progress.line("validation", f"{X.shape[0]} samples x {X.shape[1]} features"
                                     + (" (sparse)" if sp.issparse(X) else ""))
-        adaptive = self._is_adaptive()
-        alpha = (0.0 if self.kernel is None else 1.0) if self.alpha is None else float(
-            self.alpha)
-        loss = get_loss("barron", shape=1.0) if adaptive else self._resolve_loss()
-        init = "ols" if adaptive else self._resolve_init(loss)
+        plan = fit_plan(self)
         rng = check_random_state(self.random_state)
         # fit in units where X's columns, y and the weights are of order one (exact powers
         # of two): sums of extreme but valid data neither overflow nor underflow
-        units = FitUnits.of(X, y, sample_weight, columns=self.kernel is None, shared=alpha > 0)
+        units = FitUnits.of(X, y, sample_weight, columns=not plan.kernel, shared=plan.alpha > 0)
         self._units = units
-        self._alpha = units.alpha_in(alpha, scale_units=isinstance(loss, Quantile) or (
-            self.scale == "joint" and not adaptive))
+        self._alpha = units.alpha_in(plan.alpha, scale_units=plan.penalty_in_scale_units)
         Xi, yi, wi = units.internal(X, y, sample_weight)
         warm = warm_start_applies(self, X.shape[1])
         previous_s = {name: self.__dict__.get(name) for name in _S_FIT_ATTRIBUTES}
@@ -649,32 +409,25 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             Xk, yk, sk = Xi, yi, wi
         else:  # a zero weight removes the row from every step (scale, start, solver)
             Xk, yk, sk = Xi[keep], yi[keep], wi[keep]
-        design = self._design(Xi, Xk, keep, rng, loss, init, adaptive)
+        design = self._design(plan, Xi, Xk, keep, rng)
         progress.line("design", self._design_summary(design))
-        init = self._auto_start_fallback(init, design)
-        start = self._previous_start(design) if warm else None
-        if adaptive:
-            if start is not None and start[2] is None:
-                start = None  # the previous fit learned no shape: a cold start
-            result = self._fit_adaptive(design, yk, sk, start)
-            loss = get_loss("barron", shape=result.shape)
-        elif isinstance(loss, Quantile):
-            result, start = self._fit_quantile(design, yk, sk), None  # no warm start
+        p = subset_size(design) if plan.init == "ms" else design.n_params
+        plan = plan.with_data(design.n_samples, p, lambda: s_on_components(design, plan.kernel))
+        previous = self._previous_start(design) if warm else None
+        loss, warm_started = plan.loss, False
+        solver_args = dict(alpha=self._alpha, max_iter=self.max_iter, tol=self.tol,
+                           shape_bounds=self.shape_bounds, quantile=self.quantile,
+                           progress=progress)
+        if plan.adaptive:
+            if previous is not None and previous[2] is None:
+                previous = None  # the previous fit learned no shape: a cold start
+            result = run_solver(plan, design, yk, sk, previous, **solver_args)
+            loss, warm_started = get_loss("barron", shape=result.shape), previous is not None
+        elif plan.quantile:
+            result = run_solver(plan, design, yk, sk, None, **solver_args)  # no warm start
         else:
-            # only proposal 2 counts degrees of freedom (for kernels an eigenvalue problem)
-            proposal2 = self.scale in ("proposal2", "huber")
-            dof = self._degrees_of_freedom(design) if proposal2 else design.n_params
-            rule = self._scale_rule(loss, scale_floor(yk, sk), dof)
-            warm_rule = None if start is None else self._warm_rule(init, rule, previous_s)
-            if warm_rule is not None:
-                beta0, scale0, _ = start
-                rule = warm_rule
-            else:
-                start = None
-                beta0, scale0, rule = self._start(init, design, yk, sk, loss, rule, rng)
-                progress.line("start", f"init={init!r} done")
-            problem = MProblem(design, yk, sk, loss, rule, self._alpha)
-            result = self._solve(problem, beta0, scale0)
+            start, warm_started = self._m_start(plan, design, yk, sk, rng, previous, previous_s)
+            result = run_solver(plan, design, yk, sk, start, **solver_args)
         if not result.converged:
             warnings.warn(f"RobustRegressor did not converge: {result.message}. "
                           "Returning the last iterate; increase max_iter or check the data.",
@@ -682,39 +435,22 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         residuals = self._set_fitted(design, result, loss, X, y)
         # k x k statistics for cov_params / summary / predict_interval (no n-sized array kept)
         setattr(self, RECORD_ATTRIBUTE,
-                record_fit(self, design, yk, sk, result, loss, adaptive, self._units))
+                record_fit(self, design, yk, sk, result, loss, plan.adaptive, self._units))
         # a warm start at a converged fit runs no iteration (HuberRegressor's n_iter_ == 0)
-        if start is not None and result.converged and result.n_iter <= 1:
+        if warm_started and result.converged and result.n_iter <= 1:
             self.n_iter_ = 0
         self._design_signature = design_signature(self, X.shape[1])
-        if not adaptive and not isinstance(loss, Quantile) and isinstance(self.scale, str):
+        if plan.m_estimate and isinstance(self.scale, str):
             warn_exact_fit(residuals[keep], sk, self.scale_,
                            scale_floor(yk, sk) * self._units.y, loss.c, design.n_params)
         if isinstance(loss, Barron):
             self.shape_ = float(loss.shape)
-        flag_rule = outlier_rule(self.scale, loss, self.scale_, adaptive=adaptive,
-                                 quantile=isinstance(loss, Quantile))
+        flag_rule = outlier_rule(self.scale, loss, self.scale_, adaptive=plan.adaptive,
+                                 quantile=plan.quantile)
         self.outliers_ = outlier_mask(residuals, sample_weight, flag_rule)
         progress.line("fit", f"done in {progress.elapsed():.3f} s")
         del self._progress
         return self
-
-    def _warm_rule(self, init, rule, previous_s):
-        """The scale rule of a warm start that keeps the estimator, or None (fit cold).
-
-        A warm MM fit keeps its S-estimate (``previous_s``, the S-fit attributes
-        of the previous fit) and, with ``scale="auto"``, holds the S-scale
-        fixed again: only the M-step restarts.  Without an S-estimate to keep
-        it must start cold.
-        """
-        if init not in ("s", "ms"):
-            return rule
-        if previous_s.get("s_scale_") is None:
-            return None
-        self.__dict__.update({k: v for k, v in previous_s.items() if v is not None})
-        if self.scale == "auto":
-            return FixedScale(previous_s["s_scale_"] / self._units.y)
-        return rule
 
     def _previous_start(self, design):
         """The previous fit in the current fit's units: ``(beta, scale, shape)``, or None when
@@ -738,11 +474,11 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             return f"exact {kernel} kernel, {design.n_samples} x {design.n_samples} matrix"
         return f"{design.n_params - int(design.fit_intercept)} Nystroem features ({kernel} kernel)"
 
-    def _design(self, X, Xk, keep, rng, loss, init, adaptive):
+    def _design(self, plan, X, Xk, keep, rng):
         """The design of the model: X itself, Nystroem features or the kernel matrix."""
         self._support = None if keep.all() else keep
         self._s_columns = None
-        if self.kernel is None:
+        if not plan.kernel:
             self._kernel_map = None
             design, self.aliased_, self._s_columns = independent_design(
                 Xk, self.fit_intercept, self._alpha, getattr(self, "feature_names_in_", None))
@@ -750,14 +486,6 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             self._units = self._units.restricted(~self.aliased_)
             return design
         kmap = KernelMap(self)
-        if kmap.exact:
-            for what, bad in (("shape='adaptive'", adaptive),
-                              ("solver='lbfgs'", self.solver == "lbfgs"),
-                              ("loss='quantile'", isinstance(loss, Quantile)),
-                              ("init='lad'", init == "lad")):
-                if bad:
-                    raise ValueError(f"{what} is not available for the exact kernel model; "
-                                     "set n_components to use Nystroem features")
         if self.kernel == "precomputed" and not keep.all():
             Xk = Xk[:, keep]  # zero-weight rows leave the kernel's columns too
         Z = kmap.fit_transform(Xk, rng, self._progress)

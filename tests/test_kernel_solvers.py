@@ -11,10 +11,10 @@ from sklearn.datasets import make_moons
 from sklearn.metrics.pairwise import rbf_kernel, sigmoid_kernel
 
 import skrobust.classification as classification_module
-import skrobust.regression as regression_module
 import skrobust.solvers.design as design_module
 import skrobust.solvers.kernel_design as kernel_design_module
 import skrobust.solvers.mestimate as mestimate
+import skrobust.solvers.starts as starts_module
 from skrobust import RobustClassifier, RobustRegressor
 from skrobust.solvers.cg import pcg
 from skrobust.solvers.design import LinearDesign
@@ -221,7 +221,7 @@ def test_kernel_mm_start_on_a_row_sample(monkeypatch):
         kw = dict(loss="tukey", kernel="rbf", gamma=2.0, alpha=0.1, random_state=0, **extra)
         whole = RobustRegressor(**kw).fit(X, y)
         with monkeypatch.context() as m:
-            m.setattr(regression_module, "_S_SAMPLE_ROWS", 400)
+            m.setattr(starts_module, "S_SAMPLE_ROWS", 400)
             sampled = RobustRegressor(**kw).fit(X, y)
         assert sampled.scale_ != whole.scale_  # the start did change
         # the S-scale of ~100 components on 400 rows varies with the subsets (0.17-0.43 over

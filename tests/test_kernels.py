@@ -10,7 +10,7 @@ from sklearn.svm import SVR
 
 import skrobust._kernels as kernels_module
 from skrobust import RobustRegressor
-from skrobust.solvers.kernel_design import KernelDesign
+from skrobust.solvers.kernel_design import KernelDesign, effective_degrees_of_freedom
 
 
 def sinc_data(n=300, frac=0.2, seed=0):
@@ -146,11 +146,9 @@ def test_proposal_2_scale_counts_effective_degrees_of_freedom():
         assert 0.1 < reg.scale_ < 0.25  # noise sd 0.1, inflated by the 20% outliers
         assert rmse(reg.predict(X), f) < rmse(krr.predict(X), f) / 5
     # the effective degrees of freedom of the smoother: sum lambda / (lambda + alpha)
-    reg = RobustRegressor(kernel="rbf", gamma=2.0, alpha=0.1)
-    reg._alpha = 0.1
     K = rbf_kernel(X, gamma=2.0)
     lam = np.linalg.eigvalsh(K)
-    dof = reg._degrees_of_freedom(KernelDesign(K, True))
+    dof = effective_degrees_of_freedom(KernelDesign(K, True), 0.1)
     assert dof == pytest.approx(np.sum(lam / (lam + 0.1)) + 1, rel=1e-8)
     assert 5 < dof < 60
 

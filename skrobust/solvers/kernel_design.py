@@ -175,6 +175,52 @@ def principal_components(Ft, n_components):
     return Ft.T @ right, vals
 
 
+def kernel_factor(design):
+    """``F'`` for a factor ``K ~ F F'`` of a kernel model's kernel matrix.
+
+    The pivoted Cholesky factor of an exact kernel (a :class:`KernelDesign`),
+    the Nystroem features of a linear design on them otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrobust.solvers.design import LinearDesign
+    >>> from skrobust.solvers.kernel_design import kernel_factor
+    >>> kernel_factor(LinearDesign(np.eye(3)[:, :2], True)).shape
+    (2, 3)
+    """
+    Ft = design.factor()[0] if isinstance(design, KernelDesign) else design.X.T
+    return np.asarray(Ft, dtype=np.float64)
+
+
+def effective_degrees_of_freedom(design, alpha: float) -> float:
+    """Degrees of freedom of a kernel ridge smoother, plus the intercept.
+
+    A kernel model has ``n + 1`` (exact) or ``m + 1`` (Nystroem) coefficients
+    but far fewer degrees of freedom: its penalty shrinks them.  This is
+    ``sum_j lambda_j / (lambda_j + alpha)`` over the eigenvalues of the kernel
+    matrix (of ``Z Z'`` for Nystroem features ``Z``; the rank for
+    ``alpha=0``), plus the intercept -- so the full Nystroem model keeps the
+    exact model's degrees of freedom.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrobust.solvers.design import LinearDesign
+    >>> from skrobust.solvers.kernel_design import effective_degrees_of_freedom
+    >>> Z = np.diag([1.0, 1.0, 0.0])  # eigenvalues 1, 1, 0
+    >>> effective_degrees_of_freedom(LinearDesign(Z, True), alpha=1.0)
+    2.0
+    """
+    Ft = kernel_factor(design)
+    vals = np.clip(np.linalg.eigvalsh(Ft @ Ft.T), 0.0, None) if Ft.size else np.zeros(0)
+    if alpha > 0:
+        dof = float(np.sum(vals / (vals + alpha)))
+    else:
+        dof = float(np.sum(vals > 1e-12 * max(float(vals.max(initial=0.0)), 1e-300)))
+    return dof + int(design.fit_intercept)
+
+
 def tied_subset_limit(rows, max_params, min_probability=0.1):
     """Most parameters an S-start's elemental subsets support on rows with ties.
 
