@@ -26,7 +26,8 @@ def _column_names(idx, feature_names):
     return ", ".join(names)
 
 
-def independent_design(X, fit_intercept, alpha, feature_names=None, stacklevel=5):
+def independent_design(X, fit_intercept, alpha, feature_names=None, stacklevel=5,
+                       magnitudes=None):
     """The linear design without its aliased columns (when unpenalised), and the masks.
 
     Without a penalty (``alpha == 0``) aliased columns make the fit non-unique:
@@ -36,7 +37,7 @@ def independent_design(X, fit_intercept, alpha, feature_names=None, stacklevel=5
     independent columns.  Returns ``(design, aliased, s_columns)``:
     ``aliased`` marks the removed columns (all False when none was removed),
     ``s_columns`` the boolean mask of the design's columns the S-start uses
-    (None: all).
+    (None: all).  ``magnitudes``: ``max |X_j|`` of the columns, when known.
 
     Examples
     --------
@@ -52,7 +53,7 @@ def independent_design(X, fit_intercept, alpha, feature_names=None, stacklevel=5
     >>> design.n_features, aliased, s_columns
     (2, array([False, False]), array([ True, False]))
     """
-    aliased = aliased_columns(X, fit_intercept)
+    aliased = aliased_columns(X, fit_intercept, magnitudes=magnitudes)
     if not aliased.any():
         return LinearDesign(X, fit_intercept), aliased, None
     if alpha > 0:

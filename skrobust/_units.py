@@ -25,6 +25,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.sparse as sp
 
+from ._numba import njit
+
 #: magnitudes within 2**-BAND .. 2**BAND keep the unit 1
 BAND = 64
 #: above this many observations per unit of weight, ``p / n`` is below double precision
@@ -47,16 +49,49 @@ def power_of_two_unit(magnitude: float) -> float:
     return 1.0 if abs(exponent) <= BAND else math.ldexp(1.0, exponent)
 
 
+@njit(cache=True, nogil=True)
+def _abs_max_by_column(X, by_rows, out):
+    # one pass in X's memory order (rows of a C array, columns of a Fortran one)
+    n, d = X.shape
+    if by_rows:
+        for i in range(n):
+            for j in range(d):
+                v = abs(X[i, j])
+                if v > out[j]:
+                    out[j] = v
+    else:
+        for j in range(d):
+            top = 0.0
+            for i in range(n):
+                v = abs(X[i, j])
+                if v > top:
+                    top = v
+            out[j] = top
+
+
 def column_magnitudes(X) -> np.ndarray:
-    """``max |X_j|`` of every column, with no ``n x d`` temporary."""
+    """``max |X_j|`` of every column (finite X), in one pass with no ``n x d`` temporary.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrobust._units import column_magnitudes
+    >>> column_magnitudes(np.array([[1.0, -5.0], [-3.0, 2.0]]))
+    array([3., 5.])
+    """
     if X.shape[0] == 0:
         return np.zeros(X.shape[1])
     if sp.issparse(X):
         top = np.asarray(X.max(axis=0).todense()).ravel()
         bottom = np.asarray(X.min(axis=0).todense()).ravel()
-    else:
-        top, bottom = X.max(axis=0), X.min(axis=0)
-    return np.maximum(np.asarray(top, dtype=np.float64), -np.asarray(bottom, dtype=np.float64))
+        return np.maximum(np.asarray(top, dtype=np.float64),
+                          -np.asarray(bottom, dtype=np.float64))
+    X = np.asarray(X)
+    if X.dtype != np.float64 or not (X.flags.c_contiguous or X.flags.f_contiguous):
+        X = np.asarray(X, dtype=np.float64, order="C")
+    out = np.zeros(X.shape[1])
+    _abs_max_by_column(X, not X.flags.f_contiguous or X.flags.c_contiguous, out)
+    return out
 
 
 @dataclass(frozen=True)
@@ -86,12 +121,14 @@ class FitUnits:
     w: float
 
     @classmethod
-    def of(cls, X, y, sample_weight, *, columns=True, shared=False) -> FitUnits:
+    def of(cls, X, y, sample_weight, *, columns=True, shared=False,
+           magnitudes=None) -> FitUnits:
         """The units of data: per column of ``X`` (one for all with ``shared``; none with
-        ``columns=False``, for kernel models, whose kernel is not scale free)."""
+        ``columns=False``, for kernel models, whose kernel is not scale free).
+        ``magnitudes``: :func:`column_magnitudes` of ``X``, when already known."""
         x = None
         if columns:
-            mags = column_magnitudes(X)
+            mags = column_magnitudes(X) if magnitudes is None else magnitudes
             if shared:
                 mags = np.full_like(mags, float(mags.max(initial=0.0)))
             x = np.array([power_of_two_unit(m) for m in mags])

@@ -25,7 +25,7 @@ from ._outliers import outlier_mask, outlier_rule
 from ._param_relevance import warn_unused_parameters
 from ._plan import INITS, SCALES, SOLVERS, fit_plan
 from ._progress import Progress
-from ._units import FitUnits
+from ._units import FitUnits, column_magnitudes
 from .dask_backend import fit_dask, is_dask_input, predict_dask
 from .inference._fitted import RECORD_ATTRIBUTE, record_fit
 from .losses import LOSS_ALIASES, Barron, Quantile, RobustLoss, available_losses, get_loss
@@ -396,7 +396,10 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         # fit in units where X's columns, y and the weights are of order one (exact powers
         # of two): sums of extreme but valid data neither overflow nor underflow
-        units = FitUnits.of(X, y, sample_weight, columns=not plan.kernel, shared=plan.alpha > 0)
+        # one pass for the column magnitudes, shared by the units and the aliasing check
+        magnitudes = None if plan.kernel else column_magnitudes(X)
+        units = FitUnits.of(X, y, sample_weight, columns=not plan.kernel, shared=plan.alpha > 0,
+                            magnitudes=magnitudes)
         self._units = units
         self._alpha = units.alpha_in(plan.alpha, scale_units=plan.penalty_in_scale_units)
         Xi, yi, wi = units.internal(X, y, sample_weight)
@@ -409,7 +412,10 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             Xk, yk, sk = Xi, yi, wi
         else:  # a zero weight removes the row from every step (scale, start, solver)
             Xk, yk, sk = Xi[keep], yi[keep], wi[keep]
-        design = self._design(plan, Xi, Xk, keep, rng)
+        # the magnitudes of Xk in the fit's units (exact: the units are powers of two)
+        internal_magnitudes = None if magnitudes is None or not keep.all() else (
+            magnitudes if units.x is None else magnitudes / units.x)
+        design = self._design(plan, Xi, Xk, keep, rng, internal_magnitudes)
         progress.line("design", self._design_summary(design))
         p = subset_size(design) if plan.init == "ms" else design.n_params
         plan = plan.with_data(design.n_samples, p, lambda: s_on_components(design, plan.kernel))
@@ -474,14 +480,15 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             return f"exact {kernel} kernel, {design.n_samples} x {design.n_samples} matrix"
         return f"{design.n_params - int(design.fit_intercept)} Nystroem features ({kernel} kernel)"
 
-    def _design(self, plan, X, Xk, keep, rng):
+    def _design(self, plan, X, Xk, keep, rng, magnitudes=None):
         """The design of the model: X itself, Nystroem features or the kernel matrix."""
         self._support = None if keep.all() else keep
         self._s_columns = None
         if not plan.kernel:
             self._kernel_map = None
             design, self.aliased_, self._s_columns = independent_design(
-                Xk, self.fit_intercept, self._alpha, getattr(self, "feature_names_in_", None))
+                Xk, self.fit_intercept, self._alpha, getattr(self, "feature_names_in_", None),
+                magnitudes=magnitudes)
             # the fit's parameters are the independent columns': so are its units
             self._units = self._units.restricted(~self.aliased_)
             return design

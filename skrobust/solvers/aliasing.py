@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from .._units import column_magnitudes
 from .design import LinearDesign
 
 ALIAS_TOL = 1e-7
@@ -34,14 +35,12 @@ is aliased (R's ``lm`` / ``lmrob`` tolerance)."""
 _CLEARLY_FULL_RANK = 1e-4  # equilibrated Cholesky pivots above this: no column can be aliased
 
 
-def _moderate_columns(X):
-    """``X`` itself, or a copy with its columns scaled by their largest ``|x|`` when some
-    are so small or large that their squares would under- or overflow in the Gram."""
-    def dense(v):
-        return np.asarray(v.toarray() if sp.issparse(v) else v, dtype=np.float64).ravel()
-
-    # max and min, not abs(X).max(): no temporary of the size of X
-    big = np.maximum(dense(X.max(axis=0)), -dense(X.min(axis=0)))
+def _moderate_columns(X, big=None):
+    """``X`` itself, or a copy with its columns scaled by their largest ``|x|`` (``big``,
+    computed here when not given) when some are so small or large that their squares
+    would under- or overflow in the Gram."""
+    if big is None:
+        big = column_magnitudes(X)
     nonzero = big[big > 0]
     if not nonzero.size or (nonzero.min() > 1e-150 and nonzero.max() < 1e150):
         return X
@@ -139,7 +138,7 @@ def _sequential_rank(cols, Gs, tol):
     return aliased
 
 
-def aliased_columns(X, fit_intercept=True, tol=ALIAS_TOL) -> np.ndarray:
+def aliased_columns(X, fit_intercept=True, tol=ALIAS_TOL, magnitudes=None) -> np.ndarray:
     """Which columns of ``X`` are aliased: in the span of the intercept and the columns before.
 
     Parameters
@@ -152,6 +151,9 @@ def aliased_columns(X, fit_intercept=True, tol=ALIAS_TOL) -> np.ndarray:
         Relative tolerance: a column is aliased when its part orthogonal to
         the columns kept before it is at most ``tol`` times its norm.  An
         all-zero column is always aliased.
+    magnitudes : ndarray of shape (n_features,), default=None
+        ``max |X_j|`` of each column, when the caller already has it (one
+        pass over ``X`` less).
 
     Returns
     -------
@@ -173,7 +175,7 @@ def aliased_columns(X, fit_intercept=True, tol=ALIAS_TOL) -> np.ndarray:
     n, d = X.shape
     if d == 0:
         return np.zeros(0, dtype=bool)
-    X = _moderate_columns(X)
+    X = _moderate_columns(X, magnitudes)
     norms, Gs, inv = _equilibrated_columns(X, fit_intercept)
     zero = norms == 0
     live = np.flatnonzero(~zero)
