@@ -28,11 +28,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._progress import Progress
 from ..losses import Barron, get_loss
 from ..scale import FixedScale, MADScale, scale_floor
 from .aliasing import expand_coef
 from .design import LinearDesign
-from .fast_s import fast_s, fast_s_sampled
+from .fast_s import _fast_s, _fast_s_sampled
 from .kernel_design import (
     KernelDesign,
     effective_degrees_of_freedom,
@@ -164,8 +165,8 @@ def s_start(design, y, counts, rule, rng, *, ms=False, s_columns=None, hold_scal
                           "values), so the M-S start is the S-estimate (init='s')",
                           UserWarning, stacklevel=4)
     else:
-        s_fit = fast_s(s_design, y, counts, random_state=rng, floor=rule_floor(rule),
-                       verbose=progress)
+        s_fit = _fast_s(s_design, y, counts, random_state=rng, floor=rule_floor(rule),
+                        progress=Progress.of(progress))
     if s_columns is not None:
         coef, intercept = s_design.split(s_fit.beta)
         coef = expand_coef(coef, ~s_columns)
@@ -209,9 +210,8 @@ def kernel_s_start(design, y, sample_weight, counts, loss, rule, alpha, rng, *,
     features = features[:, features.shape[1] - max(limit, 1):]
     components = LinearDesign(features, design.fit_intercept)
     progress.line("s-start", f"{features.shape[1]} kernel principal components")
-    s_fit = fast_s_sampled(components, y, counts,
-                           n_rows=S_SAMPLE_ROWS,
-                           random_state=rng, floor=rule_floor(rule), verbose=progress)
+    s_fit = _fast_s_sampled(components, y, counts, n_rows=S_SAMPLE_ROWS, random_state=rng,
+                            floor=rule_floor(rule), progress=Progress.of(progress))
     r = y - components.predict(s_fit.beta)
     rule = FixedScale(s_fit.scale) if hold_scale else rule
     v = sample_weight * loss.weight(r / s_fit.scale) / loss.weight_at_zero()
