@@ -43,7 +43,7 @@ from .kernel_design import (
 )
 from .mestimate import MProblem, irls
 from .ms_start import ms_start
-from .quantile import quantile_regression
+from .quantile import _quantile_regression
 
 S_MAX_PARAMS = 101  # above this many parameters a kernel model's S-start uses components
 S_SAMPLE_ROWS = 20_000  # a kernel model's S-start runs on a row sample of this many rows
@@ -115,7 +115,8 @@ def ols_start(design, y, sample_weight, rule, alpha, convex):
 
 def lad_start(design, y, sample_weight, rule, alpha, progress=None):
     """Least absolute deviations: robust to outliers in y, not to leverage points."""
-    beta = quantile_regression(design, y, sample_weight, 0.5, alpha=alpha, verbose=progress).beta
+    beta = _quantile_regression(design, y, sample_weight, 0.5, alpha=alpha,
+                                verbose=progress).beta
     return Start(beta, None, rule)
 
 
