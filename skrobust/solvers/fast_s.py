@@ -300,14 +300,15 @@ def m_scale(residuals, sample_weight=None, *, c=S_TUKEY_C, b=S_BREAKDOWN_B, n_pa
     if not np.all(np.isfinite(r[w > 0])):
         raise ValueError("residuals must be finite")
     _check_total_weight(w, n_params)
-    if scale0 is None:
-        scale0 = weighted_median(np.abs(r), None if sample_weight is None else w)
-        scale0 /= MAD_NORMAL_CONSTANT
+    if scale0 is None and sample_weight is None:
+        scale0 = weighted_median(np.abs(r), None) / MAD_NORMAL_CONSTANT
     return _m_scale(r, w, c, b, n_params, scale0, floor, tol, max_iter)
 
 
 def _m_scale(r, w, c, b, n_params, scale0, floor, tol=1e-10, max_iter=200):
     """The M-scale of :func:`m_scale` on checked input (float64 ``r`` and ``w``)."""
+    if scale0 is None:
+        scale0 = weighted_median(np.abs(r), w) / MAD_NORMAL_CONSTANT
     denom = float(w.sum()) - n_params
     s, _ = _m_scale_core(r, w, denom, b, c, float(scale0), float(tol), int(max_iter), floor)
     return float(s)
@@ -515,14 +516,16 @@ def refine_s(design, y, sample_weight, beta0, scale0=None, *, c=S_TUKEY_C, b=S_B
                      floor=floor, progress=Progress.of(verbose))
 
 
-def _refine_s(design, y, w, beta0, scale0, *, c, b, max_iter, tol, floor, progress):
+def _refine_s(design, y, w, beta0, scale0=None, *, c=S_TUKEY_C, b=S_BREAKDOWN_B, max_iter=200,
+              tol=1e-7, floor=1e-300, progress=None):
     """:func:`refine_s` on checked input: float64 ``y`` and ``w``, a total weight above p."""
+    progress = Progress.of(progress)
     p = design.n_params
     denom = float(w.sum()) - p
     beta = np.array(beta0, dtype=np.float64)
     r = y - design.predict(beta)
     if scale0 is None:
-        s = _m_scale(r, w, c, b, p, weighted_median(np.abs(r), w) / MAD_NORMAL_CONSTANT, floor)
+        s = _m_scale(r, w, c, b, p, None, floor)
     else:
         s = max(float(scale0), floor)
     v = np.empty_like(y)
