@@ -23,13 +23,13 @@ init='gnc' is not available with loss='huber'; it an
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from .losses import Barron, Quantile, RobustLoss, get_loss
 from .scale import FixedScale, HuberProposal2Scale, JointScale, MADScale, resolve_scale_name
+from .solvers.adaptive_barron import check_shape_bounds
 
 SCALES = ("auto", "mad", "proposal2", "joint", "huber")  # "huber": old name of "proposal2"
 INITS = ("auto", "ols", "s", "ms", "lad", "gnc")
@@ -232,13 +232,6 @@ def check_supported(plan, est, backend="memory"):
             raise row.error(row.message(plan, est))
 
 
-def _check_shape_bounds(bounds):
-    if (len(bounds) != 2 or not all(isinstance(b, numbers.Real) for b in bounds)
-            or not 0.0 <= bounds[0] <= bounds[1] < 2.0):
-        raise ValueError(f"shape_bounds must be (low, high) with 0 <= low <= high < 2, "
-                         f"got {bounds!r}")
-
-
 def resolve_loss(est) -> RobustLoss:
     """The loss of the estimator's parameters, with its tuning constant."""
     if isinstance(est.loss, RobustLoss):
@@ -281,7 +274,7 @@ def fit_plan(est, backend="memory") -> FitPlan:
     """
     adaptive = est.loss == "barron" and isinstance(est.shape, str)
     if adaptive:
-        _check_shape_bounds(est.shape_bounds)
+        check_shape_bounds(est.shape_bounds)
     loss = get_loss("barron", shape=1.0) if adaptive else resolve_loss(est)
     if adaptive:
         init = "ols"

@@ -221,6 +221,17 @@ def test_float32_input():
     assert np.max(np.abs(reg.coef_ - coef)) < 0.3
 
 
+def test_float32_input_is_fitted_as_its_float64_copy():
+    # float32 X is cast to float64 once; the fit is the float64 fit of the same values
+    X, y, _ = contaminated(200, 3, seed=15)
+    X32 = X.astype(np.float32)
+    for kw in ({}, {"loss": "quantile"}, {"loss": "barron", "shape": "adaptive"}):
+        a = RobustRegressor(**kw).fit(X32, y)
+        b = RobustRegressor(**kw).fit(X32.astype(np.float64), y)
+        np.testing.assert_array_equal(a.coef_, b.coef_)
+        assert a.intercept_ == b.intercept_
+
+
 def test_inputs_are_never_modified():
     X, y, _ = contaminated(100, 3, seed=16)
     w = np.ones(100)

@@ -249,6 +249,16 @@ def design_case(request, monkeypatch):
     return design, _dense(X, fit_intercept)
 
 
+def test_design_holds_float64_and_copies_other_dtypes_once():
+    X = np.random.default_rng(0).standard_normal((50, 3))
+    assert LinearDesign(X, True).X is X  # float64 is not copied
+    for X32 in (X.astype(np.float32), sp.csr_matrix(X.astype(np.float32))):
+        design = LinearDesign(X32, True)
+        assert design.X.dtype == np.float64
+        dense = design.X.toarray() if design.sparse else design.X
+        np.testing.assert_array_equal(dense, X.astype(np.float32).astype(np.float64))
+
+
 def test_weighted_gram_equals_dense_numpy(design_case):
     design, A = design_case
     rng = np.random.default_rng(10)
@@ -256,7 +266,7 @@ def test_weighted_gram_equals_dense_numpy(design_case):
     z = rng.standard_normal(A.shape[0])
     G = design.gram_ext(v, [z])
     B = np.c_[A, z]
-    tol = 1e-5 if design.X.dtype == np.float32 else 1e-12
+    tol = 1e-12
     np.testing.assert_allclose(G, B.T @ (v[:, None] * B), rtol=tol, atol=tol)
     rows = np.sort(rng.choice(A.shape[0], 700, replace=False))
     G_rows = design.gram_ext(v[rows], [z[rows]], rows=rows)
@@ -272,7 +282,7 @@ def test_products_and_residual_pass_equal_dense_numpy(design_case):
     rng = np.random.default_rng(11)
     beta = rng.standard_normal(A.shape[1])
     y = rng.standard_normal(A.shape[0])
-    tol = 1e-5 if design.X.dtype == np.float32 else 1e-12
+    tol = 1e-12
     np.testing.assert_allclose(design.predict(beta), A @ beta, rtol=tol, atol=tol)
     g = rng.standard_normal(A.shape[0])
     np.testing.assert_allclose(design.rmatvec(g), A.T @ g, rtol=tol, atol=tol)
@@ -311,5 +321,5 @@ def test_weighted_solve_equals_dense_ridge(design_case):
     if design.fit_intercept:
         pen[-1] = 0.0
     want = np.linalg.solve(A.T @ (v[:, None] * A) + np.diag(pen), A.T @ (v * z))
-    tol = 1e-4 if design.X.dtype == np.float32 else 1e-9
+    tol = 1e-9
     np.testing.assert_allclose(beta, want, rtol=tol, atol=tol)

@@ -329,6 +329,20 @@ def adaptive_barron(design, y, sample_weight=None, *, beta0, scale0=None, shape0
     if max_iter < 1:
         raise ValueError(f"max_iter must be >= 1, got {max_iter}")
     design, y, s = positive_weight_rows(design, y, sample_weight)
+    return _adaptive_barron(design, y, s, beta0=beta0, scale0=scale0, shape0=shape0,
+                            shape_bounds=(lo, hi), alpha=alpha, max_iter=max_iter, tol=tol,
+                            scale_floor=scale_floor, verbose=verbose)
+
+
+def _adaptive_barron(design, y, s, *, beta0, scale0=None, shape0=None,
+                     shape_bounds=(0.0, 1.999), alpha=0.0, max_iter=200, tol=1e-8,
+                     scale_floor=None, verbose=0) -> AdaptiveBarronResult:
+    """:func:`adaptive_barron` on checked input (what the estimator calls): float64 ``y``
+    and positive weights ``s`` on the rows of ``design``, valid ``shape_bounds``, ``alpha``,
+    ``scale0``, ``shape0`` and ``max_iter`` (the estimator's parameter validation and fit
+    plan checked them)."""
+    lo, hi = shape_bounds
+    max_iter = int(max_iter)
     beta0 = np.array(beta0, dtype=np.float64).ravel()
     if beta0.shape[0] != design.n_params:
         raise ValueError(f"beta0 has {beta0.shape[0]} values, expected {design.n_params}")

@@ -10,9 +10,10 @@ fast.
 
 Memory and passes over ``X``: every method walks ``X`` in row blocks
 (about 320 KiB of a dense ``X``), so nothing of size ``n x d`` is ever
-allocated (a float32 ``X`` is cast a block at a time; a sparse one is
-weighted a block of rows at a time), and the work on a block happens while
-it is in cache, so ``X`` is read from memory once per call.
+allocated (a sparse ``X`` is weighted a block of rows at a time), and the
+work on a block happens while it is in cache, so ``X`` is read from memory
+once per call.  ``X`` is float64: another dtype is copied once (the
+estimators validate float32 and fit it in float64).
 
 - :meth:`LinearDesign.gram` / :meth:`LinearDesign.gram_ext`: ``A' diag(v) A``
   accumulated in float64 over blocks (BLAS through NumPy's ``matmul``, so
@@ -66,6 +67,8 @@ class LinearDesign:
     Parameters
     ----------
     X : ndarray or scipy sparse matrix of shape (n_samples, n_features)
+        Held as is when float64; another dtype (float32) is copied to float64
+        once, which is what the estimators fit.
     fit_intercept : bool
 
     Examples
@@ -78,10 +81,9 @@ class LinearDesign:
     """
 
     def __init__(self, X, fit_intercept: bool):
-        self.X = X
         self.sparse = sp.issparse(X)
-        if self.sparse:
-            self.X = X.tocsr()
+        # X of another dtype (float32) is held as one float64 copy, as the estimators fit it
+        self.X = (X.tocsr() if self.sparse else X).astype(np.float64, copy=False)
         self.fit_intercept = bool(fit_intercept)
         self.n_samples, self.n_features = X.shape
         self.n_params = self.n_features + int(self.fit_intercept)
@@ -136,32 +138,17 @@ class LinearDesign:
             yield slice(start, min(start + b, n))
 
     # ------------------------------------------------------------ products
-    @property
-    def _blocked(self) -> bool:
-        # a dense X of another dtype (float32) is cast a block at a time, never as a whole
-        return not self.sparse and self.X.dtype != np.float64
-
     def predict(self, beta):
         """``A beta``."""
         coef, intercept = self.split(beta)
-        if self._blocked:
-            out = np.empty(self.n_samples)
-            for rows in self._blocks():
-                out[rows] = self.X[rows] @ coef
-        else:
-            out = np.asarray(self.X @ coef, dtype=np.float64).ravel()
+        out = np.asarray(self.X @ coef, dtype=np.float64).ravel()
         if intercept != 0.0:
             out += intercept
         return out
 
     def rmatvec(self, g):
         """``A' g``."""
-        if self._blocked:
-            xg = np.zeros(self.n_features)
-            for rows in self._blocks():
-                xg += g[rows] @ self.X[rows]
-        else:
-            xg = np.asarray(self.X.T @ g, dtype=np.float64).ravel()
+        xg = np.asarray(self.X.T @ g, dtype=np.float64).ravel()
         if self.fit_intercept:
             return np.append(xg, g.sum())
         return xg
@@ -203,14 +190,14 @@ class LinearDesign:
     def row_pass(self, beta, y, kernel, args, out=None):
         """One compiled loop over the rows: ``kernel(X, y, coef, intercept, *args, r, xg)``.
 
-        For a dense, C-contiguous float64 ``X`` only (otherwise None, and the
+        For a dense, C-contiguous ``X`` only (otherwise None, and the
         caller uses :meth:`residual_pass`).  The kernel (see
         :func:`skrobust.losses._fused.row_pass`) writes the residuals into
         ``r``, adds ``X' g`` into ``xg`` and returns its sums, the third of
         which is ``sum g``.  Returns ``(r, A' g, sums)``.
         """
         X = self.X
-        if self.sparse or X.dtype != np.float64 or not X.flags.c_contiguous:
+        if self.sparse or not X.flags.c_contiguous:
             return None
         coef, intercept = self.split(beta)
         r = np.empty(self.n_samples) if out is None else out
@@ -307,7 +294,7 @@ class LinearDesign:
         b = min(self.block_rows, max(n_rows, 1))
         wbuf = np.empty((b, q))
         tbuf = np.empty((b, n_tail))
-        gbuf = np.empty((b, d), dtype=X.dtype) if rows is not None else None
+        gbuf = np.empty((b, d)) if rows is not None else None
         for start in range(0, n_rows, b):
             sl = slice(start, min(start + b, n_rows))
             if rows is None:

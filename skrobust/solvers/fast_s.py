@@ -208,6 +208,21 @@ def _check_floor(floor):
     return floor
 
 
+def _check_tuning(c, b):
+    c, b = float(c), float(b)
+    if not (c > 0 and math.isfinite(c)):
+        raise ValueError(f"c must be a finite positive number, got {c!r}")
+    if not 0 < b < 1:
+        raise ValueError(f"b must lie in (0, 1), got {b!r}")
+    return c, b
+
+
+def _check_total_weight(w, p):
+    if not float(w.sum()) - p > 0:
+        raise ValueError(f"the total sample weight ({float(w.sum()):g}) must exceed the number "
+                         f"of parameters ({p})")
+
+
 def _as_generator(random_state):
     """A numpy Generator from None, an int, a RandomState or a Generator.
 
@@ -281,21 +296,20 @@ def m_scale(residuals, sample_weight=None, *, c=S_TUKEY_C, b=S_BREAKDOWN_B, n_pa
     r = np.ascontiguousarray(residuals, dtype=np.float64).ravel()
     w = _check_weights(sample_weight, r.shape[0])
     floor = _check_floor(floor)
-    c = float(c)
-    b = float(b)
-    if not (c > 0 and math.isfinite(c)):
-        raise ValueError(f"c must be a finite positive number, got {c!r}")
-    if not 0 < b < 1:
-        raise ValueError(f"b must lie in (0, 1), got {b!r}")
+    c, b = _check_tuning(c, b)
     if not np.all(np.isfinite(r[w > 0])):
         raise ValueError("residuals must be finite")
-    denom = float(w.sum()) - n_params
-    if not denom > 0:
-        raise ValueError(f"the total sample weight ({float(w.sum()):g}) must exceed the number "
-                         f"of parameters ({n_params})")
+    _check_total_weight(w, n_params)
+    if scale0 is None and sample_weight is None:
+        scale0 = weighted_median(np.abs(r), None) / MAD_NORMAL_CONSTANT
+    return _m_scale(r, w, c, b, n_params, scale0, floor, tol, max_iter)
+
+
+def _m_scale(r, w, c, b, n_params, scale0, floor, tol=1e-10, max_iter=200):
+    """The M-scale of :func:`m_scale` on checked input (float64 ``r`` and ``w``)."""
     if scale0 is None:
-        scale0 = weighted_median(np.abs(r), None if sample_weight is None else w)
-        scale0 /= MAD_NORMAL_CONSTANT
+        scale0 = weighted_median(np.abs(r), w) / MAD_NORMAL_CONSTANT
+    denom = float(w.sum()) - n_params
     s, _ = _m_scale_core(r, w, denom, b, c, float(scale0), float(tol), int(max_iter), floor)
     return float(s)
 
@@ -492,18 +506,26 @@ def refine_s(design, y, sample_weight, beta0, scale0=None, *, c=S_TUKEY_C, b=S_B
     (array([2., 1.]), True)
     """
     floor = _check_floor(floor)
-    progress = Progress.of(verbose)
+    c, b = _check_tuning(c, b)
     y = np.ascontiguousarray(y, dtype=np.float64).ravel()
     w = _check_weights(sample_weight, y.shape[0])
+    _check_total_weight(w, design.n_params)
+    if not np.all(np.isfinite(y[w > 0])):
+        raise ValueError("y must be finite")
+    return _refine_s(design, y, w, beta0, scale0, c=c, b=b, max_iter=max_iter, tol=tol,
+                     floor=floor, progress=Progress.of(verbose))
+
+
+def _refine_s(design, y, w, beta0, scale0=None, *, c=S_TUKEY_C, b=S_BREAKDOWN_B, max_iter=200,
+              tol=1e-7, floor=1e-300, progress=None):
+    """:func:`refine_s` on checked input: float64 ``y`` and ``w``, a total weight above p."""
+    progress = Progress.of(progress)
     p = design.n_params
     denom = float(w.sum()) - p
-    if not denom > 0:
-        raise ValueError(f"the total sample weight ({float(w.sum()):g}) must exceed the number "
-                         f"of parameters ({p})")
     beta = np.array(beta0, dtype=np.float64)
     r = y - design.predict(beta)
     if scale0 is None:
-        s = m_scale(r, w, c=c, b=b, n_params=p, floor=floor)
+        s = _m_scale(r, w, c, b, p, None, floor)
     else:
         s = max(float(scale0), floor)
     v = np.empty_like(y)
@@ -532,7 +554,7 @@ def refine_s(design, y, sample_weight, beta0, scale0=None, *, c=S_TUKEY_C, b=S_B
                 break
         else:
             message = f"S refinement did not converge in {max_iter} iterations (tol={tol:g})"
-    scale = m_scale(r, w, c=c, b=b, n_params=p, scale0=s, floor=floor)
+    scale = _m_scale(r, w, c, b, p, s, floor)
     return FastSResult(beta, scale, n_iter, converged, objective=scale, message=message)
 
 
@@ -625,12 +647,33 @@ def fast_s(design, y, sample_weight=None, *, n_subsets=500, n_best=2, k_fast=1, 
     if int(n_subsets) < 1 or int(n_best) < 1 or int(k_fast) < 0:
         raise ValueError("n_subsets and n_best must be >= 1 and k_fast >= 0")
     n_subsets, n_best, k_fast = int(n_subsets), int(n_best), int(k_fast)
+    c, b = _check_tuning(c, b)
+    y, w, floor = _checked(design, y, sample_weight, floor)
+    return _fast_s(design, y, w, n_subsets=n_subsets, n_best=n_best, k_fast=k_fast, c=c, b=b,
+                   refine_max_iter=refine_max_iter, refine_tol=refine_tol,
+                   random_state=random_state, floor=floor, subsampling=subsampling,
+                   progress=Progress.of(verbose))
+
+
+def _checked(design, y, sample_weight, floor):
+    """The checks of the public fast-S entries: float64 ``y`` and weights, finite ``y``."""
     floor = _check_floor(floor)
     y = np.ascontiguousarray(y, dtype=np.float64).ravel()
     n = y.shape[0]
     if design.n_samples != n:
         raise ValueError(f"the design has {design.n_samples} rows but y has {n}")
     w = _check_weights(sample_weight, n)
+    if not np.all(np.isfinite(y[w > 0])):
+        raise ValueError("y must be finite")
+    return y, w, floor
+
+
+def _fast_s(design, y, w, *, n_subsets=500, n_best=2, k_fast=1, c=S_TUKEY_C, b=S_BREAKDOWN_B,
+            refine_max_iter=200, refine_tol=1e-7, random_state=None, floor=1e-300,
+            subsampling="nonsingular", progress):
+    """:func:`fast_s` on checked input (what the estimator's start calls): float64 ``y``,
+    finite on the rows of positive weight, float64 weights ``w`` and a Progress."""
+    rng = _as_generator(random_state)
     p = design.n_params
     pos = np.flatnonzero(w > 0)
     m = pos.shape[0]
@@ -641,10 +684,6 @@ def fast_s(design, y, sample_weight=None, *, n_subsets=500, n_best=2, k_fast=1, 
     if not total > p:
         raise ValueError(f"the total sample weight ({total:g}) must exceed the number of "
                          f"parameters ({p})")
-    if not np.all(np.isfinite(y[pos])):
-        raise ValueError("y must be finite")
-    rng = _as_generator(random_state)
-    progress = Progress.of(verbose)
     ratio = (total - p) / total  # keeps (sum w - p) / sum w on subsamples
 
     n_singular = 0
@@ -703,8 +742,8 @@ def fast_s(design, y, sample_weight=None, *, n_subsets=500, n_best=2, k_fast=1, 
     # step 4: refine the best candidates on all the data
     betas, scales, results = [], [], []
     for j, (beta0, s0) in enumerate(zip(best_B, best_sc, strict=True)):
-        res = refine_s(design, y, w, beta0, s0, c=c, b=b, max_iter=refine_max_iter,
-                       tol=refine_tol, floor=floor, verbose=progress)
+        res = _refine_s(design, y, w, beta0, s0, c=c, b=b, max_iter=refine_max_iter,
+                        tol=refine_tol, floor=floor, progress=progress)
         status = ("converged" if res.converged else "did not converge") + \
             f" in {res.n_iter} iterations"
         progress.line("s-refine", f"candidate {j + 1}/{len(best_B)} {status}, S-scale "
@@ -762,21 +801,25 @@ def fast_s_sampled(design, y, sample_weight=None, *, n_rows=20_000, random_state
     """
     if int(n_rows) < 1:
         raise ValueError(f"n_rows must be a positive integer, got {n_rows!r}")
-    n_rows = int(n_rows)
-    y = np.ascontiguousarray(y, dtype=np.float64).ravel()
-    w = _check_weights(sample_weight, y.shape[0])
+    y, w, floor = _checked(design, y, sample_weight, floor)
+    return _fast_s_sampled(design, y, w, n_rows=int(n_rows), random_state=random_state,
+                           floor=floor, progress=Progress.of(verbose))
+
+
+def _fast_s_sampled(design, y, w, *, n_rows=20_000, random_state=None, floor=1e-300, progress):
+    """:func:`fast_s_sampled` on checked input (as :func:`_fast_s`)."""
+    rng = _as_generator(random_state)
     pos = np.flatnonzero(w > 0)
     if pos.shape[0] <= n_rows:
-        return fast_s(design, y, w, random_state=random_state, floor=floor, verbose=verbose)
-    progress = Progress.of(verbose)
-    rng = _as_generator(random_state)
+        return _fast_s(design, y, w, random_state=rng, floor=floor, progress=progress)
     rows = np.sort(pos[rng.choice(pos.shape[0], size=n_rows, replace=False)])
     progress.line("s-start", f"fast-S on {n_rows} of {pos.shape[0]} rows")
-    fit = fast_s(design.subset(rows), y[rows], w[rows], random_state=rng, floor=floor,
-                 verbose=progress)
+    fit = _fast_s(design.subset(rows), y[rows], w[rows], random_state=rng, floor=floor,
+                  progress=progress)
     residuals = y - design.predict(fit.beta)
     fit.objective = fit.scale
-    fit.scale = m_scale(residuals, w, n_params=design.n_params, scale0=fit.scale, floor=floor)
+    fit.scale = _m_scale(residuals, w, S_TUKEY_C, S_BREAKDOWN_B, design.n_params, fit.scale,
+                         floor)
     progress.line("s-start", f"M-scale of all {pos.shape[0]} residuals {fit.scale:.6g}")
     return fit
 

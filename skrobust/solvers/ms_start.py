@@ -47,8 +47,16 @@ import numpy as np
 import scipy.sparse as sp
 
 from .design import LinearDesign, positive_weight_rows
-from .fast_s import FastSResult, fast_s, m_scale, refine_s
-from .quantile import quantile_regression
+from .fast_s import (
+    S_BREAKDOWN_B,
+    S_TUKEY_C,
+    FastSResult,
+    _m_scale,
+    _refine_s,
+    fast_s,
+    m_scale,
+)
+from .quantile import _quantile_regression, quantile_regression
 
 _MAX_DESCENT = 20  # robustbase's k.m_s: descent steps without improvement before it stops
 _MAX_STEPS = 200  # descent steps in all
@@ -211,8 +219,9 @@ def ms_start(design, y, sample_weight=None, *, indicators=None, n_subsets=500,
     X2 = X2.toarray() if sp.issparse(X2) else np.asarray(X2, dtype=np.float64)
     d2 = LinearDesign(X2, False)
 
+    # the loops below run on rows checked above: the solvers' cores, without re-validation
     def l1_fit(target):
-        return quantile_regression(d1, target, w, 0.5).beta
+        return _quantile_regression(d1, np.ascontiguousarray(target), w, 0.5).beta
 
     # 1. the continuous columns and y without their L1 fits on the indicator block
     X2_orth = np.column_stack([X2[:, j] - d1.predict(l1_fit(X2[:, j]))
@@ -223,7 +232,8 @@ def ms_start(design, y, sample_weight=None, *, indicators=None, n_subsets=500,
                    random_state=random_state, floor=floor)
     def candidate(b2):
         b1 = l1_fit(y - d2.predict(b2))
-        return b1, b2, m_scale(y - d1.predict(b1) - d2.predict(b2), w, n_params=p, floor=floor)
+        return b1, b2, _m_scale(y - d1.predict(b1) - d2.predict(b2), w, S_TUKEY_C, S_BREAKDOWN_B,
+                                p, None, floor)
 
     # the refined candidates of fast-S, ranked by the M-S criterion (b1 the L1 fit for b2)
     best = min((candidate(b2) for b2 in s_fit.candidate_betas), key=lambda c: c[2])
@@ -233,7 +243,7 @@ def ms_start(design, y, sample_weight=None, *, indicators=None, n_subsets=500,
     n_iter, failures = 0, 0
     while failures < int(max_descent) and n_iter < _MAX_STEPS:
         n_iter += 1
-        b2_new = refine_s(d2, y - d1.predict(b1), w, b2, floor=floor).beta
+        b2_new = _refine_s(d2, y - d1.predict(b1), w, b2, floor=floor).beta
         if np.linalg.norm(b2_new - b2) <= tol * max(float(np.linalg.norm(b2)), tol):
             failures = int(max_descent)  # a fixed point: every later step is this one
             break

@@ -797,6 +797,17 @@ def quantile_regression(design, y, sample_weight, quantile, *, alpha=0.0, max_it
     return _solve(prob, beta0, int(max_iter), float(tol), verbose)
 
 
+def _quantile_regression(design, y, s, quantile, *, alpha=0.0, max_iter=200, tol=1e-10,
+                         beta0=None, verbose=0):
+    """:func:`quantile_regression` on input the estimator checked (what it calls): float64
+    ``y`` and positive weights ``s``, finite, on the rows of ``design``; ``quantile`` in (0, 1)
+    and ``alpha >= 0``."""
+    if not isinstance(design, LinearDesign):
+        raise TypeError(f"design must be a LinearDesign, got {type(design).__name__}")
+    prob = _Problem(design, y, s, float(quantile), float(alpha))
+    return _solve(prob, beta0, int(max_iter), float(tol), verbose)
+
+
 def quantile_regression_multi(design, y, sample_weight, quantiles, *, alpha=0.0, max_iter=200,
                               tol=1e-10, beta0=None, verbose=0):
     """Fit several quantiles on the same data; one :class:`SolverResult` per quantile.

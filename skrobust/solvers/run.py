@@ -40,7 +40,7 @@ def run_solver(plan, design, y, sample_weight, start, *, alpha, max_iter, tol,
     penalty in the fit's units.
     """
     if plan.adaptive:
-        from .adaptive_barron import adaptive_barron
+        from .adaptive_barron import _adaptive_barron
         from .starts import adaptive_start
 
         if start is not None:
@@ -48,7 +48,7 @@ def run_solver(plan, design, y, sample_weight, start, *, alpha, max_iter, tol,
         else:
             beta0 = adaptive_start(design, y, sample_weight, alpha, max_iter, progress).beta
             scale0 = shape0 = None
-        result = adaptive_barron(
+        result = _adaptive_barron(
             design, y, sample_weight, beta0=beta0, scale0=scale0, shape0=shape0,
             shape_bounds=tuple(map(float, shape_bounds)), alpha=alpha, max_iter=max_iter,
             tol=tol, verbose=progress)
@@ -56,10 +56,10 @@ def run_solver(plan, design, y, sample_weight, start, *, alpha, max_iter, tol,
             warnings.warn(f"adaptive Barron fit: {result.message}", UserWarning, stacklevel=3)
         return result
     if plan.quantile:
-        from .quantile import quantile_regression
+        from .quantile import _quantile_regression
 
-        return quantile_regression(design, y, sample_weight, float(quantile), alpha=alpha,
-                                   max_iter=max(max_iter, 200), verbose=progress)
+        return _quantile_regression(design, y, sample_weight, float(quantile), alpha=alpha,
+                                    max_iter=max(max_iter, 200), verbose=progress)
     run = irls if plan.solver == "irls" else lbfgs
     return run(MProblem(design, y, sample_weight, plan.loss, start.rule, alpha), start.beta,
                start.scale, max_iter=max_iter, tol=tol, verbose=progress)

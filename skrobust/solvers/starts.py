@@ -28,11 +28,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._progress import Progress
 from ..losses import Barron, get_loss
 from ..scale import FixedScale, MADScale, scale_floor
 from .aliasing import expand_coef
 from .design import LinearDesign
-from .fast_s import fast_s, fast_s_sampled
+from .fast_s import _fast_s, _fast_s_sampled
 from .kernel_design import (
     KernelDesign,
     effective_degrees_of_freedom,
@@ -42,7 +43,7 @@ from .kernel_design import (
 )
 from .mestimate import MProblem, irls
 from .ms_start import ms_start
-from .quantile import quantile_regression
+from .quantile import _quantile_regression
 
 S_MAX_PARAMS = 101  # above this many parameters a kernel model's S-start uses components
 S_SAMPLE_ROWS = 20_000  # a kernel model's S-start runs on a row sample of this many rows
@@ -114,7 +115,8 @@ def ols_start(design, y, sample_weight, rule, alpha, convex):
 
 def lad_start(design, y, sample_weight, rule, alpha, progress=None):
     """Least absolute deviations: robust to outliers in y, not to leverage points."""
-    beta = quantile_regression(design, y, sample_weight, 0.5, alpha=alpha, verbose=progress).beta
+    beta = _quantile_regression(design, y, sample_weight, 0.5, alpha=alpha,
+                                verbose=progress).beta
     return Start(beta, None, rule)
 
 
@@ -164,8 +166,8 @@ def s_start(design, y, counts, rule, rng, *, ms=False, s_columns=None, hold_scal
                           "values), so the M-S start is the S-estimate (init='s')",
                           UserWarning, stacklevel=4)
     else:
-        s_fit = fast_s(s_design, y, counts, random_state=rng, floor=rule_floor(rule),
-                       verbose=progress)
+        s_fit = _fast_s(s_design, y, counts, random_state=rng, floor=rule_floor(rule),
+                        progress=Progress.of(progress))
     if s_columns is not None:
         coef, intercept = s_design.split(s_fit.beta)
         coef = expand_coef(coef, ~s_columns)
@@ -209,9 +211,8 @@ def kernel_s_start(design, y, sample_weight, counts, loss, rule, alpha, rng, *,
     features = features[:, features.shape[1] - max(limit, 1):]
     components = LinearDesign(features, design.fit_intercept)
     progress.line("s-start", f"{features.shape[1]} kernel principal components")
-    s_fit = fast_s_sampled(components, y, counts,
-                           n_rows=S_SAMPLE_ROWS,
-                           random_state=rng, floor=rule_floor(rule), verbose=progress)
+    s_fit = _fast_s_sampled(components, y, counts, n_rows=S_SAMPLE_ROWS, random_state=rng,
+                            floor=rule_floor(rule), progress=Progress.of(progress))
     r = y - components.predict(s_fit.beta)
     rule = FixedScale(s_fit.scale) if hold_scale else rule
     v = sample_weight * loss.weight(r / s_fit.scale) / loss.weight_at_zero()
