@@ -83,6 +83,7 @@ raise ``ValueError``; numerical trouble gives ``converged=False`` and a
 message.
 """
 
+from .process import QuantileProcessResult, quantile_process
 from .single import _quantile_regression, quantile_regression  # noqa: F401 (the estimator's core)
 
-__all__ = ["quantile_regression"]
+__all__ = ["QuantileProcessResult", "quantile_process", "quantile_regression"]

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..design import LinearDesign
-from ._problem import _band_size, _Outcome, _Problem
+from ._problem import _BAND_MIN, _BAND_PER_PARAM, _band_size, _Outcome, _Problem
 from .ipm import _InteriorPoint
 from .vertex import _finish
 
@@ -17,27 +17,47 @@ _GLOB_ROUNDS = 4  # band re-solves after rows with a fixed sign turned out wrong
 
 
 def _glob_finish(prob: _Problem, beta, r, lower, max_iter, tol, log):
-    """Exact optimum from a good iterate, solving only the rows near the fit.
+    """Exact optimum from a good iterate, solving only the band of rows with the smallest
+    ``|r|`` (:func:`_band_solve`); an :class:`_Outcome` (or None) and whether a later try
+    (from a better iterate) may succeed."""
+    m = _band_size(prob.n, prob.design.n_params)
+    a = np.abs(r)
+    cut = np.partition(a, m - 1)[m - 1]
+    return _band_solve(prob, beta, r, a <= cut, lower, max_iter, tol, log)  # ties stay together
 
-    The rows outside a band of the smallest ``|r|`` keep the sign of their
-    residual; they enter the objective linearly (the offset ``c``), so only
-    the band is solved, exactly.  The solution is the optimum of the full
-    problem when no fixed row changes sign; rows that do join the band and
-    the band is solved again.  Returns an :class:`_Outcome` (or None) and
-    whether a later try (from a better iterate) may succeed.
 
-    ``lower`` is a lower bound of the optimum of ``prob``.  With the signs
-    fixed correctly, the band objective plus ``sum_fixed s_i psi_i y_i``
+def _quantile_band(r, lo, hi, p):
+    """The rows whose residual lies between the empirical ``lo`` and ``hi`` quantiles of
+    ``r``, widened to at least ``max(50 p, 1000)`` rows; None when that is more than half
+    of the rows (then the band saves nothing)."""
+    n = r.shape[0]
+    widen = max(0.0, (min(n, max(_BAND_PER_PARAM * p, _BAND_MIN)) / n - (hi - lo)) / 2)
+    k_lo = int(max(0.0, lo - widen) * n)
+    k_hi = int(math.ceil(min(1.0, hi + widen) * n))
+    if 2 * (k_hi - k_lo) > n:
+        return None
+    r_lo, r_hi = np.partition(r, [k_lo, k_hi - 1])[[k_lo, k_hi - 1]]
+    return (r >= r_lo) & (r <= r_hi)
+
+
+def _band_solve(prob: _Problem, beta, r, band, lower, max_iter, tol, log):
+    """Exact optimum from ``beta`` (residuals ``r``), solving only the rows in ``band``.
+
+    The rows outside the band keep the sign of their residual; they enter the
+    objective linearly (the offset ``c``), so only the band is solved,
+    exactly.  The solution is the optimum of the full problem when no fixed
+    row changes sign; rows that do join the band and the band is solved
+    again.  Returns an :class:`_Outcome` (or None) and whether a later try
+    (from a better iterate) may succeed.
+
+    ``lower`` is a lower bound of the optimum of ``prob`` (or ``-inf``).  With
+    the signs fixed correctly, the band objective plus ``sum_fixed s_i psi_i y_i``
     is the full objective, so a band iterate below ``lower`` minus that sum
     proves the fixed signs wrong: the band problem is abandoned at once
     (with ties it can even be unbounded).
     """
     design, y, s, q = prob.design, prob.y, prob.s, prob.q
-    n, p = prob.n, design.n_params
-    m = _band_size(n, p)
-    a = np.abs(r)
-    cut = np.partition(a, m - 1)[m - 1]
-    band = a <= cut  # whole groups of tied residuals
+    band = band.copy()
     psi = np.where(r > 0, q, q - 1.0)
     n_iter = 0
     for _ in range(_GLOB_ROUNDS):

@@ -36,12 +36,17 @@ class _Factor:
 
 
 def _max_step(x, dx):
-    """Largest ``t <= 1`` with ``x + t dx >= 0`` (times the step fraction)."""
-    neg = dx < 0
-    if not np.any(neg):
+    """Largest ``t <= 1`` with ``x + t dx >= 0`` (times the step fraction), for ``x >= 0``.
+
+    ``t = -1 / min(dx / x)`` over the entries with ``dx < 0``: one pass with no
+    boolean indexing (``fmin`` skips the ``0 / 0`` of a zero ``x`` that does
+    not move; a zero ``x`` that decreases gives ``-inf``, hence ``t = 0``).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = float(np.fmin.reduce(dx / x))
+    if not m < 0.0:
         return 1.0
-    t = float(np.min(-x[neg] / dx[neg]))
-    return min(1.0, _STEP * t)
+    return min(1.0, -_STEP / m)
 
 
 class _InteriorPoint:

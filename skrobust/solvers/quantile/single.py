@@ -9,9 +9,12 @@ import numpy as np
 from ..._progress import Progress
 from ...losses.quantile import check_quantile
 from ..design import LinearDesign, positive_weight_rows
-from ..mestimate import SolverResult
+from ..mestimate import SolverResult, sample_rows
 from ._problem import _band_size, _Outcome, _Problem
-from .band import _solve_direct
+from .band import _band_solve, _quantile_band, _solve_direct
+
+_PILOT_MIN_ROWS = 200_000  # from this many rows a single level starts from a row sample's fit
+_PILOT_MARGIN = 2.0  # the band's half-width in the residuals' quantiles, in sqrt(p / m)
 
 
 def _checked_problem(design, y, sample_weight, quantile, alpha):
@@ -37,30 +40,66 @@ def _check_alpha(alpha):
         raise ValueError(f"alpha must be a finite non-negative number, got {alpha!r}")
     return alpha
 
-def _solve(prob: _Problem, beta0, max_iter, tol, verbose):
+class _Log:
+    """Progress lines and the ``history`` record of one solve (silent when ``verbose`` is 0)."""
+
+    def __init__(self, verbose):
+        self.progress = Progress.of(verbose)
+        self.history = []
+
+    def __call__(self, ip, sub):
+        if self.progress:
+            self.history.append(self.progress.iteration(
+                "ipm", len(self.history) + 1, ip.f, rows=sub.n, gap=ip.gap_rel,
+                step_primal=ip.ap, step_dual=ip.ad))
+
+
+def _solve_outcome(prob: _Problem, beta0, max_iter, tol, log):
+    """Interior point iterations on all rows (a band of them for large problems), finished
+    exactly, from ``beta0`` or (ridge) least squares; an :class:`_Outcome`."""
     p = prob.design.n_params
-    history = []
-    progress = Progress.of(verbose)
-
-    def log(ip, sub):
-        if progress:
-            history.append(progress.iteration("ipm", len(history) + 1, ip.f, rows=sub.n,
-                                              gap=ip.gap_rel, step_primal=ip.ap,
-                                              step_dual=ip.ad))
-
     if p == 0:
-        beta = np.zeros(0)
-        out = _Outcome(beta, True)
-    else:
-        progress.line("ipm", f"interior point on {prob.n} rows, from "
+        return _Outcome(np.zeros(0), True)
+    log.progress.line("ipm", f"interior point on {prob.n} rows, from "
                              + ("least squares" if beta0 is None else "the given start"))
-        beta = prob.least_squares() if beta0 is None else np.array(beta0, dtype=np.float64)
-        if beta.shape != (p,):
-            raise ValueError(f"beta0 must have shape ({p},), got {beta.shape}")
-        glob = _band_size(prob.n, p) * 2 <= prob.n
-        # overflow in a diverging band problem is detected, never warned about
-        with np.errstate(all="ignore"):
-            out = _solve_direct(prob, beta, max_iter, tol, log, glob=glob)
+    beta = prob.least_squares() if beta0 is None else np.array(beta0, dtype=np.float64)
+    if beta.shape != (p,):
+        raise ValueError(f"beta0 must have shape ({p},), got {beta.shape}")
+    glob = _band_size(prob.n, p) * 2 <= prob.n
+    # overflow in a diverging band problem is detected, never warned about
+    with np.errstate(all="ignore"):
+        if beta0 is None and prob.n >= _PILOT_MIN_ROWS:
+            beta, out = _pilot(prob, max_iter, tol, log)
+            if out is not None:
+                return out
+        return _solve_direct(prob, beta, max_iter, tol, log, glob=glob)
+
+
+def _pilot(prob: _Problem, max_iter, tol, log):
+    """Portnoy & Koenker's (1997) preprocessing: fit a row sample of ``n**(2/3) p**(1/2)``
+    rows exactly, then solve only the band of rows whose residual from that fit lies
+    within ``_PILOT_MARGIN sqrt(p / m)`` of the level in the residuals' empirical
+    distribution (the other rows keep their sign; checked on all rows and repaired).
+    The sample's coefficients and the outcome, None when the band fails."""
+    n, p = prob.n, prob.design.n_params
+    m = int(min(n / 4, n ** (2 / 3) * math.sqrt(p)))
+    rows = sample_rows(n, m)
+    sub = _Problem(prob.design.subset(rows), prob.y[rows], prob.s[rows], prob.q,
+                   prob.alpha * float(prob.s[rows].sum()) / prob.total_weight)
+    beta = _solve_outcome(sub, None, max_iter, tol, log).beta
+    r = prob.residuals(beta)
+    margin = _PILOT_MARGIN * math.sqrt(p / m)
+    band = _quantile_band(r, prob.q - margin, prob.q + margin, p)
+    if band is None:
+        return beta, None
+    out, _ = _band_solve(prob, beta, r, band, -math.inf, max_iter, tol, log)
+    if out is not None and not (out.certified or out.gap_rel <= tol):
+        out = None
+    return beta, out
+
+
+def _result(prob: _Problem, out: _Outcome, max_iter, tol, log):
+    """The :class:`SolverResult` of an outcome."""
     beta = out.beta
     r = prob.residuals(beta)
     converged = out.certified or (out.feasible and out.gap_rel <= tol)
@@ -71,12 +110,18 @@ def _solve(prob: _Problem, beta0, max_iter, tol, verbose):
             f"interior point did not reach the relative gap {tol:g} in {max_iter} iterations "
             f"(gap {out.gap_rel:.3g}) and no exact optimum was certified")
     scale = float(np.dot(prob.s, prob.loss.rho(r))) / prob.total_weight
-    if progress:
-        history.append({"iter": len(history) + 1, "objective": prob.objective(beta, r),
-                        "certified": out.certified, "time": progress.elapsed()})
-    progress.finish("ipm", converged, max(out.n_iter, 1), message)
-    return SolverResult(beta, scale, max(out.n_iter, 1), converged, prob.objective(beta, r),
-                        message, history)
+    objective = prob.objective(beta, r)
+    if log.progress:
+        log.history.append({"iter": len(log.history) + 1, "objective": objective,
+                            "certified": out.certified, "time": log.progress.elapsed()})
+    log.progress.finish("ipm", converged, max(out.n_iter, 1), message)
+    return SolverResult(beta, scale, max(out.n_iter, 1), converged, objective, message,
+                        log.history)
+
+
+def _solve(prob: _Problem, beta0, max_iter, tol, verbose):
+    log = _Log(verbose)
+    return _result(prob, _solve_outcome(prob, beta0, max_iter, tol, log), max_iter, tol, log)
 
 
 def quantile_regression(design, y, sample_weight, quantile, *, alpha=0.0, max_iter=200,
