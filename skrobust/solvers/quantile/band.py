@@ -14,6 +14,7 @@ from .vertex import _finish
 _POLISH_GAP = 1e-3  # relative gap below which the exact finish is attempted
 _GLOB_GAP = 0.1  # the same for the finish on a band of rows (large problems)
 _GLOB_ROUNDS = 4  # band re-solves after rows with a fixed sign turned out wrong
+_NESTED_BAND_ROWS = 50_000  # a band this large is solved on a band of its own rows
 
 
 def _glob_finish(prob: _Problem, beta, r, lower, max_iter, tol, log):
@@ -67,7 +68,8 @@ def _band_solve(prob: _Problem, beta, r, band, lower, max_iter, tol, log):
         sub = _Problem(LinearDesign(design.X[rows], design.fit_intercept), y[rows], s[rows],
                        q, prob.alpha, c)
         sub.lower_bound = lower - float(np.dot(s * psi, y))
-        out = _solve_direct(sub, beta, max_iter, tol, log, last_resort=False)
+        glob = sub.n >= _NESTED_BAND_ROWS  # a large band is itself solved on a band
+        out = _solve_direct(sub, beta, max_iter, tol, log, glob=glob, last_resort=False)
         n_iter += out.n_iter
         if out.inconsistent:
             return None, True

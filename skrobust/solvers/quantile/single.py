@@ -78,8 +78,8 @@ def _solve_outcome(prob: _Problem, beta0, max_iter, tol, log):
 def _pilot(prob: _Problem, max_iter, tol, log):
     """Portnoy & Koenker's (1997) preprocessing: fit a row sample of ``n**(2/3) p**(1/2)``
     rows exactly, then solve only the band of rows whose residual from that fit lies
-    within ``_PILOT_MARGIN sqrt(p / m)`` of the level in the residuals' empirical
-    distribution (the other rows keep their sign; checked on all rows and repaired).
+    within ``_PILOT_MARGIN sqrt(4 q (1 - q) p / m)`` of the level ``q`` in the residuals'
+    empirical distribution (the other rows keep their sign; checked on all rows and repaired).
     The sample's coefficients and the outcome, None when the band fails."""
     n, p = prob.n, prob.design.n_params
     m = int(min(n / 4, n ** (2 / 3) * math.sqrt(p)))
@@ -88,7 +88,7 @@ def _pilot(prob: _Problem, max_iter, tol, log):
                    prob.alpha * float(prob.s[rows].sum()) / prob.total_weight)
     beta = _solve_outcome(sub, None, max_iter, tol, log).beta
     r = prob.residuals(beta)
-    margin = _PILOT_MARGIN * math.sqrt(p / m)
+    margin = _PILOT_MARGIN * math.sqrt(4.0 * prob.q * (1.0 - prob.q) * p / m)
     band = _quantile_band(r, prob.q - margin, prob.q + margin, p)
     if band is None:
         return beta, None
