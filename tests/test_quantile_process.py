@@ -212,3 +212,22 @@ def test_inputs_are_not_modified():
     for a, b in zip((X, y, w), copies, strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(levels, [0.7, 0.2])
+
+
+def test_engel_levels_match_quantreg():
+    """R quantreg 5.94, rq(foodexp ~ income, tau, method="br") on the engel data."""
+    from skrobust.datasets import load_engel
+
+    X, y = load_engel(return_X_y=True)
+    reference = {  # tau: (intercept, income, objective)
+        0.1: (110.1415742049, 0.4017657593, 3869.9321609866),
+        0.5: (81.4822474169, 0.5601805512, 8779.9663238128),
+        0.9: (67.3508720801, 0.6862994804, 3391.9837110282),
+    }
+    levels = [0.9, 0.1, 0.5]
+    for noncrossing in (False, True):  # the quantreg lines do not cross on the data
+        fits = quantile_process(LinearDesign(X, True), y, None, levels, noncrossing=noncrossing)
+        for k, q in enumerate(levels):
+            intercept, slope, objective = reference[q]
+            np.testing.assert_allclose(fits.beta[k], [slope, intercept], rtol=1e-9)
+            assert fits.objective[k] == pytest.approx(objective, rel=1e-10)
