@@ -72,7 +72,24 @@ Algorithm
    (the certificate above then holds for all rows); rows that did change
    sign join the band, which is solved again.  A band problem whose
    objective falls below what consistent signs allow is abandoned at once
-   and the full iterations go on.
+   and the full iterations go on.  A band of more than 50 000 rows is
+   itself solved this way.
+4. **Very large problems** (from 200 000 rows, no start given): the
+   iterations start from the exact fit of a stratified row sample of
+   ``n**(2/3) p**(1/2)`` rows, and the band is the rows whose residual from
+   that fit lies within ``2 sqrt(4 q (1 - q) p / m)`` of the level ``q`` in
+   the residuals' empirical distribution (Portnoy & Koenker's
+   preprocessing), checked and repaired as in 3.
+5. **Many levels** (:func:`quantile_process`): each level after the first
+   starts from its neighbour's optimum and solves the band of rows between
+   the two levels' quantiles of the neighbour's residuals, as in 3 and 4
+   (Chernozhukov, Fernández-Val & Melly 2022); each level is certified on
+   all rows, so it is the exact optimum of its own problem.
+
+Modules: ``_problem`` (the problem and row selection), ``ipm`` (step 1),
+``vertex`` (step 2), ``band`` (steps 1-3 on all rows or a band),
+``single`` (one level, step 4), ``process`` (step 5) and ``noncrossing``
+(the order-constrained levels of a non-crossing process).
 
 ``scale`` in the result is the weighted mean pinball loss of the residuals,
 ``sum_i s_i rho_q(r_i) / sum_i s_i`` (scikit-learn's ``mean_pinball_loss``),
