@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+import skrobust.solvers.quantile.noncrossing as noncrossing_module
 import skrobust.solvers.quantile.process as process_module
 import skrobust.solvers.quantile.single as single_module
 from skrobust.solvers.design import LinearDesign
@@ -147,6 +148,39 @@ def test_noncrossing_removes_crossings_at_small_cost(n):
     assert crossings(design, tied.beta) == 0
     assert tied.objective.sum() <= 1.02 * free.objective.sum()
     assert np.all(tied.objective >= free.objective * (1 - 1e-9))  # each free fit is optimal
+
+
+def test_noncrossing_on_a_band_of_rows(monkeypatch):
+    """Large enough for the constrained programs to be solved on a band of rows (checked on
+    all rows): still no crossing, and each level costs little."""
+    X, y = heteroscedastic(10000, seed=21)
+    design = LinearDesign(X, True)
+    levels = np.linspace(0.4, 0.6, 11)  # close levels cross even at this n
+    rows = []
+    program = noncrossing_module._band_program
+    monkeypatch.setattr(noncrossing_module, "_band_program",
+                        lambda prob, band, *a: rows.append(band.sum()) or program(prob, band, *a))
+    free = quantile_process(design, y, None, levels)
+    assert crossings(design, free.beta) > 0
+    tied = quantile_process(design, y, None, levels, noncrossing=True)
+    assert tied.converged
+    assert rows and max(rows) < y.size
+    assert crossings(design, tied.beta) == 0
+    assert tied.objective.sum() <= 1.02 * free.objective.sum()
+
+
+def test_noncrossing_without_intercept_holds_up_to_rounding():
+    """Without an intercept nothing shifts the fit off an active constraint: the order holds to
+    rounding (constraints met with equality)."""
+    X, y = heteroscedastic(3000, seed=22)
+    design = LinearDesign(X, False)
+    levels = np.linspace(0.4, 0.6, 11)
+    free = quantile_process(design, y, None, levels)
+    assert crossings(design, free.beta) > 0
+    tied = quantile_process(design, y, None, levels, noncrossing=True)
+    pred = np.column_stack([design.predict(b) for b in tied.beta])
+    assert np.min(np.diff(pred, axis=1)) >= -1e-12 * np.max(np.abs(pred))
+    assert tied.objective.sum() <= 1.02 * free.objective.sum()
 
 
 def test_noncrossing_keeps_the_order_of_unsorted_levels_and_sparse_weighted_data():

@@ -32,6 +32,8 @@ from ._problem import _band_size, _Outcome, _Problem
 
 _ROUNDS = 20  # band and working-set updates before giving up
 _MARGIN = 1e-12  # the intercept's final shift, relative to the fitted values
+# tighter than HiGHS's defaults (1e-7): without an intercept nothing repairs a violation
+_HIGHS_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
 
 
 def _rows(design, rows):
@@ -64,7 +66,7 @@ def _band_program(prob: _Problem, band, psi, working, bound, direction):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = linprog(cost, A_ub=A_ub, b_ub=-direction * bound[cons], A_eq=A_eq,
-                      b_eq=prob.y[rows], bounds=bounds, method="highs")
+                      b_eq=prob.y[rows], bounds=bounds, method="highs", options=_HIGHS_OPTIONS)
     if res.status != 0:
         return None, 0
     return res.x[:p], int(res.nit)
