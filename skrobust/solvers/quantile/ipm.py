@@ -114,7 +114,8 @@ class _InteriorPoint:
         cv = sigma * mu - v * zv - dv * dlam
         z = rp - cu / zu + cv / zv
         dbeta = fac.solve(design.rmatvec(D * z) + rd)
-        dlam = D * (z - design.predict(dbeta))
+        a_dbeta = design.predict(dbeta)
+        dlam = D * (z - a_dbeta)
         du = (cu + u * dlam) / zu
         dv = (cv - v * dlam) / zv
         ap, ad = self._steps(du, dv, dlam, zu, zv)
@@ -127,7 +128,7 @@ class _InteriorPoint:
         self.lam = np.clip(lam + ad * dlam, self.lo, self.hi)
         self.ap, self.ad = ap, ad
         self.at_lam = design.rmatvec(self.lam)
-        self.r = prob.residuals(self.beta)
+        self.r = r - ap * a_dbeta  # y - A beta, updated without another pass over A
         self.f = prob.objective(self.beta, self.r)
         self.g, infeasibility = prob.dual_objective(self.at_lam, self.lam)
         g = self.g
