@@ -1,6 +1,6 @@
 """Benchmark: exact quantile regression, skrobust vs HiGHS, statsmodels and a conquer-like fit.
 
-Three sections (``--only`` picks one):
+Four sections (``--only`` picks one):
 
 * ``highs``: one level at a time, skrobust against scikit-learn's
   ``QuantileRegressor(alpha=0, solver="highs")`` (below);
@@ -8,6 +8,8 @@ Three sections (``--only`` picks one):
   ``quantile_process`` call against the loop of 19 ``quantile_regression``
   calls and the loop of 19 ``statsmodels`` ``QuantReg`` fits, with the
   largest relative objective gap of each level to the loop of exact fits;
+* ``crossing``: rows where 13 independent fits cross, against the
+  ``noncrossing=True`` process, and the relative cost in summed objective;
 * ``median``: the exact median at n = 1e6, d = 20 against a conquer-like
   convolution-smoothed fit (He, Pan, Tan & Zhou 2023: Gaussian-smoothed check
   loss, Barzilai-Borwein gradient steps from a Huber start, standardised
@@ -181,6 +183,39 @@ def bench_process(n, d, seed, repeats, with_statsmodels):
         print(f"{name:<40} {t:>8.3f} {t / t_proc:>9.1f}x {gap:>18.1e}")
 
 
+# ------------------------------------------------------------------- crossing
+def bench_crossing(sizes, seed):
+    """Crossings of 13 independent fits (0.05..0.95) against the non-crossing process, on
+    heteroscedastic data (spread growing with x0), and what the constraints cost."""
+    from skrobust.solvers.design import LinearDesign
+    from skrobust.solvers.quantile import quantile_process
+
+    levels = np.linspace(0.05, 0.95, 13)
+    warm = np.random.default_rng(seed).uniform(size=(200, 2))  # imports, numba: not timed
+    quantile_process(LinearDesign(warm, True), warm.sum(axis=1) + warm[:, 0] ** 3, None,
+                     [0.2, 0.8], noncrossing=True)
+    print(f"\nCrossing: {levels.size} levels 0.05..0.95, y = 1 + x'b + (0.2 + 2 x0) t_3, "
+          "x uniform on [0, 1]^2")
+    print(f"{'n':>6} | {'rows crossed: free':>18} {'noncrossing':>11} | {'objective gap':>13} "
+          f"{'free s':>7} {'noncrossing s':>13}")
+    for n in sizes:
+        rng = np.random.default_rng(seed + n)
+        X = rng.uniform(0.0, 1.0, (n, 2))
+        y = 1.0 + X @ [1.0, -0.5] + (0.2 + 2.0 * X[:, 0]) * rng.standard_t(3, n)
+        design = LinearDesign(X, True)
+        counts, objectives, times = [], [], []
+        for noncrossing in (False, True):
+            t0 = time.perf_counter()
+            fits = quantile_process(design, y, None, levels, noncrossing=noncrossing)
+            times.append(time.perf_counter() - t0)
+            pred = np.column_stack([design.predict(b) for b in fits.beta])
+            counts.append(int(np.sum(np.any(np.diff(pred, axis=1) < 0, axis=1))))
+            objectives.append(float(fits.objective.sum()))
+        gap = (objectives[1] - objectives[0]) / objectives[0]
+        print(f"{n:>6} | {counts[0]:>11} ({counts[0] / n:>4.0%}) {counts[1]:>11} | {gap:>13.2e} "
+              f"{times[0]:>7.3f} {times[1]:>13.3f}")
+
+
 # ------------------------------------------------------------------- the median
 def conquer_like(X, y, q, tol=1e-4, max_iter=1000):
     """Convolution-smoothed quantile regression (Gaussian kernel) by Barzilai-Borwein gradient
@@ -252,8 +287,8 @@ def main(argv=None):
                         help="seconds allowed to HiGHS per quantile (subprocess)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--highs-worker", metavar="NxD", help=argparse.SUPPRESS)
-    parser.add_argument("--only", choices=["highs", "process", "median"], default=None,
-                        help="run one section (default: all three)")
+    parser.add_argument("--only", choices=["highs", "process", "crossing", "median"],
+                        default=None, help="run one section (default: all)")
     parser.add_argument("--process-size", default="100000x20")
     parser.add_argument("--median-size", default="1000000x20")
     parser.add_argument("--no-statsmodels", action="store_true",
@@ -271,6 +306,8 @@ def main(argv=None):
     if args.only in (None, "process"):
         n, d = map(int, args.process_size.split("x"))
         bench_process(n, d, args.seed, 3, not args.no_statsmodels)
+    if args.only in (None, "crossing"):
+        bench_crossing([500, 1000, 2000, 10000], args.seed)
     if args.only in (None, "median"):
         n, d = map(int, args.median_size.split("x"))
         bench_median(n, d, args.seed, 3)
