@@ -83,6 +83,24 @@ def test_levels_equal_single_fits_without_intercept_and_penalised():
     assert_levels_equal_single_fits(LinearDesign(X, True), y, None, [0.2, 0.5, 0.8], alpha=30.0)
 
 
+def test_levels_equal_single_fits_on_tied_discrete_data():
+    """Discrete X and rounded y: many tied residuals and degenerate vertices."""
+    rng = np.random.default_rng(8)
+    X = rng.integers(0, 3, (6000, 2)).astype(float)
+    y = np.round(X @ [1.0, 2.0] + rng.standard_normal(6000))
+    assert_levels_equal_single_fits(LinearDesign(X, True), y, None, LEVELS[::2])
+
+
+def test_no_parameters_and_intercept_only():
+    y = np.random.default_rng(9).standard_normal(3000)
+    empty = quantile_process(LinearDesign(np.zeros((3000, 0)), False), y, None, [0.2, 0.7])
+    assert empty.converged and empty.beta.shape == (2, 0)
+    levels = [0.7, 0.2, 0.5]
+    fits = quantile_process(LinearDesign(np.zeros((3000, 0)), True), y, None, levels)
+    for k, q in enumerate(levels):  # a sample q-quantile: at most q n rows below, (1-q) n above
+        assert np.sum(y < fits.beta[k, 0]) <= q * y.size <= np.sum(y <= fits.beta[k, 0])
+
+
 def test_integer_weights_equal_repeated_rows():
     X, y = make_data(2500, 2, seed=4)
     w = np.random.default_rng(4).integers(1, 3, y.size)

@@ -98,8 +98,10 @@ def _walk(levels):
 
 def _from_neighbour(prob, beta_prev, q_prev, max_iter, tol, log):
     """The exact optimum of ``prob`` from the neighbouring level's optimum; an outcome."""
-    r = prob.residuals(beta_prev)
     n, p = prob.n, prob.design.n_params
+    if p == 0:  # nothing to fit
+        return _solve_outcome(prob, beta_prev, max_iter, tol, log)
+    r = prob.residuals(beta_prev)
     margin = max(_MARGIN_FRACTION * abs(prob.q - q_prev), _MARGIN_ROWS * math.sqrt(p / n))
     band = _quantile_band(r, min(q_prev, prob.q) - margin, max(q_prev, prob.q) + margin, p)
     if band is not None:
