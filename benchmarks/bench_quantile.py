@@ -194,6 +194,9 @@ def bench_crossing(sizes, seed):
     warm = np.random.default_rng(seed).uniform(size=(200, 2))  # imports, numba: not timed
     quantile_process(LinearDesign(warm, True), warm.sum(axis=1) + warm[:, 0] ** 3, None,
                      [0.2, 0.8], noncrossing=True)
+    from scipy.optimize import linprog
+
+    linprog([1.0], bounds=[(0.0, 1.0)], method="highs")  # the first HiGHS call loads it
     print(f"\nCrossing: {levels.size} levels 0.05..0.95, y = 1 + x'b + (0.2 + 2 x0) t_3, "
           "x uniform on [0, 1]^2")
     print(f"{'n':>6} | {'rows crossed: free':>18} {'noncrossing':>11} | {'objective gap':>13} "
