@@ -123,6 +123,7 @@ class _Outcome:
         self.gap_rel, self.feasible, self.n_iter, self.message = gap_rel, feasible, n_iter, message
         self.gap_abs = 0.0 if certified else gap_abs
         self.inconsistent = inconsistent
+        self.r = None  # the residuals at beta on the problem's rows, when a solve has them
 
 
 

@@ -80,10 +80,12 @@ def _band_solve(prob: _Problem, beta, r, band, lower, max_iter, tol, log):
         wrong = ~band & (r_new * psi < 0)
         if not np.any(wrong):
             if out.certified:
-                return _Outcome(beta, True, 0.0, True, n_iter), False
-            # optimal to the band's gap: f(beta) - f* <= f_band(beta) - f_band*
-            gap_rel = out.gap_abs / max(prob.magnitude(beta, r_new), 1e-300)
-            return _Outcome(beta, False, gap_rel, True, n_iter, gap_abs=out.gap_abs), False
+                done = _Outcome(beta, True, 0.0, True, n_iter)
+            else:  # optimal to the band's gap: f(beta) - f* <= f_band(beta) - f_band*
+                gap_rel = out.gap_abs / max(prob.magnitude(beta, r_new), 1e-300)
+                done = _Outcome(beta, False, gap_rel, True, n_iter, gap_abs=out.gap_abs)
+            done.r = r_new
+            return done, False
         band |= wrong
     return None, True
 

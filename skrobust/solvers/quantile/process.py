@@ -96,12 +96,14 @@ def _walk(levels):
     return steps
 
 
-def _from_neighbour(prob, beta_prev, q_prev, max_iter, tol, log):
-    """The exact optimum of ``prob`` from the neighbouring level's optimum; an outcome."""
+def _from_neighbour(prob, beta_prev, r, q_prev, max_iter, tol, log):
+    """The exact optimum of ``prob`` from the neighbouring level's optimum ``beta_prev``
+    (residuals ``r``, or None); an outcome."""
     n, p = prob.n, prob.design.n_params
     if p == 0:  # nothing to fit
         return _solve_outcome(prob, beta_prev, max_iter, tol, log)
-    r = prob.residuals(beta_prev)
+    if r is None:
+        r = prob.residuals(beta_prev)
     margin = max(_MARGIN_FRACTION * abs(prob.q - q_prev), _MARGIN_ROWS * math.sqrt(p / n))
     band = _quantile_band(r, min(q_prev, prob.q) - margin, max(q_prev, prob.q) + margin, p)
     if band is not None:
@@ -190,6 +192,7 @@ def quantile_process(design, y, sample_weight, quantiles, *, alpha=0.0, max_iter
     max_iter, tol = int(max_iter), float(tol)
     design, y, s = positive_weight_rows(design, y, sample_weight)
     results = [None] * levels.size
+    residuals = [None] * levels.size  # of each level's fit, when its solve had them
     for k, prev in _walk(levels):
         prob = _Problem(design, y, s, float(levels[k]), alpha)
         log = _Log(verbose)
@@ -197,12 +200,13 @@ def quantile_process(design, y, sample_weight, quantiles, *, alpha=0.0, max_iter
         if prev < 0:
             out = _solve_outcome(prob, None, max_iter, tol, log)
         else:
-            out = _from_neighbour(prob, results[prev].beta, float(levels[prev]), max_iter, tol,
-                                  log)
+            out = _from_neighbour(prob, results[prev].beta, residuals[prev],
+                                  float(levels[prev]), max_iter, tol, log)
             if noncrossing:
                 out = _noncrossing_level(prob, out, results[prev].beta,
                                          1.0 if levels[k] > levels[prev] else -1.0)
         results[k] = _result(prob, out, max_iter, tol, log)
+        residuals[k] = out.r
     messages = [f"quantile {q:g}: {res.message}" for q, res in zip(levels, results, strict=True)
                 if not res.converged]
     return QuantileProcessResult(

@@ -101,7 +101,7 @@ def _pilot(prob: _Problem, max_iter, tol, log):
 def _result(prob: _Problem, out: _Outcome, max_iter, tol, log):
     """The :class:`SolverResult` of an outcome."""
     beta = out.beta
-    r = prob.residuals(beta)
+    r = prob.residuals(beta) if out.r is None else out.r
     converged = out.certified or (out.feasible and out.gap_rel <= tol)
     if converged:
         message = ""
