@@ -1,7 +1,7 @@
 """The quantile (pinball) loss and the exact quantile regression solver.
 
 skrobust.losses.quantile (kernels) and skrobust.solvers.quantile
-(quantile_regression, quantile_regression_multi); the estimator path
+(quantile_regression; the process is in test_quantile_process.py); the estimator path
 (RobustRegressor(loss="quantile")) is tested in test_quantile_regressor.py.
 """
 
@@ -18,7 +18,7 @@ from sklearn.metrics import mean_pinball_loss
 from skrobust.losses import Quantile, available_losses, get_loss
 from skrobust.losses.quantile import QUANTILE_WEIGHT_FLOOR, check_quantile
 from skrobust.solvers.design import LinearDesign
-from skrobust.solvers.quantile import quantile_regression, quantile_regression_multi
+from skrobust.solvers.quantile import quantile_regression
 
 QUANTILES = [0.1, 0.5, 0.9]
 
@@ -285,28 +285,12 @@ def test_penalty_sparse_matches_dense():
     np.testing.assert_allclose(a.beta, b.beta, rtol=1e-7, atol=1e-9)
 
 
-# ------------------------------------------------------------ several quantiles
-def test_multi_matches_single_fits():
-    X, y = make_data(1200, 4, seed=16)
-    qs = [0.9, 0.1, 0.5, 0.25]
-    fits = quantile_regression_multi(LinearDesign(X, True), y, None, qs)
-    assert len(fits) == len(qs)
-    for q, res in zip(qs, fits, strict=True):
-        assert res.converged
-        np.testing.assert_allclose(res.beta, fit(X, y, q).beta, rtol=1e-9, atol=1e-12)
-    intercepts = [f.beta[-1] for f in fits]
-    assert intercepts[1] < intercepts[3] < intercepts[2] < intercepts[0]
-    assert quantile_regression_multi(LinearDesign(X, True), y, None, []) == []
-
-
 # ----------------------------------------------------------------- bad input
 @pytest.mark.parametrize("q", [0.0, 1.0, -0.5, 2.0, math.nan, math.inf, "half", None])
 def test_bad_quantile_solver(q):
     X, y = make_data(30, 2, seed=0)
     with pytest.raises(ValueError, match="quantile"):
         quantile_regression(LinearDesign(X, True), y, None, q)
-    with pytest.raises(ValueError, match="quantile"):
-        quantile_regression_multi(LinearDesign(X, True), y, None, [0.5, q])
     with pytest.raises(ValueError, match="quantile"):
         check_quantile(q, non_numeric_error=ValueError)
 
