@@ -858,3 +858,38 @@ def quantile_regression_multi(design, y, sample_weight, quantiles, *, alpha=0.0,
         prob.q = q
         results.append(_solve(prob, start, int(max_iter), float(tol), verbose))
     return results
+
+
+# TEMPORARY stub (branch i21api): replaced at merge by the real quantile process of branch
+# i21solver, which has this signature and result.
+class _ProcessResultStub:
+    """Stand-in for the quantile process's result: ``beta`` (n_levels, n_params) and more."""
+
+    def __init__(self, results):
+        self.results = list(results)
+        self.beta = np.vstack([r.beta for r in self.results])
+        self.scale = np.array([r.scale for r in self.results])
+        self.objective = np.array([r.objective for r in self.results])
+        self.n_iter = int(sum(r.n_iter for r in self.results))
+        self.converged = all(r.converged for r in self.results)
+        self.message = "; ".join(r.message for r in self.results if r.message)
+
+
+def quantile_process(design, y, sample_weight, quantiles, *, alpha=0.0, max_iter=200,
+                     tol=1e-10, noncrossing=False, verbose=0):
+    """TEMPORARY stub: one :func:`quantile_regression` per level (no ``noncrossing``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrobust.solvers.design import LinearDesign
+    >>> X = np.arange(10.0).reshape(-1, 1)
+    >>> y = 2.0 * X.ravel() + np.array([0, 1, -1, 3, 0, -2, 1, 0, 4, -1.0])
+    >>> quantile_process(LinearDesign(X, True), y, None, [0.5]).beta.shape
+    (1, 2)
+    """
+    if noncrossing:
+        raise NotImplementedError("noncrossing=True needs the quantile process solver")
+    return _ProcessResultStub(
+        quantile_regression(design, y, sample_weight, q, alpha=alpha, max_iter=max_iter,
+                            tol=tol, verbose=verbose) for q in quantiles)
