@@ -652,9 +652,9 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         >>> np.sqrt(np.diag(mm.cov_params())).round(4)  # lmrob's Std. Error column
         array([5.2978, 0.1174, 0.263 , 0.0699])
         """
-        from .inference._fitted import fitted_covariance
+        from .inference._fitted import fitted_cov_params
 
-        return fitted_covariance(self, kind)[0]
+        return fitted_cov_params(self, kind)
 
     def summary(self, alpha=0.05, kind="auto", se=None):
         """Coefficient table, robust R² and robustness weights, as R's ``summary(lmrob())``.
