@@ -1,4 +1,4 @@
-"""Several quantile levels in one RobustRegressor fit, noncrossing fits and quantreg's standard errors."""
+"""Several quantile levels in one RobustRegressor fit, noncrossing, quantreg's standard errors."""
 
 import warnings
 

@@ -76,7 +76,9 @@ def quantile_record(estimator, design, y, sample_weight, result, units=None):
         fit_intercept=design.fit_intercept,
         levels=np.array([float(q.quantile) for q in losses]), betas=betas,
         param_factors=factors, y_unit=1.0 if units is None else float(units.y),
-        n_iter=int(result.n_iter), converged=bool(result.converged))
+        # per level: the process's own results, or the single fit
+        n_iter=np.array([r.n_iter for r in getattr(result, "results", [result])], dtype=int),
+        converged=np.array([r.converged for r in getattr(result, "results", [result])]))
 
 
 def _record(estimator):

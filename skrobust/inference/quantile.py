@@ -85,7 +85,8 @@ class QuantileFitRecord:
     intercept column), ``y``, the solver's ``sample_weight`` (times
     ``count_unit``: frequency weights), one row of ``betas`` per level
     (coefficients, then the intercept).  ``param_factors`` (None: 1) and
-    ``y_unit`` convert parameters and residuals to the data's units.
+    ``y_unit`` convert parameters and residuals to the data's units;
+    ``n_iter`` and ``converged`` are per level.
     """
 
     X: object
@@ -97,8 +98,8 @@ class QuantileFitRecord:
     betas: np.ndarray
     param_factors: np.ndarray | None
     y_unit: float
-    n_iter: int
-    converged: bool
+    n_iter: np.ndarray
+    converged: np.ndarray
 
     @property
     def n_obs(self) -> float:
@@ -188,7 +189,7 @@ def quantile_covariance(record: QuantileFitRecord, level: int, se: str = "nid"):
         if np.any(dyhat <= 0):
             warnings.warn(f"{int(np.sum(dyhat <= 0))} non-positive fis: the fitted quantiles "
                           f"at {tau - b:.4g} and {tau + b:.4g} cross on those rows, whose "
-                          "density is taken as 0", UserWarning, stacklevel=4)
+                          "density is taken as 0", UserWarning, stacklevel=2)
         with np.errstate(divide="ignore"):
             f = np.maximum(0.0, 2.0 * b / (dyhat - eps))
         cov = _sandwich(design, s, f, tau)
@@ -236,11 +237,11 @@ class QuantileSummary(RegressionSummary):
     quantile: float = 0.5
 
     def _footer(self) -> list[str]:
-        state = "Exact optimum" if self.converged else "No convergence"
+        state = "Convergence" if self.converged else "No convergence"
         return [f"Standard errors: {self.cov_kind!r} (quantreg's summary.rq); "
                 f"{_number(self.n_obs)} observations, {_number(self.df_resid)} residual "
                 "degrees of freedom",
-                f"Mean pinball loss: {self.scale:.5g}; {state} after {self.n_iter} iterations"]
+                f"Mean pinball loss: {self.scale:.5g}; {state} in {self.n_iter} iterations"]
 
     def _tail_lines(self) -> list[str]:
         return ["", *self._footer()]
@@ -277,7 +278,7 @@ def level_summaries(estimator, record: QuantileFitRecord, alpha, se, covariances
             p_value=2.0 * student_t.sf(np.abs(t_value), df),
             conf_int=np.c_[values - half, values + half], cov=cov, df_resid=df,
             scale=float(scale[j]), r2=math.nan, adj_r2=math.nan, n_obs=record.n_obs,
-            cov_kind=se, n_iter=int(estimator.n_iter_), converged=record.converged,
+            cov_kind=se, n_iter=int(record.n_iter[j]), converged=bool(record.converged[j]),
             alpha=alpha, weights=np.asarray(estimator.weights_),
             description=f"{type(estimator).__name__}: quantile regression",
             quantile=float(record.levels[j])))
