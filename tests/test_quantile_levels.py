@@ -359,3 +359,32 @@ def test_hall_sheather_bandwidth_matches_its_formula():
     assert hall_sheather_bandwidth(tau, n) == pytest.approx(expected, rel=1e-14)
     assert hall_sheather_bandwidth(0.5, 8 * n) == pytest.approx(
         hall_sheather_bandwidth(0.5, n) / 2, rel=1e-12)
+
+
+def test_standard_errors_of_sparse_and_dense_designs_agree():
+    X, y = load_engel(return_X_y=True)
+    dense = RobustRegressor(loss="quantile", quantile=[0.25, 0.75]).fit(X, y)
+    sparse = RobustRegressor(loss="quantile", quantile=[0.25, 0.75]).fit(sp.csr_matrix(X), y)
+    for se in ("iid", "nid", "ker"):
+        for a, b in zip(dense.summary(se=se), sparse.summary(se=se), strict=True):
+            np.testing.assert_allclose(a.std_err, b.std_err, rtol=1e-9)
+
+
+def test_standard_errors_without_intercept():
+    X, y = load_engel(return_X_y=True)
+    X1 = np.c_[np.ones(len(y)), X]  # the intercept as a column of X
+    a = RobustRegressor(loss="quantile", quantile=0.5).fit(X, y).summary(se="nid")
+    b = RobustRegressor(loss="quantile", quantile=0.5, fit_intercept=False).fit(X1, y)
+    res = b.summary(se="nid")
+    assert res.names.tolist() == ["x0", "x1"]
+    np.testing.assert_allclose(res.std_err, a.std_err, rtol=1e-8)
+
+
+def test_crossing_neighbour_fits_warn_about_non_positive_densities():
+    rng = np.random.default_rng(0)  # the data of examples/plot_quantile_fan.py
+    x = rng.uniform(0, 10, 120)
+    y = 1.0 + 0.8 * x + (0.3 + 0.35 * x) * rng.standard_normal(120)
+    fit = RobustRegressor(loss="quantile", quantile=0.85).fit(x[:, None], y)
+    with pytest.warns(UserWarning, match=r"\d+ non-positive fis"):
+        res = fit.summary(se="nid")
+    assert np.all(np.isfinite(res.std_err)) and np.all(res.std_err > 0)
