@@ -388,3 +388,12 @@ def test_crossing_neighbour_fits_warn_about_non_positive_densities():
     with pytest.warns(UserWarning, match=r"\d+ non-positive fis"):
         res = fit.summary(se="nid")
     assert np.all(np.isfinite(res.std_err)) and np.all(res.std_err > 0)
+
+
+def test_outlier_map_needs_a_single_level():
+    from skrobust.inspection import OutlierMapDisplay
+
+    X, y = _data(n=100)
+    fit = RobustRegressor(loss="quantile", quantile=[0.2, 0.8]).fit(X, y)
+    with pytest.raises(ValueError, match="several quantile levels"):
+        OutlierMapDisplay.from_estimator(fit, X, y)
