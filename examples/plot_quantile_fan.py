@@ -1,7 +1,7 @@
 """
-================================================
+==================================================
 A fan of quantile lines, with and without crossing
-================================================
+==================================================
 
 ``RobustRegressor(loss="quantile", quantile=levels)`` fits many conditional
 quantiles in one call: ``predict`` returns one column per level.  Fitted
