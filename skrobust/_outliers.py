@@ -89,6 +89,8 @@ def outlier_mask(residuals, sample_weight, rule):
     [False, False, False, False, False, True]
     """
     r = np.asarray(residuals, dtype=np.float64)
+    if r.ndim == 2:  # one column of residuals per quantile level, each flagged on its own
+        return np.column_stack([outlier_mask(col, sample_weight, rule) for col in r.T])
     kind, value = rule
     if kind == "fixed":
         return np.abs(r) > value

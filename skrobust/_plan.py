@@ -27,6 +27,9 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+import numpy as np
+
+from ._quantile_levels import first_level
 from .losses import Barron, Quantile, RobustLoss, get_loss
 from .scale import FixedScale, HuberProposal2Scale, JointScale, MADScale, resolve_scale_name
 from .solvers.adaptive_barron import check_shape_bounds
@@ -210,6 +213,13 @@ UNSUPPORTED = (
     Unsupported(lambda plan, est: plan.m_estimate and plan.scale_kind == "joint"
                 and not plan.loss.convex, "scale='joint'", "with the redescending {loss}",
                 "it needs a convex loss; use scale='mad' or 'proposal2'"),
+    Unsupported(lambda plan, est: getattr(est, "noncrossing", False) and not plan.quantile,
+                "noncrossing=True", "with {loss}", "it orders the levels of a quantile fit; "
+                "use loss='quantile' with several levels"),
+    Unsupported(lambda plan, est: getattr(est, "noncrossing", False) and plan.quantile
+                and np.size(est.quantile) > 1 and float(est.alpha or 0.0) > 0.0,
+                "noncrossing=True", "with a ridge penalty (alpha > 0)",
+                "the ordered levels are exact linear programs; set alpha=0"),
     Unsupported(lambda plan, est: plan.m_estimate and plan.init == "ms" and plan.kernel,
                 "init='ms'", "for kernel models", "it splits the columns of X into "
                 "indicators and continuous ones; use the linear model (kernel=None)"),
@@ -240,7 +250,8 @@ def resolve_loss(est) -> RobustLoss:
     if est.loss == "barron":
         loss = get_loss("barron", shape=est.shape)
     elif est.loss == "quantile":
-        return get_loss("quantile", quantile=est.quantile)
+        # several levels are fitted together; the plan's loss is the first one's
+        return get_loss("quantile", quantile=first_level(est.quantile))
     else:
         loss = get_loss(est.loss)
     c = loss.default_c if est.epsilon is None else float(est.epsilon)

@@ -1537,6 +1537,9 @@ def predict_dask(estimator, X):
     (((5, 5, 5, 5),), array([0., 1., 2.]))
     """
     X = _check_predict_input(estimator, X)
+    if np.ndim(estimator.coef_) == 2:
+        raise NotImplementedError("predictions of several quantile levels are not available "
+                                  "for dask input yet; predict on NumPy blocks of rows")
     return X.map_blocks(_predict_block, np.asarray(estimator.coef_, dtype=np.float64),
                         float(estimator.intercept_), drop_axis=1, dtype=np.float64,
                         meta=np.empty((0,)))

@@ -187,6 +187,9 @@ class OutlierMapDisplay:
         if not hasattr(estimator, "scale_"):
             raise ValueError(f"{type(estimator).__name__} has no scale_ to standardise the "
                              "residuals; use from_predictions with a scale")
+        if np.ndim(estimator.scale_) != 0:
+            raise ValueError("an outlier map shows one fit, and this one has several quantile "
+                             "levels; use from_predictions with one level's predictions")
         if labels is None and hasattr(X, "index"):
             labels = np.asarray(X.index)
         rd = robust_distances(X, support_fraction=support_fraction, random_state=random_state)

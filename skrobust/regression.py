@@ -25,6 +25,7 @@ from ._outliers import outlier_mask, outlier_rule
 from ._param_relevance import warn_unused_parameters
 from ._plan import INITS, SCALES, SOLVERS, fit_plan
 from ._progress import Progress
+from ._quantile_levels import level_score, linear_decision, run_quantile_fit, set_level_attributes
 from ._units import FitUnits, column_magnitudes
 from .dask_backend import fit_dask, is_dask_input, predict_dask
 from .inference._fitted import RECORD_ATTRIBUTE, record_fit
@@ -131,9 +132,19 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
 
         Used only with an M-estimation loss (not loss="quantile", nor
         loss="barron" with shape="adaptive"); set otherwise it warns at fit.
-    quantile : float, default=0.5
-        The quantile fitted by the pinball loss.  Used only with
-        loss="quantile" (a loss object carries its own quantile).
+    quantile : float or array-like of float, default=0.5
+        The quantile fitted by the pinball loss, or several levels (a 1-D
+        sequence of distinct levels in (0, 1), any order) fitted at once:
+        then ``coef_`` is ``(n_levels, n_features)``, ``intercept_`` and
+        ``scale_`` ``(n_levels,)`` and ``predict`` returns ``(n_samples,
+        n_levels)``, in the order of ``quantile`` (see
+        :mod:`skrobust._quantile_levels`).  Used only with loss="quantile" (a
+        loss object carries its own quantile).
+    noncrossing : bool, default=False
+        With several quantile levels, fit them jointly so that the fitted
+        quantiles are non-decreasing in the level on every training row
+        (see :ref:`quantile`).  A no-op for a single level; an error with a
+        loss other than "quantile".
     alpha : float, default=None
         L2 penalty on the coefficients (the intercept is never penalised); for
         kernel models the RKHS norm ``alpha dual_coef_' K dual_coef_``, as in
@@ -187,7 +198,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     ----------
     coef_ : ndarray of shape (n_features,) or (n_components,)
         Coefficients (of the Nystroem features for ``n_components=int``;
-        absent for the exact kernel model).
+        absent for the exact kernel model); one row per level,
+        ``(n_levels, n_features)``, for several quantile levels.
     dual_coef_ : ndarray of shape (n_samples_fit,)
         Dual coefficients of the exact kernel model (``kernel`` set,
         ``n_components=None``), one per training row with a positive weight.
@@ -196,7 +208,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     nystroem_ : Nystroem
         The fitted feature map of a Nystroem kernel model.
     intercept_ : float
-        Intercept (0.0 when ``fit_intercept=False``).
+        Intercept (0.0 when ``fit_intercept=False``); ``(n_levels,)`` for
+        several quantile levels, as ``scale_``.
     scale_ : float
         Residual scale at the solution (the S-scale for an MM fit; for
         ``loss="quantile"`` the weighted mean pinball loss of the residuals,
@@ -215,7 +228,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         for parity: with ``scale="joint"`` it is HuberRegressor's
         ``|residual| > epsilon * scale_`` (about 36% of clean Gaussian rows
         at ``epsilon=1.35``), equal to ``HuberRegressor.outliers_``.  See
-        :ref:`outlier_flags`.
+        :ref:`outlier_flags`.  ``(n_samples, n_levels)`` for several
+        quantile levels, each level's residuals flagged on their own.
     loss_ : RobustLoss
         The loss used, with its tuning constant (for the adaptive Barron
         fit, ``Barron(shape_, c=1)`` on ``r / scale_``).
@@ -268,7 +282,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         "scale": [StrOptions(set(SCALES), deprecated={"huber"}),
                   Interval(numbers.Real, 0, None, closed="neither")],
         "init": [StrOptions(set(INITS))],
-        "quantile": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "quantile": [Interval(numbers.Real, 0, 1, closed="neither"), "array-like"],
+        "noncrossing": ["boolean"],
         "alpha": [Interval(numbers.Real, 0, None, closed="left"), None],
         **KERNEL_CONSTRAINTS,
         "solver": [StrOptions(set(SOLVERS))],
@@ -290,6 +305,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         scale="auto",
         init="auto",
         quantile=0.5,
+        noncrossing=False,
         alpha=None,
         solver="auto",
         kernel=None,
@@ -312,6 +328,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         self.scale = scale
         self.init = init
         self.quantile = quantile
+        self.noncrossing = noncrossing
         self.alpha = alpha
         self.solver = solver
         self.kernel = kernel
@@ -429,8 +446,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
                 previous = None  # the previous fit learned no shape: a cold start
             result = run_solver(plan, design, yk, sk, previous, **solver_args)
             loss, warm_started = get_loss("barron", shape=result.shape), previous is not None
-        elif plan.quantile:
-            result = run_solver(plan, design, yk, sk, None, **solver_args)  # no warm start
+        elif plan.quantile:  # one level or several (no warm start)
+            result = run_quantile_fit(self, plan, design, yk, sk, solver_args)
         else:
             start, warm_started = self._m_start(plan, design, yk, sk, rng, previous, previous_s)
             result = run_solver(plan, design, yk, sk, start, **solver_args)
@@ -523,6 +540,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
 
     def _set_fitted(self, design, result, loss, X, y):
         """Set the fitted attributes (in the data's units); returns the training residuals."""
+        if np.ndim(result.beta) == 2:  # several quantile levels
+            return set_level_attributes(self, design, result, X, y)
         units = self._units
         coef, intercept = design.split(units.coef_out(result.beta, design.fit_intercept))
         coef = np.asarray(coef, dtype=np.float64).copy()
@@ -550,12 +569,12 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
     def _decision(self, X):
         kmap = self._kernel_map
         if kmap is None:
-            return np.asarray(X @ self.coef_, dtype=np.float64).ravel() + self.intercept_
+            return linear_decision(X, self.coef_, self.intercept_)
         if self.kernel == "precomputed" and self._support is not None:
             X = X[:, self._support]
         Z = kmap.transform(X)
         coef = self.dual_coef_ if kmap.exact else self.coef_
-        return np.asarray(Z @ coef, dtype=np.float64).ravel() + self.intercept_
+        return linear_decision(Z, coef, self.intercept_)
 
     def predict(self, X):
         """Predict with the fitted model.
@@ -566,8 +585,9 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
-            A lazy dask array for dask input.
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_levels)
+            One column per level for several quantile levels, in the order
+            of ``quantile``.  A lazy dask array for dask input.
         """
         check_is_fitted(self)
         if is_dask_input(X):
@@ -575,6 +595,26 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         X = validate_data(self, X, accept_sparse=["csr", "csc"],
                           dtype=[np.float64, np.float32], reset=False)
         return self._decision(X)
+
+    def score(self, X, y, sample_weight=None):
+        """R² of the predictions; for several quantile levels, averaged over the levels.
+
+        The uniform average of the levels' R² is scikit-learn's multi-output
+        default (``multioutput="uniform_average"``); to select quantile models,
+        score the pinball loss instead
+        (``make_scorer(mean_pinball_loss, alpha=q, greater_is_better=False)``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        return level_score(self, X, y, sample_weight)
 
     # -------------------------------------------------------------- inference
     def cov_params(self, kind="auto"):
@@ -587,18 +627,21 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             "H1", "H2", "H3": Huber's estimators (statsmodels RLM's
             ``cov_type``); "rlm": MASS ``summary.rlm``.  "auto" is "avar1"
             for an MM fit (``init="s"`` with the S-scale) and "H1" otherwise.
-            Formulas: :mod:`skrobust.inference.covariance`.
+            Formulas: :mod:`skrobust.inference.covariance`.  For quantile
+            fits: "iid", "nid" or "ker", quantreg's ``summary.rq(se=...)``
+            ("auto" is "nid"; :mod:`skrobust.inference.quantile`).
 
         Returns
         -------
-        cov : ndarray of shape (n_coef, n_coef)
-            Over the intercept (when fitted), then the features in column order.
+        cov : ndarray of shape (n_coef, n_coef) or (n_levels, n_coef, n_coef)
+            Over the intercept (when fitted), then the features in column
+            order; one matrix per level for several quantile levels.
 
         Raises
         ------
         ValueError
-            For kernel, quantile, adaptive-shape, penalised and dask fits, which
-            have no documented covariance.
+            For kernel, adaptive-shape, penalised and dask fits, which have no
+            documented covariance.
 
         Examples
         --------
@@ -609,11 +652,11 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         >>> np.sqrt(np.diag(mm.cov_params())).round(4)  # lmrob's Std. Error column
         array([5.2978, 0.1174, 0.263 , 0.0699])
         """
-        from .inference._fitted import fitted_covariance
+        from .inference._fitted import fitted_cov_params
 
-        return fitted_covariance(self, kind)[0]
+        return fitted_cov_params(self, kind)
 
-    def summary(self, alpha=0.05, kind="auto"):
+    def summary(self, alpha=0.05, kind="auto", se=None):
         """Coefficient table, robust R² and robustness weights, as R's ``summary(lmrob())``.
 
         Parameters
@@ -621,12 +664,18 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         alpha : float, default=0.05
             One minus the level of the confidence intervals.
         kind : str, default="auto"
-            The covariance formula (see :meth:`cov_params`).
+            The covariance formula of an M-fit (see :meth:`cov_params`).
+        se : {"iid", "nid", "ker"}, default=None
+            The standard errors of a quantile fit, as quantreg's
+            ``summary.rq(se=...)`` (None: "nid"); only for quantile fits.
 
         Returns
         -------
-        summary : skrobust.inference.RegressionSummary
-            t and p values use the t distribution on ``n - k`` degrees of freedom.
+        summary : skrobust.inference.RegressionSummary or list of QuantileSummary
+            t and p values use the t distribution on ``n - k`` degrees of
+            freedom.  A quantile fit gives a
+            :class:`~skrobust.inference.QuantileSummary`, several levels a list
+            of them in the order of ``quantile``.
 
         Examples
         --------
@@ -639,7 +688,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         """
         from .inference.summary import summarize
 
-        return summarize(self, alpha=alpha, kind=kind)
+        return summarize(self, alpha=alpha, kind=kind, se=se)
 
     def predict_interval(self, X, alpha=0.05, kind="prediction"):
         """Prediction or confidence intervals, as R's ``predict.lmrob(interval=...)``.

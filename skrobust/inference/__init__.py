@@ -3,7 +3,8 @@
 :class:`skrobust.RobustRegressor` exposes these as methods
 (``cov_params``, ``summary``, ``predict_interval``); this package holds the
 formulas (:mod:`.covariance`), the coefficient table and the robust R²
-(:mod:`.summary`) and the intervals (:mod:`.intervals`).  See the user guide's
+(:mod:`.summary`), the intervals (:mod:`.intervals`) and quantreg's standard
+errors of quantile fits (:mod:`.quantile`).  See the user guide's
 "Inference" page for the formulas and which covariance to choose.
 
 Examples
@@ -18,14 +19,18 @@ Examples
 
 from .covariance import COV_KINDS, FitStatistics, covariance, fit_statistics
 from .intervals import prediction_interval
+from .quantile import SE_KINDS, QuantileSummary, hall_sheather_bandwidth
 from .summary import RegressionSummary, r2_constant, robust_r2
 
 __all__ = [
     "COV_KINDS",
     "FitStatistics",
+    "QuantileSummary",
     "RegressionSummary",
+    "SE_KINDS",
     "covariance",
     "fit_statistics",
+    "hall_sheather_bandwidth",
     "prediction_interval",
     "r2_constant",
     "robust_r2",

@@ -32,10 +32,10 @@ def record_fit(estimator, design, y, sample_weight, result, loss, adaptive: bool
         return "kernel models (kernel is set)"
     if adaptive:
         return "the adaptive-shape Barron fit (shape='adaptive')"
-    if isinstance(loss, Quantile):
-        return "quantile regression (loss='quantile')"
     if getattr(estimator, "_alpha", 0.0) > 0:
         return "penalised fits (alpha > 0)"
+    if isinstance(loss, Quantile):
+        return quantile_record(estimator, design, y, sample_weight, result, units)
     s_beta = None
     if hasattr(estimator, "s_coef_") and isinstance(estimator.scale, str) \
             and estimator.scale == "auto":  # an MM fit: the S-scale was held fixed
@@ -58,12 +58,44 @@ def record_fit(estimator, design, y, sample_weight, result, loss, adaptive: bool
     return replace(stats, param_factors=factors, y_unit=float(units.y))
 
 
+def quantile_record(estimator, design, y, sample_weight, result, units=None):
+    """The :class:`~.quantile.QuantileFitRecord` of a quantile fit (one level or several).
+
+    It keeps the training design: the "nid" standard errors refit at nearby levels.
+    """
+    from .quantile import QuantileFitRecord
+
+    losses = estimator.loss_ if isinstance(estimator.loss_, tuple) else (estimator.loss_,)
+    betas = np.atleast_2d(np.asarray(result.beta, dtype=np.float64))
+    factors = None
+    if units is not None and not units.identity:
+        factors = units.coef_out(np.ones(betas.shape[1]), design.fit_intercept)
+    return QuantileFitRecord(
+        X=design.X, y=np.asarray(y, dtype=np.float64), sample_weight=sample_weight,
+        count_unit=1.0 if units is None else float(units.frequency_weights(1.0)),
+        fit_intercept=design.fit_intercept,
+        levels=np.array([float(q.quantile) for q in losses]), betas=betas,
+        param_factors=factors, y_unit=1.0 if units is None else float(units.y),
+        # per level: the process's own results, or the single fit
+        n_iter=np.array([r.n_iter for r in getattr(result, "results", [result])], dtype=int),
+        converged=np.array([r.converged for r in getattr(result, "results", [result])]))
+
+
+def _record(estimator):
+    check_is_fitted(estimator)
+    return getattr(estimator, RECORD_ATTRIBUTE, None)
+
+
 def fitted_statistics(estimator) -> FitStatistics:
     """The recorded statistics of a fitted estimator, or a ``ValueError`` saying why not."""
-    check_is_fitted(estimator)
-    record = getattr(estimator, RECORD_ATTRIBUTE, None)
+    from .quantile import QuantileFitRecord
+
+    record = _record(estimator)
     if isinstance(record, FitStatistics):
         return record
+    if isinstance(record, QuantileFitRecord):
+        raise ValueError("prediction intervals are not available for quantile regression: "
+                         "fit the levels of the interval (quantile=[lower, upper])")
     reason = record if isinstance(record, str) else "fits on dask arrays"
     raise ValueError(f"standard errors, summaries and intervals are not available for {reason}")
 
@@ -75,6 +107,31 @@ def resolve_kind(kind, stats: FitStatistics) -> str:
     if not isinstance(kind, str) or kind not in COV_KINDS:
         raise ValueError(f"kind must be one of {('auto', *COV_KINDS)}, got {kind!r}")
     return kind
+
+
+def fitted_quantile_record(estimator):
+    """The :class:`~.quantile.QuantileFitRecord` of a quantile fit, or None for other fits."""
+    from .quantile import QuantileFitRecord
+
+    record = _record(estimator)
+    return record if isinstance(record, QuantileFitRecord) else None
+
+
+def quantile_covariances(estimator, record, se):
+    """Each level's covariance, intercept first, with NaN rows for aliased columns."""
+    from .quantile import data_unit_covariances
+
+    return [with_aliased_columns(cov, estimator, record.fit_intercept)
+            for cov in data_unit_covariances(record, se)]
+
+
+def fitted_cov_params(estimator, kind="auto"):
+    """``cov_params``: one matrix, or for several quantile levels one per level."""
+    record = fitted_quantile_record(estimator)
+    if record is None:
+        return fitted_covariance(estimator, kind)[0]
+    covs = quantile_covariances(estimator, record, "nid" if kind == "auto" else kind)
+    return covs[0] if np.ndim(estimator.coef_) == 1 else np.stack(covs)
 
 
 def fitted_covariance(estimator, kind="auto", fill=np.nan):

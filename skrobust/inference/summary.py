@@ -16,7 +16,12 @@ from functools import lru_cache
 import numpy as np
 
 from ..losses.tuning import _expect, split_points
-from ._fitted import check_alpha, fitted_covariance
+from ._fitted import (
+    check_alpha,
+    fitted_covariance,
+    fitted_quantile_record,
+    quantile_covariances,
+)
 from .covariance import FitStatistics
 
 _EPS_ONE = 1e-3  # a robustness weight within this of 1 counts as "~= 1" (lmrob)
@@ -217,19 +222,24 @@ class RegressionSummary:
             f"{self.n_obs:g} observations",
         ]
 
+    def _head_lines(self) -> list[str]:
+        return [self.description, ""] if self.description else []
+
+    def _tail_lines(self) -> list[str]:
+        return ["", *self._footer(), "", "Robustness weights:",
+                *(" " + line for line in weight_summary_lines(self.weights))]
+
     def __str__(self) -> str:
         heads, cells = self._rows()
         wname = max(len(str(n)) for n in self.names)
         widths = [max(len(h), *(len(c[j]) for c in cells)) for j, h in enumerate(heads)]
-        lines = [self.description, "", "Coefficients:"] if self.description else ["Coefficients:"]
+        lines = [*self._head_lines(), "Coefficients:"]
         lines.append(" " * wname + "".join(f"  {h:>{w}}" for h, w in zip(heads, widths,
                                                                            strict=True)))
         for name, row in zip(self.names, cells, strict=True):
             lines.append(f"{name:<{wname}}" + "".join(f"  {c:>{w}}" for c, w in zip(
                 row, widths, strict=True)))
-        lines += ["", *self._footer(), "", "Robustness weights:"]
-        lines += [" " + line for line in weight_summary_lines(self.weights)]
-        return "\n".join(lines)
+        return "\n".join(lines + self._tail_lines())
 
     def to_frame(self):
         """The coefficient table as a pandas DataFrame (pandas is imported here only).
@@ -263,11 +273,29 @@ class RegressionSummary:
                 f"<tbody>{body}</tbody></table><p>{foot}</p></div>")
 
 
-def summarize(estimator, alpha=0.05, kind="auto") -> RegressionSummary:
-    """The :class:`RegressionSummary` of a fitted RobustRegressor (its ``summary`` method)."""
+def summarize(estimator, alpha=0.05, kind="auto", se=None):
+    """The :class:`RegressionSummary` of a fitted RobustRegressor (its ``summary`` method).
+
+    A quantile fit gives a :class:`~skrobust.inference.QuantileSummary` with
+    the standard errors ``se`` (None: "nid"), several levels a list of them.
+    """
     from scipy.stats import t as student_t
 
     alpha = check_alpha(alpha)
+    record = fitted_quantile_record(estimator)
+    if record is not None:
+        if kind != "auto":
+            raise ValueError(f"kind={kind!r} is a covariance of M-estimates; quantile fits take "
+                             "se='iid', 'nid' or 'ker'")
+        from .quantile import level_summaries
+
+        se = "nid" if se is None else se
+        out = level_summaries(estimator, record, alpha, se,
+                              quantile_covariances(estimator, record, se))
+        return out[0] if np.ndim(estimator.coef_) == 1 else out
+    if se is not None:
+        raise ValueError(f"se={se!r} is for quantile fits (loss='quantile'); M-fits choose "
+                         "their covariance with kind")
     cov, stats, kind = fitted_covariance(estimator, kind)
     coef = np.asarray(estimator.coef_, dtype=np.float64)
     names = [str(n) for n in getattr(estimator, "feature_names_in_", [])] or [
