@@ -384,16 +384,16 @@ def test_nonsingular_fits_on_rank_deficient_rows():
     assert betas.shape == (0, 3) and n_unfinished == 10
 
 
-def test_candidate_least_squares_in_chunks_equal_one_batch(monkeypatch):
-    import skrobust.solvers.fast_s as fs
+def test_candidate_least_squares_in_chunks_equal_one_batch():
+    from skrobust.solvers.s_candidates import _Sample
 
     rng = np.random.default_rng(4)
     A = np.c_[rng.normal(size=(18, 4)), np.ones(18)]  # A.size = 90 < 4 Grams
     y = A @ np.arange(1.0, 6.0) + rng.normal(size=18)
     Wt = rng.random((30, 18))
     B_prev = rng.normal(size=(30, 5))
-    whole = fs._Sample(A, y, np.ones(18), 13.0).wls(Wt, B_prev)
-    monkeypatch.setattr(fs, "_GRAM_CHUNK", 4 * 25)  # 4 candidates' Grams at a time ...
-    monkeypatch.setattr(fs, "_OUTER_BUDGET", 4 * 25)  # ... and no table of outer products
-    chunked = fs._Sample(A, y, np.ones(18), 13.0).wls(Wt, B_prev)
+    whole = _Sample(A, y, np.ones(18), 13.0).wls(Wt, B_prev)
+    # 4 candidates' Grams at a time, and no table of outer products
+    chunked = _Sample(A, y, np.ones(18), 13.0, outer_budget=4 * 25, gram_chunk=4 * 25).wls(
+        Wt, B_prev)
     np.testing.assert_allclose(chunked, whole, rtol=1e-12)
