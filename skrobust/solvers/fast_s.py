@@ -404,7 +404,7 @@ def _fast_s(design, y, w, *, large_n_rows=LARGE_N_ROWS, sample_rows=SAMPLE_ROWS,
                        b=b, floor=floor, progress=progress, **options)
     residuals = y - design.predict(fit.beta)
     fit.objective = fit.scale
-    fit.scale = _m_scale(residuals, w, c, b, design.n_params, fit.scale, floor)
+    fit.scale = _m_scale(residuals, w, c, b, design.n_params, fit.scale, floor, newton=True)
     fit.sample_rows = sample_rows
     progress.line("s-start", f"M-scale of all {n_pos} residuals {fit.scale:.6g}")
     return fit
