@@ -48,7 +48,7 @@ import numpy as np
 
 from .._progress import Progress
 from ..losses.tukey import tukey_chi_sum, tukey_scaled_weights
-from .design import solve_normal_equations
+from .design import checked_frequency_weights, solve_normal_equations
 from .mestimate import SolverResult
 from .mscale import (
     S_BREAKDOWN_B,
@@ -56,7 +56,6 @@ from .mscale import (
     _check_floor,
     _check_total_weight,
     _check_tuning,
-    _check_weights,
     _m_scale,
     m_scale,
 )
@@ -188,7 +187,7 @@ def refine_s(design, y, sample_weight, beta0, scale0=None, *, c=S_TUKEY_C, b=S_B
     floor = _check_floor(floor)
     c, b = _check_tuning(c, b)
     y = np.ascontiguousarray(y, dtype=np.float64).ravel()
-    w = _check_weights(sample_weight, y.shape[0])
+    w = checked_frequency_weights(sample_weight, y.shape[0])
     _check_total_weight(w, design.n_params)
     if not np.all(np.isfinite(y[w > 0])):
         raise ValueError("y must be finite")
@@ -378,7 +377,7 @@ def _checked(design, y, sample_weight, floor):
     n = y.shape[0]
     if design.n_samples != n:
         raise ValueError(f"the design has {design.n_samples} rows but y has {n}")
-    w = _check_weights(sample_weight, n)
+    w = checked_frequency_weights(sample_weight, n)
     if not np.all(np.isfinite(y[w > 0])):
         raise ValueError("y must be finite")
     return y, w, floor

@@ -26,6 +26,7 @@ import numpy as np
 from .._numba import njit
 from ..losses.tukey import tukey_chi_sum
 from ..scale import MAD_NORMAL_CONSTANT, weighted_median
+from .design import checked_frequency_weights
 
 S_TUKEY_C = 1.54764
 """Tukey biweight constant of the 50%-breakdown S-scale (robustbase's ``tuning.chi``)."""
@@ -160,17 +161,6 @@ def _m_scale_core(r, w, denom, b, c, s0, tol, max_iter, floor):
 
 
 
-def _check_weights(sample_weight, n):
-    if sample_weight is None:
-        return np.ones(n)
-    w = np.asarray(sample_weight, dtype=np.float64).ravel()
-    if w.shape[0] != n:
-        raise ValueError(f"sample_weight has {w.shape[0]} entries, expected {n}")
-    if not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise ValueError("sample_weight must be finite and non-negative")
-    return w
-
-
 def _check_floor(floor):
     floor = float(floor)
     if not (floor > 0 and math.isfinite(floor)):
@@ -249,7 +239,7 @@ def m_scale(residuals, sample_weight=None, *, c=S_TUKEY_C, b=S_BREAKDOWN_B, n_pa
     1e-300
     """
     r = np.ascontiguousarray(residuals, dtype=np.float64).ravel()
-    w = _check_weights(sample_weight, r.shape[0])
+    w = checked_frequency_weights(sample_weight, r.shape[0])
     floor = _check_floor(floor)
     c, b = _check_tuning(c, b)
     if not np.all(np.isfinite(r[w > 0])):
