@@ -96,7 +96,13 @@ def _select_best(R, w, denom, b, c, s_start, n_best, floor):
 
 
 class _Sample:
-    """Dense rows of the design with their targets and weights (at most a few thousand)."""
+    """Dense rows of the design with their targets and weights (at most a few thousand).
+
+    ``denom`` is the M-scale's ``sum w - p`` on these rows.  The candidates'
+    Grams come from a table of the rows' outer products when it holds at most
+    ``outer_budget`` values, and are solved in chunks of at most
+    ``gram_chunk`` values (see :meth:`wls`).
+    """
 
     def __init__(self, A, y, w, denom, *, outer_budget=_OUTER_BUDGET, gram_chunk=_GRAM_CHUNK):
         self.A = A
