@@ -113,8 +113,8 @@ class FastSResult(SolverResult):
     sample_rows : int or None
         Rows of the uniform sample the candidates were refined on (above
         ``large_n_rows`` rows); None when they were refined on all rows.
-        ``scale`` is then the M-scale of all rows' residuals and
-        ``objective`` the sample's S-scale.
+        ``scale`` is then the M-scale of all rows' residuals, ``objective``
+        the sample's S-scale (``candidate_scales`` are the sample's too).
     """
 
     n_subsets: int = 0
@@ -398,8 +398,7 @@ def _fast_s(design, y, w, *, large_n_rows=LARGE_N_ROWS, sample_rows=SAMPLE_ROWS,
                             **options)
     rows = np.sort(pos[rng.choice(n_pos, size=sample_rows, replace=False)])
     progress.line("s-start", f"fast-S on a uniform sample of {sample_rows} of {n_pos} rows")
-    ws = w[rows]
-    fit = _fast_s_rows(design.subset(rows), y[rows], ws, np.arange(sample_rows), rng, c=c,
+    fit = _fast_s_rows(design.subset(rows), y[rows], w[rows], np.arange(sample_rows), rng, c=c,
                        b=b, floor=floor, progress=progress, **options)
     residuals = y - design.predict(fit.beta)
     fit.objective = fit.scale
