@@ -270,7 +270,7 @@ def fast_s(design, y, sample_weight=None, *, n_subsets=500, n_best=2, k_fast=1, 
     among the rows with positive weight (with their weights), and the
     returned ``scale`` is the M-scale of the residuals of *all* rows (one
     pass over the data; the sample's S-scale is in ``objective``).  The
-    refinement on all rows is left out because it does not change the MM
+    refinement on all rows is left out because it barely changes the MM
     fit that starts here: it moves the S-coefficients by their sampling
     error, ``O(1/sqrt(sample_rows))``, which the M-step at a fixed scale
     forgets, and the scale by ``O(p / sample_rows)`` relative (second order,
