@@ -21,6 +21,7 @@ from skrobust.solvers.fast_s import (
     refine_s,
 )
 from skrobust.solvers.mestimate import MProblem, irls
+from skrobust.solvers.mscale import _m_scale
 
 MM_C = 4.685061
 
@@ -120,6 +121,31 @@ def test_m_scale_bisection_fallback():
     r = np.random.default_rng(5).standard_normal(200)
     s = m_scale(r, max_iter=1, scale0=100.0)
     assert s == pytest.approx(m_scale(r), rel=1e-8)
+
+
+@pytest.mark.parametrize("scale0", [1e-9, 0.3, 1.0, 50.0, 1e9])
+@pytest.mark.parametrize("case", ["normal", "contaminated", "weighted", "half_zero"])
+def test_m_scale_newton_solves_the_same_equation(case, scale0):
+    rng = np.random.default_rng(6)
+    r = 2.0 * rng.standard_normal(3000)
+    w = np.ones(r.size)
+    if case == "contaminated":
+        r[:1200] += 1e4  # 40% far outliers
+    elif case == "weighted":
+        w = rng.integers(0, 4, size=r.size).astype(float)
+    elif case == "half_zero":
+        r[:1400] = 0.0  # a scale only just above zero
+    fixed = _m_scale(r, w, S_TUKEY_C, S_BREAKDOWN_B, 3, scale0, 1e-300)
+    newton = _m_scale(r, w, S_TUKEY_C, S_BREAKDOWN_B, 3, scale0, 1e-300, newton=True)
+    assert newton == pytest.approx(fixed, rel=1e-9)
+    mean_rho = _normalised_mean_rho(r, newton, S_TUKEY_C, w.sum() - 3, w)
+    assert mean_rho == pytest.approx(S_BREAKDOWN_B, rel=1e-12)
+
+
+def test_m_scale_newton_at_an_exact_fit_is_the_floor():
+    r = np.r_[np.zeros(60), np.ones(40)]
+    w = np.ones(100)
+    assert _m_scale(r, w, S_TUKEY_C, S_BREAKDOWN_B, 1, 1.0, 1e-7, newton=True) == 1e-7
 
 
 def test_m_scale_bad_input():
@@ -384,16 +410,16 @@ def test_nonsingular_fits_on_rank_deficient_rows():
     assert betas.shape == (0, 3) and n_unfinished == 10
 
 
-def test_candidate_least_squares_in_chunks_equal_one_batch(monkeypatch):
-    import skrobust.solvers.fast_s as fs
+def test_candidate_least_squares_in_chunks_equal_one_batch():
+    from skrobust.solvers.s_candidates import _Sample
 
     rng = np.random.default_rng(4)
     A = np.c_[rng.normal(size=(18, 4)), np.ones(18)]  # A.size = 90 < 4 Grams
     y = A @ np.arange(1.0, 6.0) + rng.normal(size=18)
     Wt = rng.random((30, 18))
     B_prev = rng.normal(size=(30, 5))
-    whole = fs._Sample(A, y, np.ones(18), 13.0).wls(Wt, B_prev)
-    monkeypatch.setattr(fs, "_GRAM_CHUNK", 4 * 25)  # 4 candidates' Grams at a time ...
-    monkeypatch.setattr(fs, "_OUTER_BUDGET", 4 * 25)  # ... and no table of outer products
-    chunked = fs._Sample(A, y, np.ones(18), 13.0).wls(Wt, B_prev)
+    whole = _Sample(A, y, np.ones(18), 13.0).wls(Wt, B_prev)
+    # 4 candidates' Grams at a time, and no table of outer products
+    chunked = _Sample(A, y, np.ones(18), 13.0, outer_budget=4 * 25, gram_chunk=4 * 25).wls(
+        Wt, B_prev)
     np.testing.assert_allclose(chunked, whole, rtol=1e-12)

@@ -350,6 +350,25 @@ class LinearDesign:
         return G
 
 
+def checked_frequency_weights(sample_weight, n):
+    """Float64 frequency weights of ``n`` rows (ones for None), finite and non-negative.
+
+    Examples
+    --------
+    >>> from skrobust.solvers.design import checked_frequency_weights
+    >>> checked_frequency_weights([1, 0, 2], 3)
+    array([1., 0., 2.])
+    """
+    if sample_weight is None:
+        return np.ones(n)
+    w = np.asarray(sample_weight, dtype=np.float64).ravel()
+    if w.shape[0] != n:
+        raise ValueError(f"sample_weight has {w.shape[0]} values, expected {n}")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("sample_weight must be finite and non-negative")
+    return w
+
+
 def positive_weight_rows(design, y, sample_weight):
     """Validate ``y`` and frequency weights, and drop the rows whose weight is zero.
 
@@ -369,14 +388,7 @@ def positive_weight_rows(design, y, sample_weight):
     n = design.n_samples
     if y.shape[0] != n:
         raise ValueError(f"y has {y.shape[0]} values but the design has {n} rows")
-    if sample_weight is None:
-        s = np.ones(n)
-    else:
-        s = np.asarray(sample_weight, dtype=np.float64).ravel()
-        if s.shape[0] != n:
-            raise ValueError(f"sample_weight has {s.shape[0]} values, expected {n}")
-        if not np.all(np.isfinite(s)) or np.any(s < 0):
-            raise ValueError("sample_weight must be finite and non-negative")
+    s = checked_frequency_weights(sample_weight, n)
     if not s.sum() > 0:
         raise ValueError("sample_weight must have a positive sum")
     keep = s > 0
