@@ -29,6 +29,7 @@ from ._kernels import (
 )
 from ._param_relevance import warn_unused_parameters
 from ._progress import Progress
+from .losses._softmax import label_log_softmax
 from .losses.classification import available_classification_losses, get_classification_loss
 from .losses.margin import MarginLoss
 from .losses.probability import CUTOFF_MODES, ProbabilityLoss
@@ -628,7 +629,8 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
             else:
                 m = Z[np.arange(Z.shape[0]), codes]
             return loss.robustness_weight(m)
-        lp = log_softmax(self._full_logits(Z))[np.arange(Z.shape[0]), codes]
+        lp = np.empty(Z.shape[0])
+        label_log_softmax(np.ascontiguousarray(Z), codes, lp, np.empty_like(Z))
         if not loss.smooth:
             return loss.hard_weights_log(lp, codes, sample_weight, n_classes)
         w1 = float(loss.weight_log(np.zeros(1))[0])

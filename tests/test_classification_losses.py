@@ -135,12 +135,14 @@ def test_kernels_are_valid_python(loss):
         kernel(lp, *loss._kernel_args(), out_jit)
         getattr(kernel, "py_func", kernel)(lp, *loss._kernel_args(), out_py)
         np.testing.assert_allclose(out_jit, out_py, rtol=1e-14)
-    for name in ("blurry_rho", "blurry_weight", "blurry_flat_rho", "blurry_flat_weight"):
+    for name, n_out in (("blurry_rho", 1), ("blurry_weight", 1), ("blurry_flat", 2)):
         kernel = getattr(prob_mod, name)
-        out_jit, out_py = np.empty_like(lp), np.empty_like(lp)
-        kernel(lp, 0.5, out_jit)
-        getattr(kernel, "py_func", kernel)(lp, 0.5, out_py)
-        np.testing.assert_allclose(out_jit, out_py, rtol=1e-14)
+        outs_jit = [np.empty_like(lp) for _ in range(n_out)]
+        outs_py = [np.empty_like(lp) for _ in range(n_out)]
+        kernel(lp, 0.5, *outs_jit)
+        getattr(kernel, "py_func", kernel)(lp, 0.5, *outs_py)
+        for out_jit, out_py in zip(outs_jit, outs_py):
+            np.testing.assert_allclose(out_jit, out_py, rtol=1e-14)
 
 
 def test_blurry_gamma_zero_is_cross_entropy():

@@ -90,23 +90,18 @@ def blurry_weight(lp, g, out):
 
 
 @njit(cache=True, nogil=True)
-def blurry_flat_rho(lp, g, out):
-    # -p**g * log p above p* = exp(-1/g), held at its maximum 1 / (e g) below
+def blurry_flat(lp, g, rho, weight):
+    # -p**g * log p above p* = exp(-1/g), held at its maximum 1 / (e g) below; the
+    # weight is the back-off weight clipped at 0: samples below p* are disregarded.
+    # Both at once (the solvers need both) for one exp, and selects rather than
+    # branches: which samples lie below p* is unpredictable.
+    cut = -1.0 / g if g > 0.0 else -math.inf
+    top = 1.0 / (math.e * g) if g > 0.0 else 0.0
     for i in range(lp.shape[0]):
-        if g > 0.0 and lp[i] < -1.0 / g:
-            out[i] = 1.0 / (math.e * g)
-        else:
-            out[i] = 0.0 - math.exp(g * lp[i]) * lp[i]
-
-
-@njit(cache=True, nogil=True)
-def blurry_flat_weight(lp, g, out):
-    # the back-off weight clipped at 0: samples below p* are disregarded, not pushed
-    for i in range(lp.shape[0]):
-        if g > 0.0 and lp[i] < -1.0 / g:
-            out[i] = 0.0
-        else:
-            out[i] = math.exp(g * lp[i]) * (1.0 + g * lp[i])
+        pg = math.exp(g * lp[i])
+        below = lp[i] < cut
+        rho[i] = top if below else 0.0 - pg * lp[i]
+        weight[i] = 0.0 if below else pg * (1.0 + g * lp[i])
 
 
 @njit(cache=True, nogil=True)
@@ -194,12 +189,13 @@ class ProbabilityLoss:
     def _kernel_args(self) -> tuple:
         return ()
 
-    def _apply(self, kernel, lp, args=None):
+    def _apply(self, kernel, lp, args=None, n_out=1, out=None):
         lp = real_array(lp, "lp")
         flat = np.ascontiguousarray(lp, dtype=np.float64).reshape(-1)
-        out = np.empty_like(flat)
-        kernel(flat, *(self._kernel_args() if args is None else args), out)
-        return out.reshape(lp.shape)
+        outs = [np.empty_like(flat) for _ in range(n_out)] if out is None else out
+        kernel(flat, *(self._kernel_args() if args is None else args), *outs)
+        outs = [out.reshape(lp.shape) for out in outs]
+        return outs[0] if n_out == 1 else tuple(outs)
 
     # ------------------------------------------------------- on log p (solvers)
     def rho_log(self, lp):
@@ -209,6 +205,15 @@ class ProbabilityLoss:
     def weight_log(self, lp):
         """Reweighting factor ``w = -d rho / d log p`` as a function of ``log p``."""
         return self._apply(self._weight_kernel, lp)
+
+    def rho_weight_log(self, lp, out=None):
+        """``(rho_log(lp), weight_log(lp))``, in one pass where the loss has one.
+
+        ``out``: a pair of 1-D float64 arrays the size of ``lp`` that a loss
+        with a one-pass kernel writes into (the returned arrays are then
+        those); the solvers reuse them across evaluations.
+        """
+        return self.rho_log(lp), self.weight_log(lp)
 
     # ------------------------------------------------------------- on p (users)
     def rho(self, p):
@@ -384,14 +389,19 @@ class Blurry(ProbabilityLoss):
             return self._apply(gce_rho, lp, (self.gamma,))
         if self.back_off:
             return self._apply(blurry_rho, lp, (self.gamma,))
-        return self._apply(blurry_flat_rho, lp, (self.gamma,))
+        return self.rho_weight_log(lp)[0]
 
     def weight_log(self, lp):
         if self.detach_weight:
             return self._apply(gce_weight, lp, (self.gamma,))
         if self.back_off:
             return self._apply(blurry_weight, lp, (self.gamma,))
-        return self._apply(blurry_flat_weight, lp, (self.gamma,))
+        return self.rho_weight_log(lp)[1]
+
+    def rho_weight_log(self, lp, out=None):
+        if self.detach_weight or self.back_off:
+            return super().rho_weight_log(lp)
+        return self._apply(blurry_flat, lp, (self.gamma,), n_out=2, out=out)
 
 
 CUTOFF_MODES = ("absolute", "relative", "quantile")
