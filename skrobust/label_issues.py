@@ -26,8 +26,8 @@ import numbers
 
 import numpy as np
 
-from ._confident_learning import (
-    FILTER_METHODS,
+from ._confident_learning import (  # the constants are imported from here too
+    FILTER_METHODS,  # noqa: F401
     SCORE_METHODS,
     _check_filter_params,
     _check_labels,

@@ -141,7 +141,7 @@ def test_kernels_are_valid_python(loss):
         outs_py = [np.empty_like(lp) for _ in range(n_out)]
         kernel(lp, 0.5, *outs_jit)
         getattr(kernel, "py_func", kernel)(lp, 0.5, *outs_py)
-        for out_jit, out_py in zip(outs_jit, outs_py):
+        for out_jit, out_py in zip(outs_jit, outs_py, strict=True):
             np.testing.assert_allclose(out_jit, out_py, rtol=1e-14)
 
 

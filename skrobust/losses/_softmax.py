@@ -5,14 +5,15 @@ probability of each sample's given label; their gradient with respect to
 the scores is ``s w(p) (softmax - e_y)``.  :func:`label_log_softmax`
 computes ``log p`` and the softmax from the scores into the caller's
 arrays, and :func:`softmax_gradient` turns the softmax into the gradient
-in place, one row at a time, with no ``n x K`` temporaries.  Scores with one column are a binary problem with logits
-``(0, z)`` (the binomial model), whose softmax column is ``p`` of class 1.
+in place, one row at a time, with no ``n x K`` temporaries.  Scores with
+one column are a binary problem with logits ``(0, z)`` (the binomial
+model), whose softmax column is ``p`` of class 1.
 
 Binary rows need one ``exp`` and one ``log1p`` (``log p = min(u, 0) -
 log(1 + exp(-|u|))`` for the given label's logit difference ``u``), taken
-from NumPy's vectorised functions; rows
-of ``K`` scores are shifted by their largest score (by 0 when it is not
-finite) and cost ``K`` exponentials and one logarithm.
+from NumPy's vectorised functions; rows of ``K`` scores are shifted by
+their largest score (by 0 when it is not finite) and cost ``K``
+exponentials and one logarithm.
 
 Examples
 --------

@@ -33,13 +33,13 @@ array([1.    , 0.6156])
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from .._numba import njit
-from ._base import check_real, real_array
+from ._base import LossParameters, check_real, real_array, run_kernel
 
 # ----------------------------------------------------------------- kernels
 
@@ -141,7 +141,7 @@ def _as_log_p(p):
 
 
 @dataclass(frozen=True)
-class ProbabilityLoss:
+class ProbabilityLoss(LossParameters):
     """Base class of the losses ``l(p)`` on the probability of the given label.
 
     Subclasses are frozen dataclasses whose fields are the loss parameters.
@@ -181,21 +181,12 @@ class ProbabilityLoss:
     _rho_kernel: ClassVar = None
     _weight_kernel: ClassVar = None
 
-    @property
-    def params(self) -> dict:
-        """The loss parameters as a dict (the dataclass fields)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
-
     def _kernel_args(self) -> tuple:
         return ()
 
     def _apply(self, kernel, lp, args=None, n_out=1, out=None):
-        lp = real_array(lp, "lp")
-        flat = np.ascontiguousarray(lp, dtype=np.float64).reshape(-1)
-        outs = [np.empty_like(flat) for _ in range(n_out)] if out is None else out
-        kernel(flat, *(self._kernel_args() if args is None else args), *outs)
-        outs = [out.reshape(lp.shape) for out in outs]
-        return outs[0] if n_out == 1 else tuple(outs)
+        args = self._kernel_args() if args is None else args
+        return run_kernel(kernel, lp, args, "lp", n_out, out)
 
     # ------------------------------------------------------- on log p (solvers)
     def rho_log(self, lp):
