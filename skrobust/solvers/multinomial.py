@@ -71,6 +71,8 @@ from .lbfgs import lbfgs_accept
 from .margin_newton import _newton_margin, newton_classifier
 from .mestimate import SolverResult
 
+_SQUARE_BLOCK = 2**17  # values per block of squared rows (1 MiB)
+
 
 def log_softmax(Z):
     """Row-wise ``log softmax`` of the scores ``Z``, stable for large and infinite scores.
@@ -164,7 +166,13 @@ class ClassificationProblem:
             sq = np.asarray(self.X.multiply(self.X).T @ s).ravel()
         else:
             mean = s @ self.X
-            sq = s @ (self.X * self.X)
+            sq = np.zeros(self.n_features)
+            # squares a block of rows at a time into one buffer: no n x d temporary
+            rows = max(1, _SQUARE_BLOCK // max(self.n_features, 1))
+            buf = np.empty((min(rows, self.n_samples), self.n_features))
+            for start in range(0, self.n_samples, rows):
+                block = self.X[start:start + rows]
+                sq += s[start:start + rows] @ np.square(block, out=buf[:block.shape[0]])
         sd = np.sqrt(np.maximum(sq - mean * mean, 0.0))
         sd = np.where(sd > 1e-12 * max(1.0, float(np.max(np.abs(mean), initial=0.0))), sd, 1.0)
         if not self.standardize:
