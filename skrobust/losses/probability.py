@@ -91,11 +91,10 @@ def blurry_weight(lp, g, out):
 
 @njit(cache=True, nogil=True)
 def blurry_flat(lp, g, rho, weight):
-    # -p**g * log p above p* = exp(-1/g), held at its maximum 1 / (e g) below; the
-    # weight is the back-off weight clipped at 0: samples below p* are disregarded.
-    # Both at once (the solvers need both).  ``rho`` holds p**g on entry (NumPy's
-    # vectorised exp is several times faster than a compiled loop's); selects rather
-    # than branches, as which samples lie below p* is unpredictable.
+    # -p**g log p above p* = exp(-1/g), held at its maximum 1/(e g) below, and the
+    # back-off weight clipped at 0 (samples below p* are disregarded), both at once.
+    # ``rho`` holds p**g on entry (NumPy's vectorised exp is several times faster);
+    # selects, not branches: which samples lie below p* is unpredictable.
     cut = -1.0 / g if g > 0.0 else -math.inf
     top = 1.0 / (math.e * g) if g > 0.0 else 0.0
     for i in range(lp.shape[0]):
@@ -201,11 +200,13 @@ class ProbabilityLoss(LossParameters):
     def rho_weight_log(self, lp, out=None):
         """``(rho_log(lp), weight_log(lp))``, in one pass where the loss has one.
 
-        ``out``: a pair of 1-D float64 arrays the size of ``lp`` that a loss
-        with a one-pass kernel writes into (the returned arrays are then
-        those); the solvers reuse them across evaluations.
+        ``out``: a pair of 1-D float64 arrays of ``lp.size`` values that the
+        loss may fill and return (the solvers reuse them).
         """
-        return self.rho_log(lp), self.weight_log(lp)
+        if out is None or self._rho_kernel is None:
+            return self.rho_log(lp), self.weight_log(lp)
+        return (self._apply(self._rho_kernel, lp, out=out[:1]),
+                self._apply(self._weight_kernel, lp, out=out[1:]))
 
     # ------------------------------------------------------------- on p (users)
     def rho(self, p):
@@ -396,7 +397,7 @@ class Blurry(ProbabilityLoss):
         lp = real_array(lp, "lp")
         flat = np.ascontiguousarray(lp, dtype=np.float64).reshape(-1)
         rho, weight = (np.empty_like(flat), np.empty_like(flat)) if out is None else out
-        np.exp(np.multiply(flat, self.gamma, out=rho), out=rho)  # p**gamma, for the kernel
+        np.exp(np.multiply(flat, self.gamma, out=rho), out=rho)  # p**gamma for the kernel
         blurry_flat(flat, self.gamma, rho, weight)
         return rho.reshape(lp.shape), weight.reshape(lp.shape)
 
