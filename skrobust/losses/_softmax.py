@@ -4,8 +4,7 @@ The probability losses are functions of ``log p``, the log-softmax
 probability of each sample's given label; their gradient with respect to
 the scores is ``s w(p) (softmax - e_y)``.  :func:`label_log_softmax`
 computes ``log p`` and the softmax from the scores into the caller's
-arrays, and :func:`softmax_gradient` turns the softmax into the gradient
-in place, one row at a time, with no ``n x K`` temporaries.  Scores with
+arrays, one row at a time, with no ``n x K`` temporaries.  Scores with
 one column are a binary problem with logits ``(0, z)`` (the binomial
 model), whose softmax column is ``p`` of class 1.
 
@@ -82,19 +81,3 @@ def _label_log_softmax(Z, y, lp, P):
         lp[i] = (Z[i, y[i]] - m) - math.log(total)
         for j in range(k):
             P[i, j] /= total
-
-
-@njit(cache=True, nogil=True)
-def softmax_gradient(P, y, cw):
-    """``P <- cw (P - e_y)`` in place: the gradient of ``sum_i c_i l(p_i)`` over the scores.
-
-    ``cw`` holds ``c_i w(p_i)``; with one column, ``e_y`` is ``[y == 1]``.
-    """
-    n, k = P.shape
-    if k == 1:
-        for i in range(n):
-            P[i, 0] = (P[i, 0] - 1.0 if y[i] == 1 else P[i, 0]) * cw[i]
-        return
-    for i in range(n):
-        for j in range(k):
-            P[i, j] = (P[i, j] - 1.0 if j == y[i] else P[i, j]) * cw[i]

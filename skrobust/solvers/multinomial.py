@@ -64,7 +64,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._progress import Progress
-from ..losses._softmax import label_log_softmax, softmax_gradient
+from ..losses._softmax import label_log_softmax
 from ..losses.margin import SquaredHinge
 from ..losses.probability import LogLoss
 from .lbfgs import lbfgs_accept
@@ -151,6 +151,9 @@ class ClassificationProblem:
             else:
                 self.signs = np.full((self.n_samples, self.n_outputs), -1.0)
                 self.signs[np.arange(self.n_samples), self.y] = 1.0
+        else:
+            self._rows = np.arange(self.n_samples)
+            self._positive = (self.y == 1).astype(np.float64)  # e_y of a binary problem
         self.base_loss = SquaredHinge() if self.kind == "margin" else LogLoss()
         self.column_scale = self._column_scale()
 
@@ -252,7 +255,12 @@ class ClassificationProblem:
             rho, w = loss.rho_weight_log(lp, out=(self._buffer("rho", (n,)),
                                                   self._buffer("w", (n,))))
             value = float(np.dot(c, rho))
-            softmax_gradient(G, self.y, np.multiply(c, w, out=self._buffer("cw", (n,))))
+            # G = c w (softmax - e_y)
+            if self.n_outputs == 1:
+                G[:, 0] -= self._positive
+            else:
+                G[self._rows, self.y] -= 1.0
+            G *= np.multiply(c, w, out=self._buffer("cw", (n,)))[:, None]
         else:
             C = self.sample_weight[:, None] if v is None else self.sample_weight[:, None] * (
                 v if v.ndim == 2 else v[:, None])
