@@ -6,7 +6,6 @@ import numbers
 import warnings
 
 import numpy as np
-import scipy.linalg
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
@@ -15,11 +14,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
-    check_is_fitted,
     check_random_state,
     validate_data,
 )
 
+from ._classifier_outputs import ClassifierOutputs
 from ._kernels import (
     KERNEL_CONSTRAINTS,
     KERNEL_PARAMS_DOC,
@@ -32,58 +31,19 @@ from ._progress import Progress
 from .losses.classification import available_classification_losses, get_classification_loss
 from .losses.margin import MarginLoss
 from .losses.probability import CUTOFF_MODES, ProbabilityLoss
-from .solvers.kernel_design import factor_error, pivoted_cholesky, principal_components
+from .solvers.kernel_features import kernel_features
 from .solvers.multinomial import (
     ClassificationProblem,
     irls_classifier,
     lbfgs_classifier,
-    log_softmax,
     newton_classifier,
     warm_up,
 )
 
 _SOLVERS = ("auto", "lbfgs", "newton", "irls")
-_TIE_BREAK = 1e-9
-# eigenvalues of an exact kernel matrix below this fraction of the largest are
-# its null space (and the negative part of an indefinite kernel): dropped
-_EIG_RTOL = 1e-12
-_FACTOR_MAX_RANK = 1000  # largest pivoted Cholesky factor tried for exact kernel features
 
 
-def _kernel_features(K):
-    """Features ``Phi = V Lambda**(1/2)`` of a kernel matrix ``K = V Lambda V'``.
-
-    Returns ``(Phi, M)`` with ``M = V Lambda**(-1/2)``, so that a linear
-    model ``Phi W`` is the kernel model ``K B`` with dual coefficients
-    ``B = M W`` and ``||W||**2 = tr(B' K B)``.  Eigenvalues below
-    ``1e-12`` times the largest are dropped.
-
-    A smooth kernel's matrix has a low numerical rank: when a pivoted
-    Cholesky factor ``K = F F'`` of at most ``min(1000, n / 2)`` columns
-    reproduces every entry of ``K`` to 1e-9 of its largest diagonal entry,
-    the eigenpairs come from the small matrix ``F'F`` (``O(n rank**2)``
-    flops); otherwise (a rough or indefinite kernel) from the
-    eigendecomposition of ``K`` (``O(n**3)``, 13 s at n = 5000).
-    """
-    K = 0.5 * (K + K.T)
-    n = K.shape[0]
-    Ft, _ = pivoted_cholesky(K, max_rank=min(_FACTOR_MAX_RANK, n // 2))
-    scale = float(np.max(np.abs(np.diagonal(K)), initial=0.0))
-    if Ft.shape[0] < min(_FACTOR_MAX_RANK, n // 2) and factor_error(K, Ft) <= 1e-9 * scale:
-        Phi, lam = principal_components(Ft, Ft.shape[0])
-    else:
-        lam, V = scipy.linalg.eigh(K, driver="evr", check_finite=False)
-        Phi = V * np.sqrt(np.clip(lam, 0.0, None))
-    top = float(lam.max(initial=0.0))
-    kept = lam > _EIG_RTOL * top if top > 0 else np.zeros(lam.shape, dtype=bool)
-    if not kept.any():  # a zero kernel: the constant model
-        zero = np.zeros((n, 1))
-        return zero, zero
-    Phi = Phi[:, kept]
-    return Phi, Phi / lam[kept]
-
-
-class RobustClassifier(ClassifierMixin, BaseEstimator):
+class RobustClassifier(ClassifierOutputs, ClassifierMixin, BaseEstimator):
     """Linear or kernel classifier with a loss that backs off from mislabelled samples.
 
     Minimises ``sum_i s_i l_i + alpha / 2 * ||coef||**2`` over linear scores,
@@ -597,7 +557,7 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         self._kernel_map = kmap
         if not kmap.exact:
             return np.asarray(Z, dtype=np.float64), None
-        return _kernel_features(np.asarray(Z, dtype=np.float64))
+        return kernel_features(np.asarray(Z, dtype=np.float64))
 
     def _warm_start_coef(self, classes, problem, features, dual_map):
         """The previous fit's coefficients in the current coordinates, or None."""
@@ -617,121 +577,6 @@ class RobustClassifier(ClassifierMixin, BaseEstimator):
         if self.fit_intercept:
             W = np.hstack([W, np.asarray(self.intercept_)[:, None]])
         return W
-
-    def _robustness_weights(self, X, codes, sample_weight):
-        loss = self.loss_
-        Z = self._scores(X)
-        n_classes = self.classes_.shape[0]
-        if loss.kind == "margin":
-            if Z.shape[1] == 1:
-                m = np.where(codes == 1, 1.0, -1.0) * Z[:, 0]
-            else:
-                m = Z[np.arange(Z.shape[0]), codes]
-            return loss.robustness_weight(m)
-        lp = log_softmax(self._full_logits(Z))[np.arange(Z.shape[0]), codes]
-        if not loss.smooth:
-            return loss.hard_weights_log(lp, codes, sample_weight, n_classes)
-        w1 = float(loss.weight_log(np.zeros(1))[0])
-        return np.clip(loss.weight_log(lp) / w1, 0.0, 1.0)
-
-    # ------------------------------------------------------------- prediction
-    def _scores(self, X):
-        kmap = getattr(self, "_kernel_map", None)
-        if kmap is None:
-            Z = np.asarray(X @ self.coef_.T, dtype=np.float64)
-            return Z + self.intercept_
-        if self.kernel == "precomputed" and self._support is not None:
-            X = X[:, self._support]
-        F = kmap.transform(X)
-        Z = F @ self.dual_coef_ if kmap.exact else F @ self.coef_.T
-        return np.asarray(Z, dtype=np.float64) + self.intercept_
-
-    def _full_logits(self, Z):
-        if Z.shape[1] == 1:
-            return np.hstack([np.zeros_like(Z), Z])
-        return Z
-
-    def _validated_scores(self, X):
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=["csr", "csc"],
-                          dtype=[np.float64, np.float32], reset=False)
-        return self._scores(X.astype(np.float64, copy=False))
-
-    def decision_function(self, X):
-        """Linear scores.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            For binary problems the score of ``classes_[1]`` (positive means
-            ``classes_[1]``); otherwise one column per class.
-        """
-        Z = self._validated_scores(X)
-        return Z[:, 0] if Z.shape[1] == 1 else Z
-
-    def predict(self, X):
-        """Predict class labels.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
-        Z = self._validated_scores(X)
-        if Z.shape[1] == 1:
-            return self.classes_[(Z[:, 0] > 0).astype(np.intp)]
-        return self.classes_[np.argmax(Z, axis=1)]
-
-    def predict_proba(self, X):
-        """Class probabilities.
-
-        Softmax of the scores for probability losses; the modified Huber link
-        of SGDClassifier for margin losses (see Notes of the class).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Rows sum to 1; columns follow ``classes_``.
-        """
-        Z = self._validated_scores(X)
-        if self.loss_.kind == "probability":
-            return np.exp(log_softmax(self._full_logits(Z)))
-        prob = (np.clip(Z, -1.0, 1.0) + 1.0) / 2.0
-        if Z.shape[1] == 1:
-            return np.hstack([1.0 - prob, prob])
-        # ties left by the clipping (several scores above 1, or all below -1)
-        # are broken by a 1e-9 share of the softmax of the scores, so that the
-        # argmax of the probabilities is the prediction
-        prob = prob + _TIE_BREAK * np.exp(log_softmax(Z))
-        return prob / prob.sum(axis=1, keepdims=True)
-
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba` (``-inf`` where it is 0).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        if getattr(self, "loss_", None) is not None and self.loss_.kind == "probability":
-            return log_softmax(self._full_logits(self._validated_scores(X)))
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

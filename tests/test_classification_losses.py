@@ -13,6 +13,7 @@ import pytest
 from scipy.optimize import check_grad
 
 from skrobust.losses import probability as prob_mod
+from skrobust.losses._softmax import label_log_softmax
 from skrobust.losses.classification import (
     available_classification_losses,
     get_classification_loss,
@@ -135,12 +136,66 @@ def test_kernels_are_valid_python(loss):
         kernel(lp, *loss._kernel_args(), out_jit)
         getattr(kernel, "py_func", kernel)(lp, *loss._kernel_args(), out_py)
         np.testing.assert_allclose(out_jit, out_py, rtol=1e-14)
-    for name in ("blurry_rho", "blurry_weight", "blurry_flat_rho", "blurry_flat_weight"):
+    for name, n_out in (("blurry_rho", 1), ("blurry_weight", 1), ("blurry_flat", 2)):
         kernel = getattr(prob_mod, name)
-        out_jit, out_py = np.empty_like(lp), np.empty_like(lp)
-        kernel(lp, 0.5, out_jit)
-        getattr(kernel, "py_func", kernel)(lp, 0.5, out_py)
-        np.testing.assert_allclose(out_jit, out_py, rtol=1e-14)
+        # blurry_flat reads p**gamma from its first output
+        outs_jit = [np.exp(0.5 * lp) for _ in range(n_out)]
+        outs_py = [np.exp(0.5 * lp) for _ in range(n_out)]
+        kernel(lp, 0.5, *outs_jit)
+        getattr(kernel, "py_func", kernel)(lp, 0.5, *outs_py)
+        for out_jit, out_py in zip(outs_jit, outs_py, strict=True):
+            np.testing.assert_allclose(out_jit, out_py, rtol=1e-14)
+
+
+@pytest.mark.parametrize("loss", PROBABILITY)
+def test_rho_weight_log_is_rho_log_and_weight_log(loss):
+    # the solvers' one-pass entry point, with and without the reused buffers
+    lp = np.log(np.r_[P_GRID, 1e-300, 1.0])
+    rho, weight = loss.rho_log(lp), loss.weight_log(lp)
+    for out in (None, (np.full(lp.size, np.nan), np.full(lp.size, np.nan))):
+        got_rho, got_weight = loss.rho_weight_log(lp, out=out)
+        np.testing.assert_allclose(got_rho, rho, rtol=1e-14, atol=0)
+        np.testing.assert_allclose(got_weight, weight, rtol=1e-14, atol=0)
+
+
+def _log_softmax_reference(Z):
+    logits = np.hstack([np.zeros_like(Z), Z]) if Z.shape[1] == 1 else Z
+    m = logits.max(axis=1, keepdims=True)
+    return logits - m - np.log(np.exp(logits - m).sum(axis=1, keepdims=True))
+
+
+@pytest.mark.parametrize("n_outputs", [1, 3, 10])
+def test_label_log_softmax_matches_numpy(n_outputs):
+    # binary (one score column, logits (0, z)) and K-class scores, including scores
+    # large enough to overflow exp without the shift
+    rng = np.random.default_rng(0)
+    Z = rng.normal(scale=5.0, size=(200, n_outputs))
+    Z[:3] = [[800.0], [-800.0], [0.0]] if n_outputs == 1 else 800.0 * rng.normal(
+        size=(3, n_outputs))
+    n_classes = max(2, n_outputs)
+    y = rng.integers(0, n_classes, size=200)
+    lp, P = np.empty(200), np.empty_like(Z)
+    label_log_softmax(Z, y, lp, P)
+    L = _log_softmax_reference(Z)
+    np.testing.assert_allclose(lp, L[np.arange(200), y], rtol=1e-12, atol=1e-13)
+    expected_P = np.exp(L[:, 1:]) if n_outputs == 1 else np.exp(L)
+    np.testing.assert_allclose(P, expected_P, rtol=1e-12, atol=1e-300)
+
+
+def test_value_grad_reuses_buffers_without_aliasing_results():
+    # the objective's work arrays are reused across evaluations; what it returns is not
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(50, 3))
+    y = rng.integers(0, 2, size=50)
+    problem = ClassificationProblem(X, y, 2, np.ones(50), Blurry())
+    B1, B2 = np.array([[1.0, -1.0, 0.5, 0.2]]), np.array([[-0.3, 0.4, 2.0, -1.0]])
+    scores = problem.scores(B1)
+    v1, g1 = problem.value_grad(B1)
+    g1_copy = g1.copy()
+    v2, g2 = problem.value_grad(B2)
+    np.testing.assert_array_equal(g1, g1_copy)
+    np.testing.assert_array_equal(scores, problem.scores(B1))
+    assert problem.value_grad(B1)[0] == v1 and v1 != v2
 
 
 def test_blurry_gamma_zero_is_cross_entropy():

@@ -10,9 +10,9 @@ import scipy.linalg
 from sklearn.datasets import make_moons
 from sklearn.metrics.pairwise import rbf_kernel, sigmoid_kernel
 
-import skrobust.classification as classification_module
 import skrobust.solvers.design as design_module
 import skrobust.solvers.kernel_design as kernel_design_module
+import skrobust.solvers.kernel_features as kernel_features_module
 import skrobust.solvers.mestimate as mestimate
 import skrobust.solvers.starts as starts_module
 from skrobust import RobustClassifier, RobustRegressor
@@ -244,7 +244,7 @@ def test_classifier_kernel_features_from_the_factor_equal_the_eigh_features(monk
     monkeypatch.setattr(scipy.linalg, "eigh", counting_eigh)
     fast = RobustClassifier(kernel="rbf", gamma=1.0, tol=1e-10, max_iter=500).fit(X, y)
     assert not any(n_full)  # no eigendecomposition of the 400 x 400 kernel matrix
-    monkeypatch.setattr(classification_module, "_FACTOR_MAX_RANK", 1)
+    monkeypatch.setattr(kernel_features_module, "_FACTOR_MAX_RANK", 1)
     slow = RobustClassifier(kernel="rbf", gamma=1.0, tol=1e-10, max_iter=500).fit(X, y)
     assert any(n_full)
     np.testing.assert_allclose(fast.decision_function(X), slow.decision_function(X),

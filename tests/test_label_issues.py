@@ -12,11 +12,11 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 import skrobust
+from skrobust._confident_learning import _confident_joint
 from skrobust.datasets import corrupt_labels
 from skrobust.label_issues import (
     FILTER_METHODS,
     SCORE_METHODS,
-    _confident_joint,
     find_label_issues,
     find_label_issues_from_probs,
     label_quality_scores,

@@ -53,8 +53,32 @@ def real_array(x, name: str) -> np.ndarray:
     return x
 
 
+def run_kernel(kernel, x, args, name, n_out=1, out=None):
+    """``kernel(x, *args, *outs)`` on ``x`` flattened to float64; the outputs in ``x``'s shape.
+
+    The one evaluation path of every loss object: ``n_out`` output arrays
+    (allocated here, or ``out``, a tuple of float64 arrays of ``x.size``
+    values) are returned as one array or a tuple.
+    """
+    x = real_array(x, name)
+    flat = np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
+    outs = [np.empty_like(flat) for _ in range(n_out)] if out is None else out
+    kernel(flat, *args, *outs)
+    outs = [o.reshape(x.shape) for o in outs]
+    return outs[0] if n_out == 1 else tuple(outs)
+
+
+class LossParameters:
+    """Mixin of the loss dataclasses: ``params``, their init fields as a dict."""
+
+    @property
+    def params(self) -> dict:
+        """The loss parameters as a dict (the dataclass fields)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
+
+
 @dataclass(frozen=True)
-class RobustLoss:
+class RobustLoss(LossParameters):
     """Base class of the robust losses of the registry.
 
     Subclasses are frozen dataclasses whose fields are the loss parameters,
@@ -87,11 +111,6 @@ class RobustLoss:
     _psi_deriv_kernel: ClassVar = None
 
     # ------------------------------------------------------------------ params
-    @property
-    def params(self) -> dict:
-        """The loss parameters as a dict (the dataclass fields)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
-
     def _kernel_args(self) -> tuple:
         """Scalar parameters passed to the kernels, in kernel order."""
         return (self.c,)
@@ -126,14 +145,10 @@ class RobustLoss:
     # ------------------------------------------------------------- evaluation
     def _apply(self, kernel, u):
         u = real_array(u, "u")
-        is32 = u.dtype == np.float32
         # The kernels run in float64 only (one compiled signature each);
         # float32 input is cast back, clipped so that it stays finite.
-        flat = np.ascontiguousarray(u, dtype=np.float64).reshape(-1)
-        out = np.empty_like(flat)
-        kernel(flat, *self._kernel_args(), out)
-        out = out.reshape(u.shape)
-        if is32:
+        out = run_kernel(kernel, u, self._kernel_args(), "u")
+        if u.dtype == np.float32:
             return np.clip(out, -_FLOAT32_MAX, _FLOAT32_MAX).astype(np.float32)
         return out
 

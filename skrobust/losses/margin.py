@@ -38,17 +38,17 @@ array([ 0.,  1., 12.])
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from . import get_loss
-from ._base import check_positive, check_real, real_array
+from ._base import LossParameters, check_positive, check_real, real_array
 
 
 @dataclass(frozen=True)
-class MarginLoss:
+class MarginLoss(LossParameters):
     """Base class: a robust loss on the hinge residual ``r = max(0, 1 - m)``.
 
     Attributes
@@ -71,11 +71,6 @@ class MarginLoss:
     kind: ClassVar[str] = "margin"
     smooth: ClassVar[bool] = True
     negative_weights: ClassVar[bool] = False
-
-    @property
-    def params(self) -> dict:
-        """The loss parameters as a dict (the dataclass fields)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
 
     @property
     def base_loss(self):

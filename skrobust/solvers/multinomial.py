@@ -23,9 +23,10 @@ Solvers:
 
 - :func:`lbfgs_classifier`: L-BFGS-B on value and gradient of ``J``
   (smooth losses).
-- :func:`newton_classifier`: Newton's method with the generalised Hessian
-  and a line search, per one-vs-rest output (margin losses); exact to
-  machine precision in a few steps for the piecewise-quadratic hinges.
+- :func:`newton_classifier` (from :mod:`skrobust.solvers.margin_newton`):
+  Newton's method with the generalised Hessian and a line search, per
+  one-vs-rest output (margin losses); exact to machine precision in a few
+  steps for the piecewise-quadratic hinges.
 - :func:`irls_classifier`: iteratively reweighted base fits.  The loss's
   weights ``v_i`` are computed from the current fit and held fixed while a
   weighted cross-entropy (probability losses) or weighted squared hinge
@@ -63,10 +64,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._progress import Progress
+from ..losses._softmax import label_log_softmax
 from ..losses.margin import SquaredHinge
 from ..losses.probability import LogLoss
 from .lbfgs import lbfgs_accept
+from .margin_newton import _newton_margin, newton_classifier
 from .mestimate import SolverResult
+
+_SQUARE_BLOCK = 2**17  # values per block of squared rows (1 MiB)
 
 
 def log_softmax(Z):
@@ -146,6 +151,9 @@ class ClassificationProblem:
             else:
                 self.signs = np.full((self.n_samples, self.n_outputs), -1.0)
                 self.signs[np.arange(self.n_samples), self.y] = 1.0
+        else:
+            self._rows = np.arange(self.n_samples)
+            self._positive = (self.y == 1).astype(np.float64)  # e_y of a binary problem
         self.base_loss = SquaredHinge() if self.kind == "margin" else LogLoss()
         self.column_scale = self._column_scale()
 
@@ -161,7 +169,13 @@ class ClassificationProblem:
             sq = np.asarray(self.X.multiply(self.X).T @ s).ravel()
         else:
             mean = s @ self.X
-            sq = s @ (self.X * self.X)
+            sq = np.zeros(self.n_features)
+            # squares a block of rows at a time into one buffer: no n x d temporary
+            rows = max(1, _SQUARE_BLOCK // max(self.n_features, 1))
+            buf = np.empty((min(rows, self.n_samples), self.n_features))
+            for start in range(0, self.n_samples, rows):
+                block = self.X[start:start + rows]
+                sq += s[start:start + rows] @ np.square(block, out=buf[:block.shape[0]])
         sd = np.sqrt(np.maximum(sq - mean * mean, 0.0))
         sd = np.where(sd > 1e-12 * max(1.0, float(np.max(np.abs(mean), initial=0.0))), sd, 1.0)
         if not self.standardize:
@@ -171,12 +185,28 @@ class ClassificationProblem:
             sd = np.append(sd, 1.0)
         return sd
 
-    def scores(self, B):
-        """Linear scores ``Z`` of shape ``(n_samples, n_outputs)``."""
+    def _buffer(self, name, shape):
+        # n-sized work arrays reused by every evaluation: a fresh array of a
+        # few MB costs as much in page faults as the pass that fills it
+        work = self.__dict__.setdefault("_work", {})
+        buf = work.get(name)
+        if buf is None or buf.shape != shape:
+            buf = work[name] = np.empty(shape)
+        return buf
+
+    def scores(self, B, reuse=False):
+        """Linear scores ``Z`` of shape ``(n_samples, n_outputs)``.
+
+        ``reuse``: write them into a work array that the next call overwrites.
+        """
         d = self.n_features
-        Z = np.asarray(self.X @ B[:, :d].T, dtype=np.float64)
+        if reuse and not self.sparse:
+            Z = np.matmul(self.X, B[:, :d].T, out=self._buffer("Z", (self.n_samples,
+                                                                      self.n_outputs)))
+        else:
+            Z = np.asarray(self.X @ B[:, :d].T, dtype=np.float64)
         if self.fit_intercept:
-            Z = Z + B[:, d]
+            Z += B[:, d]
         return Z
 
     def backprop(self, G):
@@ -192,10 +222,18 @@ class ClassificationProblem:
             return np.hstack([np.zeros_like(Z), Z])
         return Z
 
+    def _label_log_softmax(self, Z, reuse=False):
+        # log p of the given labels and the softmax (binary: p of class 1), one compiled pass
+        n, k = self.n_samples, self.n_outputs
+        lp = self._buffer("lp", (n,)) if reuse else np.empty(n)
+        P = self._buffer("P", (n, k)) if reuse else np.empty((n, k))
+        scratch = (self._buffer("t", (n,)), self._buffer("log1p_t", (n,))) if reuse else None
+        label_log_softmax(np.ascontiguousarray(Z), self.y, lp, P, scratch)
+        return lp, P
+
     def label_log_proba(self, Z):
         """``log p`` of the given labels under the softmax head."""
-        L = log_softmax(self.full_logits(Z))
-        return L[np.arange(self.n_samples), self.y]
+        return self._label_log_softmax(Z)[0]
 
     def margins(self, Z):
         """One-vs-rest margins ``y_ik z_ik``."""
@@ -209,19 +247,20 @@ class ClassificationProblem:
         ``(n_samples,)``, or ``(n_samples, n_outputs)`` for margin losses).
         """
         loss = self.loss if loss is None else loss
-        Z = self.scores(B)
+        Z = self.scores(B, reuse=True)
         if self.kind == "probability":
             c = self.sample_weight if v is None else self.sample_weight * v
-            L = log_softmax(self.full_logits(Z))
-            idx = np.arange(self.n_samples)
-            lp = L[idx, self.y]
-            rho = loss.rho_log(lp)
-            w = loss.weight_log(lp)
+            lp, G = self._label_log_softmax(Z, reuse=True)
+            n = self.n_samples
+            rho, w = loss.rho_weight_log(lp, out=(self._buffer("rho", (n,)),
+                                                  self._buffer("w", (n,))))
             value = float(np.dot(c, rho))
-            R = np.exp(L)
-            R[idx, self.y] -= 1.0
-            R *= (c * w)[:, None]
-            G = R[:, 1:] if self.n_outputs == 1 else R
+            # G = c w (softmax - e_y)
+            if self.n_outputs == 1:
+                G[:, 0] -= self._positive
+            else:
+                G[self._rows, self.y] -= 1.0
+            G *= np.multiply(c, w, out=self._buffer("cw", (n,)))[:, None]
         else:
             C = self.sample_weight[:, None] if v is None else self.sample_weight[:, None] * (
                 v if v.ndim == 2 else v[:, None])
@@ -314,99 +353,6 @@ def _minimize(problem, B0, loss, v, max_iter, tol, progress=None, phase="lbfgs",
     return _from_theta(problem, res.x.reshape(shape)), res
 
 
-_EPS_DECREASE = 64 * np.finfo(np.float64).eps
-
-
-def _newton_step(design, c, curvature, pen, g, zeros):
-    """Newton step with the exact curvature when the Hessian is positive
-    definite, else with the curvature clipped at 0 (a descent direction)."""
-    from scipy.linalg import LinAlgError, cho_factor, cho_solve
-
-    from .design import solve_normal_equations
-
-    G, _ = design.gram(c * curvature, zeros)
-    G[np.diag_indices_from(G)] += pen
-    if np.any(curvature < 0):
-        try:
-            factor = cho_factor(G, lower=True, check_finite=False)
-            d = np.abs(np.diag(factor[0]))
-            if d.min() > 1e-7 * d.max():
-                return -cho_solve(factor, g, check_finite=False)
-        except (LinAlgError, ValueError):
-            pass
-        G, _ = design.gram(c * np.maximum(curvature, 0.0), zeros)
-        G[np.diag_indices_from(G)] += pen
-    return -solve_normal_equations(G, g)
-
-
-def _newton_margin(problem, B0, loss, v, max_iter, tol, progress=None, phase="newton",
-                   inner=False):
-    """Newton's method with the generalised Hessian, per one-vs-rest output.
-
-    The exact curvature ``phi''`` when the Hessian is positive definite,
-    else ``max(phi'', 0)`` (for redescending losses, so the step is always a
-    descent direction), and an Armijo backtracking line search.
-    Piecewise-quadratic losses (squared hinge, modified Huber) converge in
-    finitely many steps.  After the gradient first drops below ``tol`` one
-    more (polishing) step is taken; a step whose predicted decrease is below
-    floating-point resolution of the objective also ends the iterations
-    (stationary to working precision).  Returns ``(B, n_iter, ok)``.  With an
-    enabled ``progress`` reporter, one line per step under ``phase``.
-    """
-    from .design import LinearDesign, penalty_diagonal
-
-    design = LinearDesign(problem.X, problem.fit_intercept)
-    s = problem.sample_weight
-    total = problem.total_weight
-    pen = penalty_diagonal(problem.n_params, problem.fit_intercept, problem.alpha)
-    B = np.array(B0, dtype=np.float64)
-    zeros = np.zeros(problem.n_samples)
-    n_iter = 0
-    ok = True
-    for k in range(problem.n_outputs):
-        sign = problem.signs[:, k]
-        c = s if v is None else s * (v[:, k] if v.ndim == 2 else v)
-        theta = B[k].copy()
-
-        def value(theta, sign=sign, c=c):
-            m = sign * design.predict(theta)
-            return float(np.dot(c, loss.rho(m))) + 0.5 * float(np.dot(pen, theta * theta))
-
-        f0 = value(theta)
-        done = False
-        it = 0
-        for it in range(1, max_iter + 1):
-            m = sign * design.predict(theta)
-            g = design.rmatvec(c * loss.derivative(m) * sign) + pen * theta
-            small = float(np.max(np.abs(g))) <= tol * total
-            step = _newton_step(design, c, loss.second_derivative(m), pen, g, zeros)
-            slope = float(np.dot(g, step))
-            if not slope < 0.0:
-                step, slope = -g, -float(np.dot(g, g))
-            if -slope <= _EPS_DECREASE * max(1.0, abs(f0)):
-                # no decrease left that floating point can resolve: stationary
-                done = True
-                break
-            t = 1.0
-            while True:
-                f1 = value(theta + t * step)
-                if f1 <= f0 + 1e-4 * t * slope or t < 1e-10:
-                    break
-                t *= 0.5
-            if f1 <= f0:
-                theta = theta + t * step
-                f0 = f1
-            if progress:
-                progress.iteration(phase, it, f0, tick=inner, output=k, step_length=t)
-            if small:
-                done = True
-                break
-        B[k] = theta
-        n_iter = max(n_iter, it)
-        ok = ok and done
-    return B, n_iter, ok
-
-
 def _fit_fixed(problem, B0, loss, v, max_iter, tol, progress=None, phase=None, inner=False):
     """Minimise ``J`` for ``loss`` with fixed weights ``v``: Newton for margin losses,
     L-BFGS for probability losses.  Returns ``(B, n_iter, ok, message)``."""
@@ -495,55 +441,9 @@ def lbfgs_classifier(problem, B0, max_iter=100, tol=1e-4, verbose=0):
     ok = lbfgs_accept(res, tol, gradient_floor=1e-8)
     message = "" if ok else f"L-BFGS: {res.message}"
     progress.finish("lbfgs", ok, max(int(res.nit), 1), message)
-    return SolverResult(B, 1.0, max(int(res.nit), 1), ok, problem.objective(B), message, [])
-
-
-def newton_classifier(problem, B0, max_iter=100, tol=1e-4, verbose=0):
-    """Newton's method for the margin (one-vs-rest) losses.
-
-    Each output is fitted separately with the generalised Hessian
-    ``A' diag(s max(phi'', 0)) A + alpha I`` and a backtracking line
-    search; the squared hinge and modified Huber converge in a finite
-    number of steps, to machine precision.  Cost per step is one weighted
-    Gram matrix per output (``n_params**2 * n_samples``), so prefer
-    :func:`lbfgs_classifier` for very many features.
-
-    Parameters
-    ----------
-    problem : ClassificationProblem
-        With a margin loss.
-    B0 : ndarray of shape (n_outputs, n_params)
-    max_iter : int, default=100
-        Maximum number of Newton steps per output.
-    tol : float, default=1e-4
-        Gradient tolerance on ``J / sum(sample_weight)``; one more step is
-        taken after it is met.
-    verbose : int, default=0
-
-    Returns
-    -------
-    result : SolverResult
-        ``n_iter`` is the largest number of steps over the outputs.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skrobust.losses.margin import ModifiedHuber
-    >>> from skrobust.solvers.multinomial import ClassificationProblem, newton_classifier
-    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
-    >>> p = ClassificationProblem(X, np.array([0, 0, 1, 1]), 2, np.ones(4), ModifiedHuber())
-    >>> result = newton_classifier(p, p.initial_coef())
-    >>> result.converged, result.n_iter <= 5
-    (True, True)
-    """
-    if problem.kind != "margin":
-        return SolverResult(np.asarray(B0, dtype=np.float64), 1.0, 0, False, math.nan,
-                            "the Newton solver is for margin losses only", [])
-    progress = Progress.of(verbose)
-    B, n_iter, ok = _newton_margin(problem, B0, problem.loss, None, max_iter, tol, progress)
-    message = "" if ok else f"Newton did not converge in {max_iter} iterations"
-    progress.finish("newton", ok, max(n_iter, 1), message)
-    return SolverResult(B, 1.0, max(n_iter, 1), ok, problem.objective(B), message, [])
+    # L-BFGS's last value is J at B (centring softmax intercepts leaves J unchanged)
+    objective = float(res.fun) * problem.total_weight
+    return SolverResult(B, 1.0, max(int(res.nit), 1), ok, objective, message, [])
 
 
 def irls_classifier(problem, B0, max_iter=100, tol=1e-4, verbose=0):
