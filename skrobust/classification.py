@@ -97,15 +97,12 @@ class RobustClassifier(ClassifierOutputs, ClassifierMixin, BaseEstimator):
 
         The default, "blurry" (``blurry_gamma=0.5``, clipped weights), had
         the best mean clean-test accuracy of every loss and variant in the
-        label-noise benchmark (``benchmarks/bench_classification.py``:
-        breast cancer, iris, wine and digits, 5 splits, 10-40% uniform and
-        pair label noise): 7.8 accuracy points above LogisticRegression at
-        30% uniform noise (0.932 against 0.855), 9.0 points above it under
-        pair noise (mean over the rates), and equal to it on clean labels
-        (0.973).  It also beat refitting LogisticRegression after cleanlab's
-        pruning.  The literal back-off (``back_off=True``) was better on
-        breast cancer and wine but collapsed on iris, where giving up on a
-        whole overlapping class costs the literal loss nothing (``l(0) = 0``).
+        label-noise benchmark (``benchmarks/bench_classification.py``; the
+        figures are in the user guide, :ref:`label_noise`), under uniform and
+        pair noise, and matched LogisticRegression on clean labels.  The
+        literal back-off (``back_off=True``) collapsed on overlapping classes,
+        where giving up on a whole class costs the literal loss nothing
+        (``l(0) = 0``).
     alpha : float, default=1.0
         L2 penalty strength ``alpha / 2 ||coef||**2`` with the data term a
         *sum* over samples: ``alpha = 1 / C`` of LogisticRegression.
@@ -276,8 +273,7 @@ class RobustClassifier(ClassifierOutputs, ClassifierMixin, BaseEstimator):
     pivoted Cholesky factor ``K = F F'`` of at most ``min(1000, n / 2)``
     columns reproduces ``K`` (every entry to 1e-9 of its largest diagonal
     entry, as for an rbf kernel on a few features), the eigenpairs come from
-    the small matrix ``F'F`` instead (``O(n rank**2)``: 1.3 s instead of 13 s
-    at n = 5000).
+    the small matrix ``F'F`` instead (``O(n rank**2)`` instead of ``O(n**3)``).
 
     The Blurry and Piecewise-zero formulas are reconstructed from the
     authors' public research code (Pellegrino, Szczecina & Fieguth, "Loss

@@ -35,32 +35,18 @@ box on the shape put directly on the variable, rather than the alternating
 scheme (weighted least squares for ``beta``, the exact MM scale step
 ``c**2 = (sum s omega r**2 + alpha ||coef||**2) / sum s``, then a bounded
 Brent search of ``J`` over the shape, ``xatol=1e-5``; stopped when ``J``
-changes by less than 1e-12 relatively).  Measured with the same
-standardisation, starts (a Huber M-fit) and kernels, on a busy 2-core
-machine (absolute times are inflated, the ratios are what matter):
-
-=======================  ==================  ===================
-case                     joint L-BFGS-B      alternating MM
-=======================  ==================  ===================
-n=2000, d=5, Gaussian    14 ms (16 iter.)    1.3 s (184 iter.)
-n=2000, d=5, Cauchy      16 ms (14 iter.)    0.53 s (54 iter.)
-n=2000, d=5, t(3)        12 ms (11 iter.)    0.41 s (49 iter.)
-n=2000, d=5, 10% outl.   15 ms (10 iter.)    0.52 s (40 iter.)
-n=1e5, d=20, Gaussian    0.68 s (18 iter.)   46 s (86 iter.)
-n=1e5, d=20, t(3)        1.5 s (13 iter.)    15 s (47 iter.)
-n=1e5, d=20, 10% outl.   0.55 s (11 iter.)   21 s (39 iter.)
-=======================  ==================  ===================
+changes by less than 1e-12 relatively); the measured comparison is in the
+user guide (``docs/adaptive_barron.rst``).
 
 Both reach the same optimum (``J`` equal to 1e-9 relatively and shapes to
 1e-4) except on a bound, which bounded Brent never reaches exactly.  MM
-needs 3-10x more iterations (it crawls along the shape-scale ridge, worst
+needs several times more iterations (it crawls along the shape-scale ridge, worst
 for Gaussian data where the shape ends near 2), and each of its iterations
 costs a weighted Gram matrix (``O(n d**2)``) plus ~15 ``O(n)`` evaluations
 (and as many new ``log Z``) in the shape search, against about 1.3
-evaluations of two ``O(n d)`` products per L-BFGS iteration.  (Barron's
-note measured 2-7x with a cheaper shape step; the conclusion is the same.)
+evaluations of two ``O(n d)`` products per L-BFGS iteration.
 L-BFGS-B runs with BLAS limited to one thread: its tiny ``maxcor x n``
-BLAS calls are many times slower with a thread pool.
+BLAS calls are slower with a thread pool.
 
 Scale equivariance: ``y`` is centred by its weighted median (with an
 intercept) and divided by ``1.4826 MAD`` of the start residuals before the

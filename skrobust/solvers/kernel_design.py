@@ -13,8 +13,8 @@ definite, where the textbook form ``(V K + alpha I)`` would need ``V^-1``.
 
 How the step is solved
 ----------------------
-A Cholesky factorisation costs ``n**3 / 3`` flops per step (0.7 s at
-n = 5000 on two cores, and IRLS takes 10-30 steps), so above
+A Cholesky factorisation costs ``n**3 / 3`` flops per step (and IRLS
+takes 10-30 steps), so above
 :data:`DIRECT_MAX_SAMPLES` rows the step is solved by preconditioned
 conjugate gradients (PCG) instead, at ``2 n**2`` flops per iteration:
 

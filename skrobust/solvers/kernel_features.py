@@ -42,7 +42,7 @@ def kernel_features(K):
     reproduces every entry of ``K`` to 1e-9 of its largest diagonal entry,
     the eigenpairs come from the small matrix ``F'F`` (``O(n rank**2)``
     flops); otherwise (a rough or indefinite kernel) from the
-    eigendecomposition of ``K`` (``O(n**3)``, 13 s at n = 5000).
+    eigendecomposition of ``K`` (``O(n**3)``).
     """
     K = 0.5 * (K + K.T)
     n = K.shape[0]
