@@ -111,9 +111,9 @@ from .scale import (
     SecantScale,
     decreasing_root,
 )
+from .solvers._result import SolverResult
 from .solvers.design import LinearDesign, solve_normal_equations
 from .solvers.fast_s import S_BREAKDOWN_B, S_TUKEY_C, fast_s
-from .solvers.mestimate import SolverResult
 from .solvers.starts import rule_floor
 
 S_SAMPLE_SIZE = 20_000

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -275,6 +276,8 @@ class FixedScale:
 
     value: float
     penalty_in_scale_units: bool = False
+    #: no floor below the fixed value: the solvers' line searches may move only above it
+    floor: ClassVar[float] = 0.0
 
     def initial(self, residuals, sample_weight) -> float:
         return self.value

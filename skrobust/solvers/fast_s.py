@@ -48,8 +48,8 @@ from .._numba import njit
 from .._progress import Progress
 from ..losses.tukey import tukey_chi_sum, tukey_scaled_weights
 from ..scale import MAD_NORMAL_CONSTANT, weighted_median
+from ._result import SolverResult
 from .design import solve_normal_equations
-from .mestimate import SolverResult
 from .subsampling import elemental_fits
 
 S_TUKEY_C = 1.54764

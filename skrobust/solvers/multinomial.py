@@ -65,8 +65,8 @@ import scipy.sparse as sp
 from .._progress import Progress
 from ..losses.margin import SquaredHinge
 from ..losses.probability import LogLoss
+from ._result import SolverResult
 from .lbfgs import lbfgs_accept
-from .mestimate import SolverResult
 
 
 def log_softmax(Z):

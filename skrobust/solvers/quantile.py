@@ -92,8 +92,8 @@ from scipy.linalg import LinAlgError, cho_factor, cho_solve, lu_factor, lu_solve
 
 from .._progress import Progress
 from ..losses.quantile import Quantile, check_quantile
+from ._result import SolverResult
 from .design import LinearDesign, penalty_diagonal, positive_weight_rows, solve_normal_equations
-from .mestimate import SolverResult
 
 _STEP = 0.9995  # fraction of the distance to the boundary taken by a step
 _POLISH_GAP = 1e-3  # relative gap below which the exact finish is attempted

@@ -27,7 +27,8 @@ from __future__ import annotations
 import warnings
 
 from .lbfgs import lbfgs
-from .mestimate import MProblem, irls
+from .mestimate import irls
+from .objective import MProblem
 
 
 def run_solver(plan, design, y, sample_weight, start, *, alpha, max_iter, tol,

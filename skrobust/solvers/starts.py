@@ -41,8 +41,9 @@ from .kernel_design import (
     principal_components,
     tied_subset_limit,
 )
-from .mestimate import MProblem, irls
+from .mestimate import irls
 from .ms_start import ms_start
+from .objective import MProblem
 from .quantile import _quantile_regression
 
 S_MAX_PARAMS = 101  # above this many parameters a kernel model's S-start uses components
