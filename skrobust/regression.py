@@ -26,7 +26,7 @@ from ._param_relevance import warn_unused_parameters
 from ._plan import INITS, SCALES, SOLVERS, fit_plan
 from ._progress import Progress
 from ._units import FitUnits, column_magnitudes
-from .dask_backend import fit_dask, is_dask_input, predict_dask
+from .dask import is_dask_input, predict_dask
 from .inference._fitted import RECORD_ATTRIBUTE, record_fit
 from .losses import LOSS_ALIASES, Barron, Quantile, RobustLoss, available_losses, get_loss
 from .scale import scale_floor
@@ -34,10 +34,17 @@ from .solvers import LinearDesign
 from .solvers.aliasing import expand_coef
 from .solvers.kernel_design import KernelDesign
 from .solvers.ms_start import subset_size
-from .solvers.run import run_solver
+from .solvers.objective import MProblem
+from .solvers.run import run_m_estimation, run_solver
 from .solvers.starts import Start, robust_start, s_on_components, scale_rule
 
 _S_FIT_ATTRIBUTES = ("s_coef_", "s_intercept_", "s_scale_")
+_MODEL_ATTRIBUTES = ("X_fit_", "nystroem_", "aliased_")
+
+
+def _split(beta, fit_intercept):
+    """(coef, intercept) of a parameter vector."""
+    return (beta[:-1], float(beta[-1])) if fit_intercept else (beta, 0.0)
 
 
 class RobustRegressor(RegressorMixin, BaseEstimator):
@@ -333,21 +340,22 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         aliased = getattr(self, "aliased_", None)
         return coef if aliased is None or not aliased.any() else expand_coef(coef, aliased)
 
-    def _m_start(self, plan, design, y, sample_weight, rng, warm, previous_s):
-        """The start of an M-estimation: a warm start that keeps the estimator, or cold."""
+    def _m_start(self, plan, problem, rng, warm, previous_s):
+        """The start of an M-estimation on ``problem`` (the fit's objective, in memory or on
+        dask): a warm start that keeps the estimator, or cold."""
         units = self._units
-        rule = scale_rule(plan, design, y, sample_weight, self._alpha, units)
+        rule = problem.scale_rule
         warm_rule = None if warm is None else plan.warm_rule(
             rule, previous_s.get("s_scale_"), units)
         if warm_rule is not None:
             if plan.mm:  # a warm MM fit keeps its S-estimate
                 self.__dict__.update({k: v for k, v in previous_s.items() if v is not None})
             return Start(warm[0], warm[1], warm_rule), True
-        start = robust_start(plan, design, y, sample_weight, rule, rng, alpha=self._alpha,
-                             units=units, max_iter=self.max_iter, s_columns=self._s_columns,
-                             progress=self._progress)
+        start = robust_start(plan, problem, rng, units=units, max_iter=self.max_iter,
+                             s_columns=self._s_columns, progress=self._progress)
         if start.s_beta is not None:
-            coef, intercept = design.split(units.coef_out(start.s_beta, design.fit_intercept))
+            coef, intercept = _split(units.coef_out(start.s_beta, self.fit_intercept),
+                                     self.fit_intercept)
             self.s_coef_, self.s_intercept_ = self._all_columns(coef), intercept
         if start.s_scale is not None:
             self.s_scale_ = start.s_scale * units.y
@@ -363,7 +371,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         ----------
         X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Training data (CSR/CSC sparse accepted; a dask array chunked by
-            rows gives a distributed fit, see :mod:`skrobust.dask_backend`).
+            rows gives a distributed fit, see :mod:`skrobust.dask`).
         y : array-like of shape (n_samples,)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -377,11 +385,11 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         """
         self.__dict__.pop(RECORD_ATTRIBUTE, None)
         warn_unused_parameters(self)
+        progress = self._progress = Progress(self.verbose, type(self).__name__)
         if is_dask_input(X, y, sample_weight):
             # row-chunked dask arrays: a distributed fit, never scikit-learn's validation
-            # (which would gather X); see skrobust.dask_backend
-            return fit_dask(self, X, y, sample_weight)
-        progress = self._progress = Progress(self.verbose, type(self).__name__)
+            # (which would gather X); see skrobust.dask
+            return self._fit_dask(X, y, sample_weight)
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
                              dtype=[np.float64, np.float32], y_numeric=True)
         X = X.astype(np.float64, copy=False)
@@ -405,7 +413,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         Xi, yi, wi = units.internal(X, y, sample_weight)
         warm = warm_start_applies(self, X.shape[1])
         previous_s = {name: self.__dict__.get(name) for name in _S_FIT_ATTRIBUTES}
-        for name in _S_FIT_ATTRIBUTES + ("X_fit_", "nystroem_", "aliased_"):
+        for name in _S_FIT_ATTRIBUTES + _MODEL_ATTRIBUTES:
             self.__dict__.pop(name, None)
         keep = wi > 0
         if keep.all():
@@ -419,7 +427,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         progress.line("design", self._design_summary(design))
         p = subset_size(design) if plan.init == "ms" else design.n_params
         plan = plan.with_data(design.n_samples, p, lambda: s_on_components(design, plan.kernel))
-        previous = self._previous_start(design) if warm else None
+        previous = self._previous_start(design.n_params, isinstance(design, KernelDesign)) \
+            if warm else None
         loss, warm_started = plan.loss, False
         solver_args = dict(alpha=self._alpha, max_iter=self.max_iter, tol=self.tol,
                            shape_bounds=self.shape_bounds, quantile=self.quantile,
@@ -432,25 +441,19 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         elif plan.quantile:
             result = run_solver(plan, design, yk, sk, None, **solver_args)  # no warm start
         else:
-            start, warm_started = self._m_start(plan, design, yk, sk, rng, previous, previous_s)
+            rule = scale_rule(plan, design, yk, sk, self._alpha, self._units)
+            problem = MProblem(design, yk, sk, plan.loss, rule, self._alpha)
+            start, warm_started = self._m_start(plan, problem, rng, previous, previous_s)
             result = run_solver(plan, design, yk, sk, start, **solver_args)
-        if not result.converged:
-            warnings.warn(f"RobustRegressor did not converge: {result.message}. "
-                          "Returning the last iterate; increase max_iter or check the data.",
-                          ConvergenceWarning, stacklevel=2)
-        residuals = self._set_fitted(design, result, loss, X, y)
+        self._set_coefficients(result, loss, warm_started, isinstance(design, KernelDesign))
+        residuals = self._set_weights(design, result, loss, X, y)
         # k x k statistics for cov_params / summary / predict_interval (no n-sized array kept)
         setattr(self, RECORD_ATTRIBUTE,
                 record_fit(self, design, yk, sk, result, loss, plan.adaptive, self._units))
-        # a warm start at a converged fit runs no iteration (HuberRegressor's n_iter_ == 0)
-        if warm_started and result.converged and result.n_iter <= 1:
-            self.n_iter_ = 0
         self._design_signature = design_signature(self, X.shape[1])
         if plan.m_estimate and isinstance(self.scale, str):
             warn_exact_fit(residuals[keep], sk, self.scale_,
                            scale_floor(yk, sk) * self._units.y, loss.c, design.n_params)
-        if isinstance(loss, Barron):
-            self.shape_ = float(loss.shape)
         flag_rule = outlier_rule(self.scale, loss, self.scale_, adaptive=plan.adaptive,
                                  quantile=plan.quantile)
         self.outliers_ = outlier_mask(residuals, sample_weight, flag_rule)
@@ -458,14 +461,77 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         del self._progress
         return self
 
-    def _previous_start(self, design):
+    def _fit_dask(self, X, y, sample_weight):
+        """The fit on row-chunked dask arrays: the same plan, starts and solvers over a
+        :class:`~skrobust.dask.DaskObjective`; no n-sized attribute is stored."""
+        from .dask import DaskData, DaskObjective
+
+        plan, progress = fit_plan(self, backend="dask"), self._progress
+        data = DaskData(X, y, sample_weight, self.fit_intercept)
+        warm = warm_start_applies(self, data.d) and hasattr(self, "coef_")
+        previous_s = {name: self.__dict__.get(name) for name in _S_FIT_ATTRIBUTES}
+        for name in _S_FIT_ATTRIBUTES + _MODEL_ATTRIBUTES + ("weights_", "outliers_",
+                                                             "feature_names_in_"):
+            self.__dict__.pop(name, None)
+        self.n_features_in_, self._units, self._s_columns = data.d, data.units, None
+        self._alpha = data.units.alpha_in(plan.alpha, scale_units=plan.penalty_in_scale_units)
+        self._kernel_map = self._support = None
+        progress.line("validation", f"{data.n} samples x {data.d} features (dask)")
+        progress.line("design", f"linear, {data.p} parameters")
+        plan = plan.with_data(data.n_pos, data.p)
+        rule = plan.scale_rule(data.floor, data.p, data.units)
+        problem = DaskObjective(data, plan.loss, rule, self._alpha)
+        previous = self._previous_start(data.p) if warm else None
+        start, warm_started = self._m_start(plan, problem, check_random_state(self.random_state),
+                                            previous, previous_s)
+        result = run_m_estimation(plan, problem.with_loss(plan.loss, start.rule), start,
+                                  max_iter=self.max_iter, tol=self.tol, progress=progress)
+        self._set_coefficients(result, plan.loss, warm_started)
+        self._design_signature = design_signature(self, data.d)
+        progress.line("fit", f"done in {progress.elapsed():.3f} s")
+        del self._progress
+        return self
+
+    def _set_coefficients(self, result, loss, warm_started, kernel=False):
+        """``coef_`` (or ``dual_coef_``), ``intercept_``, ``scale_``, ``loss_``, ``n_iter_``
+        and ``shape_`` from a solver's result (in the fit's units); warns if it did not
+        converge."""
+        if not result.converged:
+            warnings.warn(f"RobustRegressor did not converge: {result.message}. "
+                          "Returning the last iterate; increase max_iter or check the data.",
+                          ConvergenceWarning, stacklevel=3)
+        units = self._units
+        coef, intercept = _split(units.coef_out(result.beta, self.fit_intercept),
+                                 self.fit_intercept)
+        coef = np.asarray(coef, dtype=np.float64).copy()
+        # a refit must not leave attributes of another kind of model behind
+        for name in ("coef_",) if kernel else ("dual_coef_",):
+            self.__dict__.pop(name, None)
+        if kernel:
+            self.dual_coef_ = coef
+        else:
+            self.coef_ = self._all_columns(coef)
+        self.intercept_ = float(intercept)
+        self.scale_ = float(result.scale) * units.y
+        self.loss_ = loss
+        self.n_iter_ = int(max(result.n_iter, 1))
+        # a warm start at a converged fit runs no iteration (HuberRegressor's n_iter_ == 0)
+        if warm_started and result.converged and result.n_iter <= 1:
+            self.n_iter_ = 0
+        if isinstance(loss, Barron):
+            self.shape_ = float(loss.shape)
+        else:
+            self.__dict__.pop("shape_", None)
+
+    def _previous_start(self, n_params, kernel=False):
         """The previous fit in the current fit's units: ``(beta, scale, shape)``, or None when
-        its coefficients do not fit the design (fit cold, as scikit-learn does)."""
-        coef = getattr(self, "dual_coef_" if isinstance(design, KernelDesign) else "coef_", None)
+        its coefficients do not fit the model's ``n_params`` (fit cold, as scikit-learn does);
+        ``kernel``: an exact kernel model (dual coefficients)."""
+        coef = getattr(self, "dual_coef_" if kernel else "coef_", None)
         aliased = getattr(self, "aliased_", None)  # this fit's: its columns start at 0
         if coef is not None and aliased is not None and coef.shape == aliased.shape:
             coef = coef[~aliased]
-        if coef is None or coef.shape[0] + int(self.fit_intercept) != design.n_params:
+        if coef is None or coef.shape[0] + int(self.fit_intercept) != n_params:
             return None
         beta = np.append(coef, self.intercept_) if self.fit_intercept else coef
         units = self._units
@@ -521,23 +587,8 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         fitted[~support] = self._decision(X[~support])
         return fitted
 
-    def _set_fitted(self, design, result, loss, X, y):
-        """Set the fitted attributes (in the data's units); returns the training residuals."""
-        units = self._units
-        coef, intercept = design.split(units.coef_out(result.beta, design.fit_intercept))
-        coef = np.asarray(coef, dtype=np.float64).copy()
-        # a refit must not leave attributes of another kind of model behind
-        stale = ("coef_",) if isinstance(design, KernelDesign) else ("dual_coef_",)
-        for name in stale + (() if isinstance(loss, Barron) else ("shape_",)):
-            self.__dict__.pop(name, None)
-        if isinstance(design, KernelDesign):
-            self.dual_coef_ = coef
-        else:
-            self.coef_ = self._all_columns(coef)
-        self.intercept_ = float(intercept)
-        self.scale_ = float(result.scale) * units.y
-        self.loss_ = loss
-        self.n_iter_ = int(max(result.n_iter, 1))
+    def _set_weights(self, design, result, loss, X, y):
+        """``weights_`` of the training rows; returns their residuals."""
         residuals = y - self._training_decision(design, result.beta, X)
         if isinstance(loss, Quantile):
             # the pinball loss bounds every influence without down-weighting anyone

@@ -19,15 +19,18 @@ import pytest
 from sklearn.base import clone
 
 from skrobust import RobustRegressor
-from skrobust import dask_backend as backend
-from skrobust.dask_backend import (
-    m_scale_dask,
-    robustness_weights,
-    weighted_abs_median,
-)
+from skrobust.dask import DaskRows, robustness_weights, weighted_abs_median
+from skrobust.dask import objective as dask_objective
 from skrobust.losses import get_loss
-from skrobust.scale import HuberProposal2Scale, JointScale, weighted_median
-from skrobust.solvers.fast_s import m_scale
+from skrobust.scale import (
+    HuberProposal2Scale,
+    JointScale,
+    MADScale,
+    m_scale_of,
+    weighted_median,
+)
+from skrobust.solvers import mestimate
+from skrobust.solvers.fast_s import S_BREAKDOWN_B, S_TUKEY_C, m_scale
 
 dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
@@ -61,7 +64,7 @@ def rel(a, b):
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-12)))
 
 
-def assert_same_fit(ours, ref, rtol=1e-6):
+def assert_same_fit(ours, ref, rtol=1e-9):
     assert rel(ours.coef_, ref.coef_) < rtol
     assert rel(ours.intercept_, ref.intercept_) < rtol
     assert rel(ours.scale_, ref.scale_) < rtol
@@ -126,12 +129,23 @@ def _ids(cases):
     return [f"{lo}-{'-'.join(map(str, p.values()))}" for lo, p in cases]
 
 
+# The dask fit runs the in-memory loops; only the order of the sums differs (chunks against
+# row blocks).  L-BFGS-B's inner stopping tests (ftol 1e-15 on a normalised objective, a
+# projected gradient against tol) compare numbers at the level of that rounding, so one
+# inner iteration more or less can end a run elsewhere within its tolerance (1e-8).
+LBFGS_RTOL = 2e-8
+
+
 def check_parity(data, loss, params, weighted=False):
     X, y, sw = data
     sw = sw if weighted else None
     ref = RobustRegressor(loss=loss, **params).fit(X, y, sw)
     est = RobustRegressor(loss=loss, **params).fit(*to_dask(X, y, sw))
-    assert_same_fit(est, ref)
+    assert_same_fit(est, ref, LBFGS_RTOL if params.get("solver") == "lbfgs" else 1e-9)
+    if params.get("solver") != "lbfgs":
+        # the same steps; a stopping test met at rounding level may take one more (and the
+        # in-memory Hessian of a smooth loss may be reused where the pass recomputes it)
+        assert abs(est.n_iter_ - ref.n_iter_) <= 1
     assert est.n_features_in_ == D
     assert not hasattr(est, "weights_")  # n-sized attributes are not gathered
     return est
@@ -154,7 +168,7 @@ def test_fit_matches_in_memory(sync, data, loss, params, weighted):
 
 def test_cluster_mm_matches_in_memory_on_the_same_s_sample(client, data, monkeypatch):
     X, y, _ = data
-    monkeypatch.setattr(backend, "S_SAMPLE_SIZE", N)  # the S-sample is the whole data
+    monkeypatch.setattr(dask_objective, "S_SAMPLE_SIZE", N)  # the S-sample is the whole data
     ref = RobustRegressor(loss="tukey", random_state=3).fit(X, y)
     est = RobustRegressor(loss="tukey", random_state=3).fit(*to_dask(X, y))
     assert_same_fit(est, ref)
@@ -222,7 +236,7 @@ def test_cluster_killed_worker_does_not_change_the_fit(client, data):
 # ----------------------------------------------------------------- synchronous scheduler
 def test_sub_sample_mm_keeps_its_breakdown_point(sync, monkeypatch):
     X, y = contaminated(20_000, seed=2, leverage=0.25)  # 10% vertical + 25% leverage outliers
-    monkeypatch.setattr(backend, "S_SAMPLE_SIZE", 3_000)
+    monkeypatch.setattr(dask_objective, "S_SAMPLE_SIZE", 3_000)
     dX, dy = to_dask(X, y, chunk=2500)
     est = RobustRegressor(loss="tukey", random_state=0).fit(dX, dy)
     again = RobustRegressor(loss="tukey", random_state=0).fit(dX, dy)
@@ -238,8 +252,9 @@ def test_sub_sample_mm_keeps_its_breakdown_point(sync, monkeypatch):
 
 def test_large_data_warm_start_reaches_the_same_optimum(sync, data, monkeypatch):
     X, y, sw = data
-    monkeypatch.setattr(backend, "WARM_START_MIN_ROWS", 1_000)
-    monkeypatch.setattr(backend, "WARM_START_ROWS", 2_000)
+    # the in-memory warm start's thresholds: both fits start from a row sample's fit
+    monkeypatch.setattr(mestimate, "WARM_MIN_ROWS", 1_000)
+    monkeypatch.setattr(mestimate, "WARM_ROWS", 2_000)
     for scale in ("mad", "joint"):
         ref = RobustRegressor(loss="huber", scale=scale).fit(X, y, sw)
         est = RobustRegressor(loss="huber", scale=scale).fit(*to_dask(X, y, sw))
@@ -278,7 +293,7 @@ def test_verbose_prints_one_line_per_iteration(sync, data, capsys):
     out = capsys.readouterr().out.splitlines()
     lines = [ln for ln in out if ln.startswith("[RobustRegressor") and "] irls: iter" in ln]
     assert len(lines) == est.n_iter_
-    assert all(k in lines[-1] for k in ("objective", "scale", "weight change", "pass time"))
+    assert all(k in lines[-1] for k in ("objective", "scale"))  # the in-memory loop's line
     assert "] validation: " in out[0] and "] fit: done in" in out[-1]
     assert f"] irls: converged in {est.n_iter_} iterations" in out[-2]
 
@@ -321,12 +336,13 @@ def test_distributed_scale_rules_match_the_in_memory_rules(sync, data):
     X, y, sw = data
     r = y - X @ COEF - 2.0
     dr, dsw = to_dask(r, sw)
-    fake = type("D", (), {"w": dsw, "total_weight": float(sw.sum()), "n_pos": 0})()
-    for rule in (HuberProposal2Scale(1e-10, D + 1), JointScale(1e-10, get_loss("huber"))):
-        ours = backend._ScaleOnDask(rule, fake).update(dr, 2.0)
-        assert rel(ours, rule.update(r, sw, 2.0)) < 1e-10
-    ours = m_scale_dask(dr, dsw, denom=sw.sum() - D - 1, nonzero_weight=sw.sum(), scale0=1.0,
-                        floor=1e-300)
+    rows = DaskRows(dsw, float(sw.sum()), int(np.count_nonzero(sw)))
+    for rule in (HuberProposal2Scale(1e-10, D + 1), JointScale(1e-10, get_loss("huber")),
+                 MADScale(1e-10)):
+        ours = rule.update(dr, rows, 2.0)  # the same rule, its sums tree-summed over chunks
+        assert rel(ours, rule.update(r, sw, 2.0)) < 1e-12
+    ours = m_scale_of(dr, rows, loss=get_loss("tukey", c=S_TUKEY_C), b=S_BREAKDOWN_B,
+                      denom=sw.sum() - D - 1, scale0=1.0, floor=1e-300)
     assert rel(ours, m_scale(r, sw, n_params=D + 1)) < 1e-8
 
 

@@ -192,11 +192,12 @@ def _irls_classic(problem, beta, scale0, max_iter, tol, progress, phase="irls"):
         if beta_new is None:
             return SolverResult(beta, scale, n_iter, False, problem.objective(beta, scale, r),
                                 "every robustness weight is zero", history)
-        r_new = problem.residuals(beta_new)
-        done = _converged(problem, r, r_new, scale_old, scale, tol) and n_iter > 1
-        if not done and problem.loss.redescending:
-            beta_new, r_new, last_step = _extrapolate(problem, beta, r, beta_new, r_new, scale,
-                                                      move, last_step)
+        redescending = bool(problem.loss.redescending)
+        r_new, change2, step, products = problem.advance(beta_new, r, last_step, redescending)
+        done = _converged(problem, r, r_new, scale_old, scale, tol, change2) and n_iter > 1
+        if not done and redescending:
+            beta_new, r_new, last_step = _extrapolate(problem, beta, beta_new, r_new, scale,
+                                                      move, step, products)
         beta, r = beta_new, r_new
         if progress:
             history.append(progress.iteration(phase, n_iter, problem.objective(beta, scale, r),
@@ -214,7 +215,7 @@ _PARALLEL_STEPS = 0.99
 _MAX_EXTRAPOLATION = 10.0
 
 
-def _extrapolate(problem, beta, r, beta_new, r_new, scale, scale_move, last_step):
+def _extrapolate(problem, beta, beta_new, r_new, scale, scale_move, step, products):
     """Aitken's extrapolation of slowly converging IRLS steps, kept only when it descends.
 
     Used for redescending losses (convex ones take Newton steps where the
@@ -225,10 +226,10 @@ def _extrapolate(problem, beta, r, beta_new, r_new, scale, scale_move, last_step
     coefficients and for ``log(scale)`` (which moved by ``scale_move``).  The
     step ``1 / (1 - q)`` times the IRLS step is taken when, at the
     extrapolated scale, its objective is no larger than the IRLS step's.
-    Returns ``(beta, r, step)``, ``step`` (the fitted values' change) for the
-    next call.
+    ``step`` is the fitted values' change and ``products`` its weighted products
+    with the last one (:meth:`~skrobust.solvers.objective.MProblem.step_products`).
+    Returns ``(beta, r, step)``, ``step`` for the next call.
     """
-    step, products = problem.step_products(r, r_new, last_step)
     if products is None:
         return beta_new, r_new, step
     a, b, c = products

@@ -117,13 +117,19 @@ class Objective(Protocol):
 
     def irls_step(self, residuals, scale): ...
 
-    def change2(self, r_old, r_new) -> float: ...
-
-    def step_products(self, r, r_new, last_step): ...
+    def advance(self, beta, r_old, last_step=None, products=False): ...
 
     def exact_fit(self, residuals) -> bool: ...
 
     def least_squares(self, rows=None): ...
+
+    def ridge(self): ...
+
+    def subproblem(self, rows): ...
+
+    def s_sample(self, rng): ...
+
+    def column_moments(self): ...
 
     def with_loss(self, loss, scale_rule=None): ...
 
@@ -237,6 +243,23 @@ class MProblem:
         return step, (float(np.dot(s * step, last_step)), float(np.dot(s * last_step, last_step)),
                       float(np.dot(s * step, step)))
 
+    def advance(self, beta, r_old, last_step=None, products=False):
+        """Residuals of ``beta``, ``sum s (r - r_old)**2`` and, with ``products``, the step
+        ``r_old - r`` and its products with ``last_step`` (:meth:`step_products`)."""
+        r = self.residuals(beta)
+        change2 = self.change2(r_old, r)
+        if not products:
+            return r, change2, None, None
+        return (r, change2) + self.step_products(r_old, r, last_step)
+
+    def ridge(self):
+        """The (ridge) weighted least-squares fit, by the design's own solver."""
+        return self.design.solve_weighted(self.sample_weight, self.y, self.alpha)
+
+    def s_sample(self, rng):
+        """The rows of an S-start: all of them in memory (``(design, y, weights, True)``)."""
+        return self.design, self.y, self.sample_weight, True
+
     def least_squares(self, rows=None):
         """(Ridge) least squares, on the rows ``rows`` (a sample) when given."""
         design, y, s = self.design, self.y, self.sample_weight
@@ -276,72 +299,17 @@ class MProblem:
         With ``reference`` residuals, the pass also sums ``s (r - reference)**2``
         (the convergence test's change of the fitted values).
         """
-        loss, s = self.loss, self.sample_weight
-        if self._rows is not None:
-            done = self.design.row_pass(beta, self.y, self._rows,
-                                        (s, 1.0 / scale, reference), out=out)
-            if done is not None:
-                r, xg, sums = done
-                change2 = sums[3] if reference is not None else math.nan
-                return self._point(beta, scale, r, xg, [sums[0], sums[1], change2])
-        joint = self.joint
-        sums = [0.0, 0.0, 0.0]  # sum s rho(u), sum s u psi(u), sum s (r - reference)**2
-        fused = self._fused
-
-        def change(rb, sb, rows):
-            if reference is not None:
-                diff = rb - reference[rows]
-                sums[2] += float(np.dot(sb * diff, diff))
-
-        if fused is not None:
-            inv_scale = 1.0 / scale
-            buf = [np.empty(0)]
-
-            def pointwise(rb, rows):
-                if buf[0].size < rb.size:
-                    buf[0] = np.empty(rb.size)
-                g = buf[0][:rb.size]
-                ref = rb if reference is None else reference[rows]
-                a, b, c = fused(rb, s[rows], inv_scale, g, ref)
-                sums[0] += a
-                sums[1] += b
-                sums[2] += c
-                return g
-        else:
-            def pointwise(rb, rows):
-                u = rb / scale
-                sb = s[rows]
-                psi = loss.psi(u)
-                sums[0] += float(np.dot(sb, loss.rho(u)))
-                if joint:
-                    sums[1] += float(np.dot(sb, u * psi))
-                change(rb, sb, rows)
-                return sb * psi
-
-        if self.capabilities.row_pass:
-            r, xg = self.design.residual_pass(beta, self.y, pointwise, out=out)
-        else:
-            r = self.y - self.design.predict(beta)
-            g = pointwise(r, slice(0, r.shape[0]))
-            xg = self.design.rmatvec(g)
-        if reference is None:
-            sums[2] = math.nan
+        r, xg, sums = pass_sums(self.design, self.y, self.sample_weight, self.loss, self.joint,
+                                beta, scale, reference, out, self._fused, self._rows)
         return self._point(beta, scale, r, xg, sums)
 
     def rescale(self, point: _Point, scale: float) -> _Point:
         """The same coefficients evaluated at another scale (residuals reused)."""
         if scale == point.scale:
             return point
-        loss, s = self.loss, self.sample_weight
-        if self._fused is not None:
-            g = np.empty_like(point.r)
-            sums = list(self._fused(point.r, s, 1.0 / scale, g, point.r))[:2]
-        else:
-            u = point.r / scale
-            psi = loss.psi(u)
-            g = s * psi
-            sums = [float(np.dot(s, loss.rho(u))), float(np.dot(g, u)) if self.joint else 0.0]
-        return self._point(point.beta, scale, point.r, self.design.rmatvec(g), sums)
+        xg, sums = rescale_sums(self.design, self.sample_weight, self.loss, self.joint, point.r,
+                                scale, self._fused)
+        return self._point(point.beta, scale, point.r, xg, sums)
 
     def _point(self, beta, scale, r, xg, sums) -> _Point:
         return point_from_sums(self, beta, scale, r, xg, sums,
@@ -366,3 +334,72 @@ def point_from_sums(problem, beta, scale, r, xg, sums, pen, pen_grad) -> _Point:
         f = scale * scale * data + pen
         grad = -2.0 * scale * xg / w0 + pen_grad
     return _Point(np.asarray(beta, dtype=np.float64), float(scale), r, f, grad, change2)
+
+
+def pass_sums(design, y, s, loss, joint, beta, scale, reference=None, out=None, fused=None,
+              rows=None):
+    """One pass over the design: ``(r, A'(s psi(u)), [sum s rho(u), sum s u psi(u), change2])``.
+
+    ``change2 = sum s (r - reference)**2`` (NaN without a reference);
+    ``sum s u psi(u)`` is computed for the joint scale (or by a fused loop).
+    ``fused`` and ``rows`` are the loss's fused loops
+    (:func:`~skrobust.losses._fused.block_sums`, :func:`~skrobust.losses._fused.row_pass`),
+    None where there are none.
+    """
+    if rows is not None:
+        done = design.row_pass(beta, y, rows, (s, 1.0 / scale, reference), out=out)
+        if done is not None:
+            r, xg, sums = done
+            change2 = sums[3] if reference is not None else math.nan
+            return r, xg, [sums[0], sums[1], change2]
+    sums = [0.0, 0.0, 0.0]  # sum s rho(u), sum s u psi(u), sum s (r - reference)**2
+
+    if fused is not None:
+        inv_scale = 1.0 / scale
+        buf = [np.empty(0)]
+
+        def pointwise(rb, rows):
+            if buf[0].size < rb.size:
+                buf[0] = np.empty(rb.size)
+            g = buf[0][:rb.size]
+            ref = rb if reference is None else reference[rows]
+            a, b, c = fused(rb, s[rows], inv_scale, g, ref)
+            sums[0] += a
+            sums[1] += b
+            sums[2] += c
+            return g
+    else:
+        def pointwise(rb, rows):
+            u = rb / scale
+            sb = s[rows]
+            psi = loss.psi(u)
+            sums[0] += float(np.dot(sb, loss.rho(u)))
+            if joint:
+                sums[1] += float(np.dot(sb, u * psi))
+            if reference is not None:
+                diff = rb - reference[rows]
+                sums[2] += float(np.dot(sb * diff, diff))
+            return sb * psi
+
+    if design.capabilities.row_pass:
+        r, xg = design.residual_pass(beta, y, pointwise, out=out)
+    else:
+        r = y - design.predict(beta)
+        g = pointwise(r, slice(0, r.shape[0]))
+        xg = design.rmatvec(g)
+    if reference is None:
+        sums[2] = math.nan
+    return r, xg, sums
+
+
+def rescale_sums(design, s, loss, joint, r, scale, fused=None):
+    """``(A'(s psi(u)), [sum s rho(u), sum s u psi(u)])`` at ``u = r / scale`` (no predict)."""
+    if fused is not None:
+        g = np.empty_like(r)
+        sums = list(fused(r, s, 1.0 / scale, g, r))[:2]
+    else:
+        u = r / scale
+        psi = loss.psi(u)
+        g = s * psi
+        sums = [float(np.dot(s, loss.rho(u))), float(np.dot(g, u)) if joint else 0.0]
+    return design.rmatvec(g), sums
