@@ -13,14 +13,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._degenerate import independent_design, warn_exact_fit
+from ._degenerate import warn_exact_fit
 from ._kernels import (
     KERNEL_CONSTRAINTS,
     KERNEL_PARAMS_DOC,
-    KernelMap,
     design_signature,
     warm_start_applies,
 )
+from ._model import design_summary, model_design, previous_fit
 from ._outliers import outlier_mask, outlier_rule
 from ._param_relevance import warn_unused_parameters
 from ._plan import INITS, SCALES, SOLVERS, fit_plan
@@ -28,9 +28,9 @@ from ._progress import Progress
 from ._units import FitUnits, column_magnitudes
 from .dask import is_dask_input, predict_dask
 from .inference._fitted import RECORD_ATTRIBUTE, record_fit
+from .inference._methods import InferenceMixin
 from .losses import LOSS_ALIASES, Barron, Quantile, RobustLoss, available_losses, get_loss
 from .scale import scale_floor
-from .solvers import LinearDesign
 from .solvers.aliasing import expand_coef
 from .solvers.kernel_design import KernelDesign
 from .solvers.ms_start import subset_size
@@ -47,7 +47,7 @@ def _split(beta, fit_intercept):
     return (beta[:-1], float(beta[-1])) if fit_intercept else (beta, 0.0)
 
 
-class RobustRegressor(RegressorMixin, BaseEstimator):
+class RobustRegressor(InferenceMixin, RegressorMixin, BaseEstimator):
     """Robust linear regression by M-estimation.
 
     Minimises ``sum_i s_i 2 sigma**2 rho(r_i / sigma) / rho''(0) + alpha ||coef||**2``
@@ -340,9 +340,9 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         aliased = getattr(self, "aliased_", None)
         return coef if aliased is None or not aliased.any() else expand_coef(coef, aliased)
 
-    def _m_start(self, plan, problem, rng, warm, previous_s):
-        """The start of an M-estimation on ``problem`` (the fit's objective, in memory or on
-        dask): a warm start that keeps the estimator, or cold."""
+    def _m_estimate(self, plan, problem, rng, warm, previous_s):
+        """The M-estimation on ``problem`` (the fit's objective, in memory or on dask) from a
+        warm start that keeps the estimator, or cold: ``(result, warm_started)``."""
         units = self._units
         rule = problem.scale_rule
         warm_rule = None if warm is None else plan.warm_rule(
@@ -350,7 +350,16 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         if warm_rule is not None:
             if plan.mm:  # a warm MM fit keeps its S-estimate
                 self.__dict__.update({k: v for k, v in previous_s.items() if v is not None})
-            return Start(warm[0], warm[1], warm_rule), True
+            start = Start(warm[0], warm[1], warm_rule)
+        else:
+            start = self._cold_start(plan, problem, rng)
+        return run_m_estimation(plan, problem.with_loss(plan.loss, start.rule), start,
+                                max_iter=self.max_iter, tol=self.tol,
+                                progress=self._progress), warm_rule is not None
+
+    def _cold_start(self, plan, problem, rng):
+        """``plan``'s start; an MM start's S-estimate becomes ``s_coef_``, ``s_scale_``."""
+        units = self._units
         start = robust_start(plan, problem, rng, units=units, max_iter=self.max_iter,
                              s_columns=self._s_columns, progress=self._progress)
         if start.s_beta is not None:
@@ -360,7 +369,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         if start.s_scale is not None:
             self.s_scale_ = start.s_scale * units.y
         self._progress.line("start", f"init={plan.start!r} done")
-        return start, False
+        return start
 
     # -------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -389,7 +398,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         if is_dask_input(X, y, sample_weight):
             # row-chunked dask arrays: a distributed fit, never scikit-learn's validation
             # (which would gather X); see skrobust.dask
-            return self._fit_dask(X, y, sample_weight)
+            return self._fit_dask(fit_plan(self, backend="dask"), X, y, sample_weight)
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
                              dtype=[np.float64, np.float32], y_numeric=True)
         X = X.astype(np.float64, copy=False)
@@ -423,11 +432,12 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         # the magnitudes of Xk in the fit's units (exact: the units are powers of two)
         internal_magnitudes = None if magnitudes is None or not keep.all() else (
             magnitudes if units.x is None else magnitudes / units.x)
-        design = self._design(plan, Xi, Xk, keep, rng, internal_magnitudes)
-        progress.line("design", self._design_summary(design))
+        design, attributes = model_design(self, plan, Xk, keep, rng, internal_magnitudes)
+        self.__dict__.update(attributes)
+        progress.line("design", design_summary(self.kernel, design))
         p = subset_size(design) if plan.init == "ms" else design.n_params
         plan = plan.with_data(design.n_samples, p, lambda: s_on_components(design, plan.kernel))
-        previous = self._previous_start(design.n_params, isinstance(design, KernelDesign)) \
+        previous = previous_fit(self, design.n_params, isinstance(design, KernelDesign)) \
             if warm else None
         loss, warm_started = plan.loss, False
         solver_args = dict(alpha=self._alpha, max_iter=self.max_iter, tol=self.tol,
@@ -442,9 +452,9 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             result = run_solver(plan, design, yk, sk, None, **solver_args)  # no warm start
         else:
             rule = scale_rule(plan, design, yk, sk, self._alpha, self._units)
-            problem = MProblem(design, yk, sk, plan.loss, rule, self._alpha)
-            start, warm_started = self._m_start(plan, problem, rng, previous, previous_s)
-            result = run_solver(plan, design, yk, sk, start, **solver_args)
+            result, warm_started = self._m_estimate(
+                plan, MProblem(design, yk, sk, plan.loss, rule, self._alpha), rng, previous,
+                previous_s)
         self._set_coefficients(result, loss, warm_started, isinstance(design, KernelDesign))
         residuals = self._set_weights(design, result, loss, X, y)
         # k x k statistics for cov_params / summary / predict_interval (no n-sized array kept)
@@ -461,12 +471,12 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         del self._progress
         return self
 
-    def _fit_dask(self, X, y, sample_weight):
+    def _fit_dask(self, plan, X, y, sample_weight):
         """The fit on row-chunked dask arrays: the same plan, starts and solvers over a
         :class:`~skrobust.dask.DaskObjective`; no n-sized attribute is stored."""
         from .dask import DaskData, DaskObjective
 
-        plan, progress = fit_plan(self, backend="dask"), self._progress
+        progress = self._progress
         data = DaskData(X, y, sample_weight, self.fit_intercept)
         warm = warm_start_applies(self, data.d) and hasattr(self, "coef_")
         previous_s = {name: self.__dict__.get(name) for name in _S_FIT_ATTRIBUTES}
@@ -481,11 +491,10 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         plan = plan.with_data(data.n_pos, data.p)
         rule = plan.scale_rule(data.floor, data.p, data.units)
         problem = DaskObjective(data, plan.loss, rule, self._alpha)
-        previous = self._previous_start(data.p) if warm else None
-        start, warm_started = self._m_start(plan, problem, check_random_state(self.random_state),
-                                            previous, previous_s)
-        result = run_m_estimation(plan, problem.with_loss(plan.loss, start.rule), start,
-                                  max_iter=self.max_iter, tol=self.tol, progress=progress)
+        previous = previous_fit(self, data.p) if warm else None
+        result, warm_started = self._m_estimate(plan, problem,
+                                                check_random_state(self.random_state),
+                                                previous, previous_s)
         self._set_coefficients(result, plan.loss, warm_started)
         self._design_signature = design_signature(self, data.d)
         progress.line("fit", f"done in {progress.elapsed():.3f} s")
@@ -522,54 +531,6 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
             self.shape_ = float(loss.shape)
         else:
             self.__dict__.pop("shape_", None)
-
-    def _previous_start(self, n_params, kernel=False):
-        """The previous fit in the current fit's units: ``(beta, scale, shape)``, or None when
-        its coefficients do not fit the model's ``n_params`` (fit cold, as scikit-learn does);
-        ``kernel``: an exact kernel model (dual coefficients)."""
-        coef = getattr(self, "dual_coef_" if kernel else "coef_", None)
-        aliased = getattr(self, "aliased_", None)  # this fit's: its columns start at 0
-        if coef is not None and aliased is not None and coef.shape == aliased.shape:
-            coef = coef[~aliased]
-        if coef is None or coef.shape[0] + int(self.fit_intercept) != n_params:
-            return None
-        beta = np.append(coef, self.intercept_) if self.fit_intercept else coef
-        units = self._units
-        return (units.coef_in(beta, self.fit_intercept), self.scale_ / units.y,
-                getattr(self, "shape_", None))
-
-    def _design_summary(self, design) -> str:
-        if self.kernel is None:
-            return f"linear, {design.n_params} parameters"
-        kernel = self.kernel if isinstance(self.kernel, str) else "callable"
-        if isinstance(design, KernelDesign):
-            return f"exact {kernel} kernel, {design.n_samples} x {design.n_samples} matrix"
-        return f"{design.n_params - int(design.fit_intercept)} Nystroem features ({kernel} kernel)"
-
-    def _design(self, plan, X, Xk, keep, rng, magnitudes=None):
-        """The design of the model: X itself, Nystroem features or the kernel matrix."""
-        self._support = None if keep.all() else keep
-        self._s_columns = None
-        if not plan.kernel:
-            self._kernel_map = None
-            design, self.aliased_, self._s_columns = independent_design(
-                Xk, self.fit_intercept, self._alpha, getattr(self, "feature_names_in_", None),
-                magnitudes=magnitudes)
-            # the fit's parameters are the independent columns': so are its units
-            self._units = self._units.restricted(~self.aliased_)
-            return design
-        kmap = KernelMap(self)
-        if self.kernel == "precomputed" and not keep.all():
-            Xk = Xk[:, keep]  # zero-weight rows leave the kernel's columns too
-        Z = kmap.fit_transform(Xk, rng, self._progress)
-        self._kernel_map = kmap
-        if kmap.exact:
-            if self.kernel != "precomputed":
-                self.X_fit_ = kmap.X_fit_
-            return KernelDesign(Z, self.fit_intercept)
-        if self.kernel != "precomputed":
-            self.nystroem_ = kmap.nystroem_
-        return LinearDesign(Z, self.fit_intercept)
 
     def _training_decision(self, design, beta, X):
         """The fitted values of the training rows (from the design where it holds the row).
@@ -628,100 +589,6 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         return self._decision(X)
 
     # -------------------------------------------------------------- inference
-    def cov_params(self, kind="auto"):
-        """Covariance matrix of the coefficients, the intercept first.
-
-        Parameters
-        ----------
-        kind : {"auto", "avar1", "H1", "H2", "H3", "rlm"}, default="auto"
-            "avar1": robustbase's ``.vcov.avar1`` (lmrob's default for MM);
-            "H1", "H2", "H3": Huber's estimators (statsmodels RLM's
-            ``cov_type``); "rlm": MASS ``summary.rlm``.  "auto" is "avar1"
-            for an MM fit (``init="s"`` with the S-scale) and "H1" otherwise.
-            Formulas: :mod:`skrobust.inference.covariance`.
-
-        Returns
-        -------
-        cov : ndarray of shape (n_coef, n_coef)
-            Over the intercept (when fitted), then the features in column order.
-
-        Raises
-        ------
-        ValueError
-            For kernel, quantile, adaptive-shape, penalised and dask fits, which
-            have no documented covariance.
-
-        Examples
-        --------
-        >>> from skrobust import RobustRegressor
-        >>> from skrobust.datasets import load_stackloss
-        >>> X, y = load_stackloss(return_X_y=True)
-        >>> mm = RobustRegressor(loss="tukey", random_state=0).fit(X, y)
-        >>> np.sqrt(np.diag(mm.cov_params())).round(4)  # lmrob's Std. Error column
-        array([5.2978, 0.1174, 0.263 , 0.0699])
-        """
-        from .inference._fitted import fitted_covariance
-
-        return fitted_covariance(self, kind)[0]
-
-    def summary(self, alpha=0.05, kind="auto"):
-        """Coefficient table, robust R² and robustness weights, as R's ``summary(lmrob())``.
-
-        Parameters
-        ----------
-        alpha : float, default=0.05
-            One minus the level of the confidence intervals.
-        kind : str, default="auto"
-            The covariance formula (see :meth:`cov_params`).
-
-        Returns
-        -------
-        summary : skrobust.inference.RegressionSummary
-            t and p values use the t distribution on ``n - k`` degrees of freedom.
-
-        Examples
-        --------
-        >>> from skrobust import RobustRegressor
-        >>> from skrobust.datasets import load_stackloss
-        >>> X, y = load_stackloss(return_X_y=True)
-        >>> res = RobustRegressor(loss="tukey", random_state=0).fit(X, y).summary()
-        >>> round(res.r2, 4), round(res.adj_r2, 4)
-        (0.9593, 0.9521)
-        """
-        from .inference.summary import summarize
-
-        return summarize(self, alpha=alpha, kind=kind)
-
-    def predict_interval(self, X, alpha=0.05, kind="prediction"):
-        """Prediction or confidence intervals, as R's ``predict.lmrob(interval=...)``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        alpha : float, default=0.05
-            One minus the coverage.
-        kind : {"prediction", "confidence"}, default="prediction"
-            For a new observation (adds the residual scale), or for the mean.
-
-        Returns
-        -------
-        bounds : ndarray of shape (n_samples, 2)
-            Lower and upper bounds, from the t distribution on ``n - k``
-            degrees of freedom and the covariance of ``cov_params()``.
-
-        Examples
-        --------
-        >>> from skrobust import RobustRegressor
-        >>> from skrobust.datasets import load_stackloss
-        >>> X, y = load_stackloss(return_X_y=True)
-        >>> mm = RobustRegressor(loss="tukey", random_state=0).fit(X, y)
-        >>> mm.predict_interval(X[:1], kind="confidence").round(2)
-        array([[32.87, 45.49]])
-        """
-        from .inference.intervals import prediction_interval
-
-        return prediction_interval(self, X, alpha=alpha, kind=kind)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
