@@ -1,23 +1,13 @@
 """Fit :class:`~skrobust.RobustRegressor` on row-chunked dask arrays.
 
-Dask is an objective and a reducer, not a second set of solvers:
-:class:`~skrobust.RobustRegressor` hands dask input to its distributed
-branch before any scikit-learn validation (which would pull ``X`` into the
-client); it builds the same :class:`~skrobust._plan.FitPlan`, validates the
-chunks in one pass (:class:`DaskData`), and runs the same starts and solvers
-(:mod:`skrobust.solvers.starts`, :func:`~skrobust.solvers.mestimate.irls`,
-:func:`~skrobust.solvers.lbfgs.lbfgs`) over a :class:`DaskObjective`, whose
-evaluations are one graph with one task per chunk, tree-summed.  The scale
-rules sum through :class:`DaskRows`; the MAD is the exact weighted median
-(:func:`weighted_abs_median`), so the dask fit takes the in-memory fit's
-steps.  What stays distributed-only: the layout checks and the validation
-pass, the blockwise packing, the median selection, the S-start's row sample
-(:data:`~skrobust.dask.objective.S_SAMPLE_SIZE`) and lazy predictions.
-
-Not supported on dask input (``NotImplementedError``, with the supported
-alternative in the message): kernel models, ``shape="adaptive"``,
-``loss="quantile"``, ``init="lad"`` and ``init="ms"``; sparse chunks and dask
-DataFrames are refused with a message.
+Dask is an objective and a reducer, not a second set of solvers: for dask
+input :class:`~skrobust.RobustRegressor` builds the same fit plan, validates
+the chunks in one pass (:class:`DaskData`) and runs the in-memory starts and
+solvers over a :class:`DaskObjective`; the scale rules sum through
+:class:`DaskRows` (the MAD is the exact :func:`weighted_abs_median`).
+What runs only here: the layout checks and the validation pass, the
+blockwise passes and tree sums, the median selection, the S-start's row
+sample and lazy predictions.  See the user guide's "Scaling out" page.
 
 Examples
 --------
@@ -51,7 +41,7 @@ from .._param_relevance import _regressor_adaptive
 from ..losses import Quantile
 from ._median import MEDIAN_GATHER_CAP, weighted_abs_median
 from ._reduce import DaskRows
-from ._validate import DaskData, _as_dask_vector, _check_dense_chunks, _is_dataframe
+from ._validate import DaskData, _as_dask_vector, check_x
 from .objective import S_SAMPLE_SIZE, DaskObjective
 
 
@@ -77,21 +67,13 @@ def _predict_block(X, coef, intercept):
 
 
 def _check_predict_input(est, X):
-    import dask.array as da
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(est)
-    if _is_dataframe(X):
-        raise TypeError("X is a dask DataFrame; pass X.to_dask_array(lengths=True)")
-    if not isinstance(X, da.Array) or X.ndim != 2:
-        raise ValueError("Expected a 2-D dask array X")
+    X = check_x(X)
     if X.shape[1] != est.n_features_in_:
         raise ValueError(f"X has {X.shape[1]} features, but {type(est).__name__} is expecting "
                          f"{est.n_features_in_} features as input.")
-    if X.numblocks[1] != 1:
-        raise ValueError(f"X is chunked along its columns ({X.numblocks[1]} column chunks); "
-                         f"use X = X.rechunk({{1: {X.shape[1]}}})")
-    _check_dense_chunks(X)
     return X
 
 

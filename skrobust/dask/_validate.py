@@ -224,8 +224,9 @@ def _is_dataframe(a) -> bool:
     return mod.startswith(("dask.dataframe", "dask_expr", "dask_cudf"))
 
 
-def check_layout(X, y, sample_weight):
-    """Check shapes and chunking without computing anything; float64 lazy inputs."""
+def check_x(X):
+    """Check a dask ``X`` for a fit or a prediction: a 2-D numeric array of dense chunks,
+    chunked by rows only."""
     import dask.array as da
 
     if _is_dataframe(X):
@@ -240,6 +241,17 @@ def check_layout(X, y, sample_weight):
     if X.dtype.kind not in "fiub":
         raise ValueError(f"X must be numeric, got dtype {X.dtype}")
     _check_dense_chunks(X)
+    if X.numblocks[1] != 1:
+        raise ValueError(f"X is chunked along its columns ({X.numblocks[1]} column chunks); "
+                         f"the dask backend needs whole rows in every chunk: use "
+                         f"X = X.rechunk({{1: {X.shape[1]}}}) (row chunks of 10-500 MB work "
+                         "well).")
+    return X
+
+
+def check_layout(X, y, sample_weight):
+    """Check shapes and chunking without computing anything; float64 lazy inputs."""
+    check_x(X)
     _check_rows_known(X, "X")
     n, d = X.shape
     if n < 1:
@@ -248,10 +260,6 @@ def check_layout(X, y, sample_weight):
     if d < 1:
         raise ValueError(f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of "
                          "1 is required.")
-    if X.numblocks[1] != 1:
-        raise ValueError(f"X is chunked along its columns ({X.numblocks[1]} column chunks); "
-                         f"the dask backend needs whole rows in every chunk: use "
-                         f"X = X.rechunk({{1: {d}}}) (row chunks of 10-500 MB work well).")
     if y is None:
         raise ValueError("y is required (got None)")
     y = _as_dask_vector(y, X, "y")

@@ -29,16 +29,8 @@ from ._reduce import DaskRows, packed_pass, sum_rows
 from ._validate import _block, _check_lengths
 
 S_SAMPLE_SIZE = 20_000
-"""Rows gathered to the client for the fast-S start of an MM fit (``init="s"``).
-
-The candidates of fast-S come from nested subsamples of 2000 rows whatever
-the data size (robustbase's ``fast_s_large_n``); the sample only bounds the
-rows the best candidates are refined on.  With ``m`` sampled rows the
-fraction of outliers in the sample is within a few ``sqrt(eps (1 - eps) /
-m)`` of the fraction ``eps`` in the data.  The S-scale is then the M-scale
-of all residuals.  Set it to ``n`` or more to use the whole data (the
-in-memory S-estimate exactly).
-"""
+"""Rows gathered to the client for the fast-S start of an MM fit (``init="s"``); the S-scale
+is then the M-scale of all residuals.  ``n`` or more: the in-memory S-estimate exactly."""
 
 #: what a dask objective does: row samples (gathered), column moments, the Hessian in a pass
 DASK = Capabilities(row_sample=True, columns=True, hessian_in_pass=True)
@@ -120,11 +112,29 @@ class DaskObjective:
         As for :class:`~skrobust.solvers.objective.MProblem`.
     rows : DaskRows, default=None
         The reducer of the scale rules (shared between objectives of one fit).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pytest
+    >>> dask = pytest.importorskip("dask")
+    >>> import dask.array as da
+    >>> from skrobust.dask import DaskData, DaskObjective
+    >>> from skrobust.losses import get_loss
+    >>> from skrobust.scale import FixedScale
+    >>> from skrobust.solvers.mestimate import irls
+    >>> X = np.arange(40.0)[:, None]
+    >>> data = DaskData(da.from_array(X, chunks=(10, 1)), da.from_array(2.0 * X[:, 0] + 1.0,
+    ...                 chunks=10), None, fit_intercept=True)
+    >>> with dask.config.set(scheduler="synchronous"):
+    ...     fit = irls(DaskObjective(data, get_loss("huber"), FixedScale(1.0)))
+    >>> np.round(fit.beta, 6)
+    array([2., 1.])
     """
 
     capabilities = DASK
 
-    def __init__(self, data, loss, scale_rule, alpha=0.0, rows=None, cap=None):
+    def __init__(self, data, loss, scale_rule, alpha=0.0, rows=None):
         self.data, self.loss, self.scale_rule, self.alpha = data, loss, scale_rule, float(alpha)
         self.w0 = loss.weight_at_zero()
         self.total_weight, self.atol = data.total_weight, data.atol
@@ -132,8 +142,7 @@ class DaskObjective:
         self.fit_intercept = data.fit_intercept
         self.penalty = penalty_diagonal(data.p, data.fit_intercept, self.alpha)
         self._shape = LinearDesign(np.empty((0, data.d)), data.fit_intercept)  # penalty terms
-        self.rows = DaskRows(data.w, data.total_weight, data.n_pos, cap) if rows is None \
-            else rows
+        self.rows = DaskRows(data.w, data.total_weight, data.n_pos) if rows is None else rows
 
     @property
     def joint(self) -> bool:
