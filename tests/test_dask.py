@@ -451,3 +451,35 @@ def test_sparse_chunks_are_refused_with_a_message(sync):
     hidden = dense.map_blocks(sp.csr_matrix, meta=np.empty((0, 0)))
     with pytest.raises(TypeError, match="csr_matrix chunks"):
         RobustRegressor().fit(hidden, dy)
+
+
+# ----------------------------------------------------------------- the objective protocol
+@pytest.mark.parametrize("scale", ["mad", "joint"])
+def test_dask_objective_evaluates_as_the_in_memory_objective(sync, data, scale):
+    from skrobust.dask import DaskData, DaskObjective
+    from skrobust.scale import FixedScale
+    from skrobust.solvers.design import LinearDesign
+    from skrobust.solvers.hessian import Direction
+    from skrobust.solvers.objective import MProblem
+
+    X, y, sw = data
+    loss = get_loss("huber")
+    rule = JointScale(1e-10, loss) if scale == "joint" else FixedScale(1.5)
+    memory = MProblem(LinearDesign(X, True), y, sw, loss, rule, alpha=3.0)
+    ours = DaskObjective(DaskData(*to_dask(X, y, sw), fit_intercept=True), loss, rule, 3.0)
+    assert ours.capabilities.hessian_in_pass and not memory.capabilities.hessian_in_pass
+    beta = np.append(COEF, 2.0) + 0.1
+    a, b = memory.evaluate(beta, 1.3), ours.evaluate(beta, 1.3)
+    assert rel(b.f, a.f) < 1e-12 and rel(b.grad, a.grad) < 1e-10
+    np.testing.assert_allclose(b.r.compute(), a.r, rtol=1e-12, atol=1e-12)
+    # the Newton direction from the Hessian of the pass equals the in-memory one
+    assert rel(Direction(ours)(b), Direction(memory)(a)) < 1e-9
+    a2, b2 = memory.rescale(a, 1.7), ours.rescale(b, 1.7)
+    assert rel(b2.f, a2.f) < 1e-12 and rel(b2.grad, a2.grad) < 1e-10
+    assert rel(ours.irls_step(b.r, 1.3), memory.irls_step(a.r, 1.3)) < 1e-10
+    assert rel(ours.objective(beta, 1.3), memory.objective(beta, 1.3)) < 1e-12
+    r_new, change2, step, products = ours.advance(beta - 0.05, b.r, b.r, products=True)
+    expected = memory.advance(beta - 0.05, a.r, a.r, products=True)
+    assert rel(change2, expected[1]) < 1e-10
+    assert rel(np.array(products), np.array(expected[3])) < 1e-10
+    assert rel(ours.least_squares(), memory.least_squares()) < 1e-10
