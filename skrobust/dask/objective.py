@@ -180,9 +180,8 @@ class DaskObjective:
             return r, float(st[0]), None, None
         return r, float(st[0]), r_old - r, None if last is None else tuple(map(float, st[1:]))
 
-    def _sums(self, beta, scale, reference=None, r_in=None):
+    def _sums(self, beta, scale, reference=None, r_in=None, hessian=False):
         p = self.n_params
-        hessian = self.newton
         L = 3 + p + ((p + 1) ** 2 if hessian else 0)
         kwargs = dict(beta=np.asarray(beta, dtype=np.float64), scale=float(scale),
                       loss=self.loss, joint=self.joint, fit_intercept=self.fit_intercept,
@@ -208,14 +207,21 @@ class DaskObjective:
         return H
 
     def evaluate(self, beta, scale, reference=None, out=None):
-        return self._sums(beta, scale, reference)
+        # with a re-estimated scale the next step's Hessian comes from the pass at its new
+        # scale (rescale): only a fixed or joint scale's Newton steps use this pass's Gram
+        hessian = self.newton and (self.joint or bool(self.scale_rule.fixed))
+        return self._sums(beta, scale, reference, hessian=hessian)
 
     def rescale(self, point, scale):
         if scale == point.scale:
             return point
-        new = self._sums(point.beta, scale, r_in=point.r)
+        new = self._sums(point.beta, scale, r_in=point.r, hessian=self.newton)
         new.r = point.r  # the same residuals: keep the persisted handle
         return new
+
+    def hessian(self, point):
+        """The Hessian at an evaluated point whose pass did not return it (one pass)."""
+        return self._sums(point.beta, point.scale, r_in=point.r, hessian=True).hessian
 
     def objective(self, beta, scale, residuals=None) -> float:
         r = self.residuals(beta) if residuals is None else residuals

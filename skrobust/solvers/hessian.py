@@ -134,6 +134,8 @@ class Direction:
         return self.hessian.grams if self.hessian is not None else 0
 
     def __call__(self, point: _Point):
+        if point.hessian is None and self.problem.capabilities.hessian_in_pass:
+            point.hessian = self.problem.hessian(point)  # its pass left the Gram out
         if point.hessian is not None:
             return cholesky_solve(point.hessian, -point.grad)
         if self.hessian is not None:

@@ -115,6 +115,9 @@ class Objective(Protocol):
 
     def rescale(self, point, scale) -> _Point: ...
 
+    def hessian(self, point):
+        """The Hessian at ``point`` (objectives with ``hessian_in_pass`` only)."""
+
     def irls_step(self, residuals, scale): ...
 
     def advance(self, beta, r_old, last_step=None, products=False): ...

@@ -80,7 +80,7 @@ class Start:
 
 def rule_floor(rule) -> float:
     """The scale floor of a rule (a fixed scale is its own floor)."""
-    return getattr(rule, "floor", None) or getattr(rule, "value", 1e-300)
+    return rule.value if rule.fixed else (rule.floor or 1e-300)
 
 
 def scale_rule(plan, design, y, sample_weight, alpha, units):
