@@ -40,8 +40,9 @@ from .._outliers import outlier_rule
 from .._param_relevance import _regressor_adaptive
 from ..losses import Quantile
 from ._median import MEDIAN_GATHER_CAP, weighted_abs_median
-from ._reduce import DaskRows
-from ._validate import DaskData, _as_dask_vector, check_x
+from ._reduce import DaskRows as DaskRows
+from ._validate import DaskData as DaskData
+from ._validate import _as_dask_vector, check_x
 from .objective import S_SAMPLE_SIZE, DaskObjective
 
 
@@ -167,11 +168,9 @@ def robustness_weights(estimator, X, y):
 __all__ = [
     "MEDIAN_GATHER_CAP",
     "S_SAMPLE_SIZE",
-    "DaskData",
     "DaskObjective",
-    "DaskRows",
-    "is_dask_input",
     "predict_dask",
     "robustness_weights",
     "weighted_abs_median",
 ]
+# DaskData, DaskRows and is_dask_input are importable building blocks, not documented API
