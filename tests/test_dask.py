@@ -473,7 +473,8 @@ def test_dask_objective_evaluates_as_the_in_memory_objective(sync, data, scale):
     ours = DaskObjective(DaskData(*to_dask(X, y, sw), fit_intercept=True), loss, rule, 3.0)
     assert ours.capabilities.hessian_in_pass and not memory.capabilities.hessian_in_pass
     beta = np.append(COEF, 2.0) + 0.1
-    a, b = memory.evaluate(beta, 1.3), ours.evaluate(beta, 1.3)
+    a, b = memory.evaluate(beta, 1.3), ours.evaluate(beta, 1.3, newton=True)
+    assert ours.evaluate(beta, 1.3).hessian is None  # L-BFGS's evaluations: no Gram
     assert rel(b.f, a.f) < 1e-12 and rel(b.grad, a.grad) < 1e-10
     np.testing.assert_allclose(b.r.compute(), a.r, rtol=1e-12, atol=1e-12)
     # the Newton direction from the Hessian of the pass equals the in-memory one (with a

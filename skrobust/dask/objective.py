@@ -206,10 +206,10 @@ class DaskObjective:
             H[np.diag_indices_from(H)] += 2.0 * self.penalty
         return H
 
-    def evaluate(self, beta, scale, reference=None, out=None):
-        # with a re-estimated scale the next step's Hessian comes from the pass at its new
-        # scale (rescale): only a fixed or joint scale's Newton steps use this pass's Gram
-        hessian = self.newton and (self.joint or bool(self.scale_rule.fixed))
+    def evaluate(self, beta, scale, reference=None, out=None, newton=False):
+        # the Gram only for a point a Newton step starts from (not for L-BFGS), and not with
+        # a re-estimated scale: the pass at the next scale (rescale) supplies that Hessian
+        hessian = newton and self.newton and (self.joint or bool(self.scale_rule.fixed))
         return self._sums(beta, scale, reference, hessian=hessian)
 
     def rescale(self, point, scale):

@@ -260,7 +260,8 @@ def _line_search(problem, point, delta, slope, spare):
         beta = point.beta + t * delta[:p]
         scale = point.scale + t * delta[p] if joint else point.scale
         if scale > floor:
-            trial = problem.evaluate(beta, scale, reference=point.r, out=spare[0])
+            trial = problem.evaluate(beta, scale, reference=point.r, out=spare[0],
+                                     newton=True)
             if trial.f <= point.f + _ARMIJO * t * slope + slack:
                 spare[0] = None
                 return trial, t
@@ -277,7 +278,7 @@ def _fallback(problem, point, spare):
     beta = problem.irls_step(point.r, scale)
     if beta is None:
         return None
-    new = problem.evaluate(beta, scale, reference=point.r, out=spare[0])
+    new = problem.evaluate(beta, scale, reference=point.r, out=spare[0], newton=True)
     spare[0] = None
     return new
 
@@ -292,7 +293,7 @@ def _newton(problem, beta, scale0, hessian_rows, metric, max_iter, tol, progress
     p = problem.n_params
     if scale0 is None:
         scale0 = rule.initial(problem.residuals(beta), s)
-    point = problem.evaluate(beta, max(float(scale0), floor))
+    point = problem.evaluate(beta, max(float(scale0), floor), newton=True)
     if joint and point.scale <= floor:
         point = problem.rescale(point, rule.update(point.r, s, point.scale))
     direction = Direction(problem, hessian_rows)

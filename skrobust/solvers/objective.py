@@ -111,7 +111,9 @@ class Objective(Protocol):
 
     def objective(self, beta, scale, residuals=None) -> float: ...
 
-    def evaluate(self, beta, scale, reference=None, out=None) -> _Point: ...
+    def evaluate(self, beta, scale, reference=None, out=None, newton=False) -> _Point:
+        """``newton``: the point starts a Newton step (an objective with ``hessian_in_pass``
+        may return its Hessian with it)."""
 
     def rescale(self, point, scale) -> _Point: ...
 
@@ -296,11 +298,12 @@ class MProblem:
         return float(self.sample_weight[rows].sum())
 
     # --------------------------------------------------------- evaluation
-    def evaluate(self, beta, scale, reference=None, out=None) -> _Point:
+    def evaluate(self, beta, scale, reference=None, out=None, newton=False) -> _Point:
         """Residuals, objective and gradient at ``(beta, scale)`` in one pass over the design.
 
         With ``reference`` residuals, the pass also sums ``s (r - reference)**2``
-        (the convergence test's change of the fitted values).
+        (the convergence test's change of the fitted values); ``newton`` is unused (the
+        Hessian of this objective is built by :class:`~skrobust.solvers.hessian.Direction`).
         """
         r, xg, sums = pass_sums(self.design, self.y, self.sample_weight, self.loss, self.joint,
                                 beta, scale, reference, out, self._fused, self._rows)
