@@ -40,7 +40,6 @@ import psutil
 from threadpoolctl import threadpool_limits
 
 from skrobust import RobustRegressor
-from skrobust.dask_backend import fit_dask
 
 
 class PeakRSS:
@@ -81,17 +80,46 @@ def make_data(n, d, chunk_rows, seed=0):
     return X, y
 
 
-def fit_timed(make_estimator, X, y, worker_pids, **kw):
-    """Fit with verbose output captured: (estimator, total s, per-iteration s, peak MB)."""
+class GraphCount:
+    """Count the graphs a fit submits (``Client.get``, ``compute`` and ``persist``)."""
+
+    def __init__(self, client):
+        self.client, self.count = client, 0
+
+    def __enter__(self):
+        self._saved = {name: getattr(self.client, name) for name in ("get", "compute", "persist")}
+
+        def counted(fn):
+            def wrapper(*args, **kwargs):
+                self.count += 1
+                return fn(*args, **kwargs)
+            return wrapper
+
+        for name, fn in self._saved.items():
+            setattr(self.client, name, counted(fn))
+        return self
+
+    def __exit__(self, *exc):
+        for name, fn in self._saved.items():
+            setattr(self.client, name, fn)
+
+
+def fit_timed(make_estimator, X, y, worker_pids, client):
+    """Fit with verbose output captured: (estimator, total s, per-iteration s, peak MB, lines,
+    graphs)."""
     buf = io.StringIO()
-    with PeakRSS(worker_pids) as mem, contextlib.redirect_stdout(buf):
+    with PeakRSS(worker_pids) as mem, contextlib.redirect_stdout(buf), \
+            GraphCount(client) as graphs:
         t0 = time.perf_counter()
-        est = fit_dask(make_estimator(verbose=1), X, y, **kw)
+        est = make_estimator(verbose=1).fit(X, y)
         total = time.perf_counter() - t0
     lines = buf.getvalue().splitlines()
-    iters = [float(m.group(1)) for ln in lines
-             if (m := re.search(r"\] irls: iter .*  pass time ([0-9.e+-]+)", ln))]
-    return est, total, iters, {pid: v / 2**20 for pid, v in mem.peak.items()}, lines
+    # the time between the iteration lines of the main phase (the in-memory loop's lines)
+    stamps = [float(m.group(1)) for ln in lines
+              if (m := re.search(r"^\[RobustRegressor\s+([0-9.]+)s\] (?:irls|lbfgs): iter", ln))]
+    iters = list(np.diff(stamps)) if len(stamps) > 1 else []
+    return est, total, iters, {pid: v / 2**20 for pid, v in mem.peak.items()}, lines, \
+        graphs.count
 
 
 def main(argv=None):
@@ -135,9 +163,11 @@ def main(argv=None):
                 def make(verbose=0, kw=kw):
                     return RobustRegressor(verbose=verbose, **kw)
 
-                est, total, iters, peak, lines = fit_timed(make, X, y, worker_pids)
+                est, total, iters, peak, lines, graphs = fit_timed(make, X, y, worker_pids,
+                                                                   client)
                 per_it = float(np.mean(iters)) if iters else float("nan")
                 print(f"  dask {loss:6s}: {total:7.1f} s, {est.n_iter_} iterations, "
+                      f"{graphs} graphs, "
                       f"{per_it:.2f} s/iteration, peak RSS per worker "
                       f"{', '.join(f'{v:.0f}' for v in peak.values())} MB", flush=True)
                 if args.show_iterations:

@@ -187,7 +187,7 @@ def _check_api_coverage(app):
         "skrobust.datasets": "",
         "skrobust.metrics": "",
         "skrobust.label_issues": "label_issues.",
-        "skrobust.dask_backend": "",
+        "skrobust.dask": "",
         "skrobust.inference": "",
         "skrobust.inspection": "",
     }

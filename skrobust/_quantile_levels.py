@@ -40,7 +40,7 @@ from sklearn.metrics import r2_score
 
 from .losses import Quantile
 
-__all__ = ["estimator_levels", "first_level", "level_score", "linear_decision",
+__all__ = ["estimator_levels", "first_level", "LevelScoreMixin", "linear_decision",
            "quantile_levels", "run_quantile_fit", "set_level_attributes"]
 
 
@@ -191,13 +191,40 @@ def linear_decision(Z, coef, intercept):
     return (out.ravel() if coef.ndim == 1 else out.reshape(Z.shape[0], -1)) + intercept
 
 
-def level_score(estimator, X, y, sample_weight=None):
-    """R² of the predictions, averaged uniformly over the levels of a multi-level fit.
+class LevelScoreMixin:
+    """``score`` of a regressor whose quantile fits may have several levels."""
 
-    For a single-level fit it is :meth:`sklearn.base.RegressorMixin.score`.
-    """
-    y_pred = estimator.predict(X)
-    if y_pred.ndim == 2:
-        y = np.asarray(y, dtype=np.float64).reshape(-1)
-        y = np.repeat(y[:, None], y_pred.shape[1], axis=1)
-    return float(r2_score(y, y_pred, sample_weight=sample_weight))
+    def score(self, X, y, sample_weight=None):
+        """R² of the predictions; for several quantile levels, averaged over the levels.
+
+        The uniform average of the levels' R² is scikit-learn's multi-output
+        default (``multioutput="uniform_average"``); for a single level it is
+        :meth:`sklearn.base.RegressorMixin.score`.  To select quantile models,
+        score the pinball loss instead
+        (``make_scorer(mean_pinball_loss, alpha=q, greater_is_better=False)``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skrobust import RobustRegressor
+        >>> X = np.arange(20.0)[:, None]
+        >>> y = 2 * X.ravel() + np.sin(X.ravel())
+        >>> reg = RobustRegressor(loss="quantile", quantile=[0.25, 0.75]).fit(X, y)
+        >>> bool(reg.score(X, y) > 0.99)
+        True
+        """
+        y_pred = self.predict(X)
+        if y_pred.ndim == 2:
+            y = np.asarray(y, dtype=np.float64).reshape(-1)
+            y = np.repeat(y[:, None], y_pred.shape[1], axis=1)
+        return float(r2_score(y, y_pred, sample_weight=sample_weight))

@@ -13,35 +13,47 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._degenerate import independent_design, warn_exact_fit
+from ._degenerate import warn_exact_fit
 from ._kernels import (
     KERNEL_CONSTRAINTS,
     KERNEL_PARAMS_DOC,
-    KernelMap,
     design_signature,
     warm_start_applies,
 )
+from ._model import design_summary, model_design, previous_fit, set_weights
 from ._outliers import outlier_mask, outlier_rule
 from ._param_relevance import warn_unused_parameters
 from ._plan import INITS, SCALES, SOLVERS, fit_plan
 from ._progress import Progress
-from ._quantile_levels import level_score, linear_decision, run_quantile_fit, set_level_attributes
+from ._quantile_levels import (
+    LevelScoreMixin,
+    linear_decision,
+    run_quantile_fit,
+    set_level_attributes,
+)
 from ._units import FitUnits, column_magnitudes
-from .dask_backend import fit_dask, is_dask_input, predict_dask
+from .dask import is_dask_input, predict_dask
 from .inference._fitted import RECORD_ATTRIBUTE, record_fit
-from .losses import LOSS_ALIASES, Barron, Quantile, RobustLoss, available_losses, get_loss
+from .inference._methods import InferenceMixin
+from .losses import LOSS_ALIASES, Barron, RobustLoss, available_losses, get_loss
 from .scale import scale_floor
-from .solvers import LinearDesign
 from .solvers.aliasing import expand_coef
 from .solvers.kernel_design import KernelDesign
 from .solvers.ms_start import subset_size
-from .solvers.run import run_solver
+from .solvers.objective import MProblem
+from .solvers.run import run_m_estimation, run_solver
 from .solvers.starts import Start, robust_start, s_on_components, scale_rule
 
 _S_FIT_ATTRIBUTES = ("s_coef_", "s_intercept_", "s_scale_")
+_MODEL_ATTRIBUTES = ("X_fit_", "nystroem_", "aliased_")
 
 
-class RobustRegressor(RegressorMixin, BaseEstimator):
+def _split(beta, fit_intercept):
+    """(coef, intercept) of a parameter vector."""
+    return (beta[:-1], float(beta[-1])) if fit_intercept else (beta, 0.0)
+
+
+class RobustRegressor(InferenceMixin, LevelScoreMixin, RegressorMixin, BaseEstimator):
     """Robust linear regression by M-estimation.
 
     Minimises ``sum_i s_i 2 sigma**2 rho(r_i / sigma) / rho''(0) + alpha ||coef||**2``
@@ -133,18 +145,14 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         Used only with an M-estimation loss (not loss="quantile", nor
         loss="barron" with shape="adaptive"); set otherwise it warns at fit.
     quantile : float or array-like of float, default=0.5
-        The quantile fitted by the pinball loss, or several levels (a 1-D
-        sequence of distinct levels in (0, 1), any order) fitted at once:
-        then ``coef_`` is ``(n_levels, n_features)``, ``intercept_`` and
-        ``scale_`` ``(n_levels,)`` and ``predict`` returns ``(n_samples,
-        n_levels)``, in the order of ``quantile`` (see
-        :mod:`skrobust._quantile_levels`).  Used only with loss="quantile" (a
-        loss object carries its own quantile).
+        The quantile fitted by the pinball loss, or several distinct levels in
+        (0, 1) fitted at once: then ``coef_`` is ``(n_levels, n_features)``,
+        ``intercept_`` and ``scale_`` ``(n_levels,)``, ``predict`` returns
+        ``(n_samples, n_levels)``, in the order of ``quantile``.  Used only
+        with loss="quantile" (a loss object carries its own quantile).
     noncrossing : bool, default=False
-        With several quantile levels, fit them jointly so that the fitted
-        quantiles are non-decreasing in the level on every training row
-        (see :ref:`quantile`).  A no-op for a single level; an error with a
-        loss other than "quantile".
+        With several quantile levels, fitted quantiles non-decreasing in the
+        level on every training row (see :ref:`quantile`); needs ``alpha=0``.
     alpha : float, default=None
         L2 penalty on the coefficients (the intercept is never penalised); for
         kernel models the RKHS norm ``alpha dual_coef_' K dual_coef_``, as in
@@ -350,26 +358,36 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         aliased = getattr(self, "aliased_", None)
         return coef if aliased is None or not aliased.any() else expand_coef(coef, aliased)
 
-    def _m_start(self, plan, design, y, sample_weight, rng, warm, previous_s):
-        """The start of an M-estimation: a warm start that keeps the estimator, or cold."""
+    def _m_estimate(self, plan, problem, rng, warm, previous_s):
+        """The M-estimation on ``problem`` (the fit's objective, in memory or on dask) from a
+        warm start that keeps the estimator, or cold: ``(result, warm_started)``."""
         units = self._units
-        rule = scale_rule(plan, design, y, sample_weight, self._alpha, units)
+        rule = problem.scale_rule
         warm_rule = None if warm is None else plan.warm_rule(
             rule, previous_s.get("s_scale_"), units)
         if warm_rule is not None:
             if plan.mm:  # a warm MM fit keeps its S-estimate
                 self.__dict__.update({k: v for k, v in previous_s.items() if v is not None})
-            return Start(warm[0], warm[1], warm_rule), True
-        start = robust_start(plan, design, y, sample_weight, rule, rng, alpha=self._alpha,
-                             units=units, max_iter=self.max_iter, s_columns=self._s_columns,
-                             progress=self._progress)
+            start = Start(warm[0], warm[1], warm_rule)
+        else:
+            start = self._cold_start(plan, problem, rng)
+        return run_m_estimation(plan, problem.with_loss(plan.loss, start.rule), start,
+                                max_iter=self.max_iter, tol=self.tol,
+                                progress=self._progress), warm_rule is not None
+
+    def _cold_start(self, plan, problem, rng):
+        """``plan``'s start; an MM start's S-estimate becomes ``s_coef_``, ``s_scale_``."""
+        units = self._units
+        start = robust_start(plan, problem, rng, units=units, max_iter=self.max_iter,
+                             s_columns=self._s_columns, progress=self._progress)
         if start.s_beta is not None:
-            coef, intercept = design.split(units.coef_out(start.s_beta, design.fit_intercept))
+            coef, intercept = _split(units.coef_out(start.s_beta, self.fit_intercept),
+                                     self.fit_intercept)
             self.s_coef_, self.s_intercept_ = self._all_columns(coef), intercept
         if start.s_scale is not None:
             self.s_scale_ = start.s_scale * units.y
         self._progress.line("start", f"init={plan.start!r} done")
-        return start, False
+        return start
 
     # -------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -380,7 +398,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         ----------
         X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Training data (CSR/CSC sparse accepted; a dask array chunked by
-            rows gives a distributed fit, see :mod:`skrobust.dask_backend`).
+            rows gives a distributed fit, see :mod:`skrobust.dask`).
         y : array-like of shape (n_samples,)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -394,11 +412,11 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         """
         self.__dict__.pop(RECORD_ATTRIBUTE, None)
         warn_unused_parameters(self)
+        progress = self._progress = Progress(self.verbose, type(self).__name__)
         if is_dask_input(X, y, sample_weight):
             # row-chunked dask arrays: a distributed fit, never scikit-learn's validation
-            # (which would gather X); see skrobust.dask_backend
-            return fit_dask(self, X, y, sample_weight)
-        progress = self._progress = Progress(self.verbose, type(self).__name__)
+            # (which would gather X); see skrobust.dask
+            return self._fit_dask(fit_plan(self, backend="dask"), X, y, sample_weight)
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
                              dtype=[np.float64, np.float32], y_numeric=True)
         X = X.astype(np.float64, copy=False)
@@ -422,7 +440,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         Xi, yi, wi = units.internal(X, y, sample_weight)
         warm = warm_start_applies(self, X.shape[1])
         previous_s = {name: self.__dict__.get(name) for name in _S_FIT_ATTRIBUTES}
-        for name in _S_FIT_ATTRIBUTES + ("X_fit_", "nystroem_", "aliased_"):
+        for name in _S_FIT_ATTRIBUTES + _MODEL_ATTRIBUTES:
             self.__dict__.pop(name, None)
         keep = wi > 0
         if keep.all():
@@ -432,11 +450,13 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         # the magnitudes of Xk in the fit's units (exact: the units are powers of two)
         internal_magnitudes = None if magnitudes is None or not keep.all() else (
             magnitudes if units.x is None else magnitudes / units.x)
-        design = self._design(plan, Xi, Xk, keep, rng, internal_magnitudes)
-        progress.line("design", self._design_summary(design))
+        design, attributes = model_design(self, plan, Xk, keep, rng, internal_magnitudes)
+        self.__dict__.update(attributes)
+        progress.line("design", design_summary(self.kernel, design))
         p = subset_size(design) if plan.init == "ms" else design.n_params
         plan = plan.with_data(design.n_samples, p, lambda: s_on_components(design, plan.kernel))
-        previous = self._previous_start(design) if warm else None
+        previous = previous_fit(self, design.n_params, isinstance(design, KernelDesign)) \
+            if warm else None
         loss, warm_started = plan.loss, False
         solver_args = dict(alpha=self._alpha, max_iter=self.max_iter, tol=self.tol,
                            shape_bounds=self.shape_bounds, quantile=self.quantile,
@@ -449,25 +469,23 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         elif plan.quantile:  # one level or several (no warm start)
             result = run_quantile_fit(self, plan, design, yk, sk, solver_args)
         else:
-            start, warm_started = self._m_start(plan, design, yk, sk, rng, previous, previous_s)
-            result = run_solver(plan, design, yk, sk, start, **solver_args)
-        if not result.converged:
-            warnings.warn(f"RobustRegressor did not converge: {result.message}. "
-                          "Returning the last iterate; increase max_iter or check the data.",
-                          ConvergenceWarning, stacklevel=2)
-        residuals = self._set_fitted(design, result, loss, X, y)
+            rule = scale_rule(plan, design, yk, sk, self._alpha, self._units)
+            result, warm_started = self._m_estimate(
+                plan, MProblem(design, yk, sk, plan.loss, rule, self._alpha), rng, previous,
+                previous_s)
+        if np.ndim(result.beta) == 2:  # several quantile levels
+            self._warn_unconverged(result)
+            residuals = set_level_attributes(self, design, result, X, y)
+        else:
+            self._set_coefficients(result, loss, warm_started, isinstance(design, KernelDesign))
+            residuals = set_weights(self, design, result.beta, loss, X, y)
         # k x k statistics for cov_params / summary / predict_interval (no n-sized array kept)
         setattr(self, RECORD_ATTRIBUTE,
                 record_fit(self, design, yk, sk, result, loss, plan.adaptive, self._units))
-        # a warm start at a converged fit runs no iteration (HuberRegressor's n_iter_ == 0)
-        if warm_started and result.converged and result.n_iter <= 1:
-            self.n_iter_ = 0
         self._design_signature = design_signature(self, X.shape[1])
         if plan.m_estimate and isinstance(self.scale, str):
             warn_exact_fit(residuals[keep], sk, self.scale_,
                            scale_floor(yk, sk) * self._units.y, loss.c, design.n_params)
-        if isinstance(loss, Barron):
-            self.shape_ = float(loss.shape)
         flag_rule = outlier_rule(self.scale, loss, self.scale_, adaptive=plan.adaptive,
                                  quantile=plan.quantile)
         self.outliers_ = outlier_mask(residuals, sample_weight, flag_rule)
@@ -475,81 +493,56 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         del self._progress
         return self
 
-    def _previous_start(self, design):
-        """The previous fit in the current fit's units: ``(beta, scale, shape)``, or None when
-        its coefficients do not fit the design (fit cold, as scikit-learn does)."""
-        coef = getattr(self, "dual_coef_" if isinstance(design, KernelDesign) else "coef_", None)
-        aliased = getattr(self, "aliased_", None)  # this fit's: its columns start at 0
-        if coef is not None and aliased is not None and coef.shape == aliased.shape:
-            coef = coef[~aliased]
-        if coef is None or coef.shape[0] + int(self.fit_intercept) != design.n_params:
-            return None
-        beta = np.append(coef, self.intercept_) if self.fit_intercept else coef
+    def _fit_dask(self, plan, X, y, sample_weight):
+        """The fit on row-chunked dask arrays: the same plan, starts and solvers over a
+        :class:`~skrobust.dask.DaskObjective`; no n-sized attribute is stored."""
+        from .dask import DaskData, DaskObjective
+
+        progress = self._progress
+        data = DaskData(X, y, sample_weight, self.fit_intercept)
+        warm = warm_start_applies(self, data.d) and hasattr(self, "coef_")
+        previous_s = {name: self.__dict__.get(name) for name in _S_FIT_ATTRIBUTES}
+        for name in _S_FIT_ATTRIBUTES + _MODEL_ATTRIBUTES + ("weights_", "outliers_",
+                                                             "feature_names_in_"):
+            self.__dict__.pop(name, None)
+        self.n_features_in_, self._units, self._s_columns = data.d, data.units, None
+        self._alpha = data.units.alpha_in(plan.alpha, scale_units=plan.penalty_in_scale_units)
+        self._kernel_map = self._support = None
+        progress.line("validation", f"{data.n} samples x {data.d} features (dask)")
+        progress.line("design", f"linear, {data.p} parameters")
+        plan = plan.with_data(data.n_pos, data.p)
+        rule = plan.scale_rule(data.floor, data.p, data.units)
+        problem = DaskObjective(data, plan.loss, rule, self._alpha)
+        previous = previous_fit(self, data.p) if warm else None
+        result, warm_started = self._m_estimate(plan, problem,
+                                                check_random_state(self.random_state),
+                                                previous, previous_s)
+        self._set_coefficients(result, plan.loss, warm_started)
+        self._design_signature = design_signature(self, data.d)
+        progress.line("fit", f"done in {progress.elapsed():.3f} s")
+        del self._progress
+        return self
+
+    @staticmethod
+    def _warn_unconverged(result):
+        if not result.converged:
+            warnings.warn(f"RobustRegressor did not converge: {result.message}. "
+                          "Returning the last iterate; increase max_iter or check the data.",
+                          ConvergenceWarning, stacklevel=4)
+
+    def _set_coefficients(self, result, loss, warm_started, kernel=False):
+        """``coef_`` (or ``dual_coef_``), ``intercept_``, ``scale_``, ``loss_``, ``n_iter_``
+        and ``shape_`` from a solver's result (in the fit's units); warns if it did not
+        converge."""
+        self._warn_unconverged(result)
         units = self._units
-        return (units.coef_in(beta, self.fit_intercept), self.scale_ / units.y,
-                getattr(self, "shape_", None))
-
-    def _design_summary(self, design) -> str:
-        if self.kernel is None:
-            return f"linear, {design.n_params} parameters"
-        kernel = self.kernel if isinstance(self.kernel, str) else "callable"
-        if isinstance(design, KernelDesign):
-            return f"exact {kernel} kernel, {design.n_samples} x {design.n_samples} matrix"
-        return f"{design.n_params - int(design.fit_intercept)} Nystroem features ({kernel} kernel)"
-
-    def _design(self, plan, X, Xk, keep, rng, magnitudes=None):
-        """The design of the model: X itself, Nystroem features or the kernel matrix."""
-        self._support = None if keep.all() else keep
-        self._s_columns = None
-        if not plan.kernel:
-            self._kernel_map = None
-            design, self.aliased_, self._s_columns = independent_design(
-                Xk, self.fit_intercept, self._alpha, getattr(self, "feature_names_in_", None),
-                magnitudes=magnitudes)
-            # the fit's parameters are the independent columns': so are its units
-            self._units = self._units.restricted(~self.aliased_)
-            return design
-        kmap = KernelMap(self)
-        if self.kernel == "precomputed" and not keep.all():
-            Xk = Xk[:, keep]  # zero-weight rows leave the kernel's columns too
-        Z = kmap.fit_transform(Xk, rng, self._progress)
-        self._kernel_map = kmap
-        if kmap.exact:
-            if self.kernel != "precomputed":
-                self.X_fit_ = kmap.X_fit_
-            return KernelDesign(Z, self.fit_intercept)
-        if self.kernel != "precomputed":
-            self.nystroem_ = kmap.nystroem_
-        return LinearDesign(Z, self.fit_intercept)
-
-    def _training_decision(self, design, beta, X):
-        """The fitted values of the training rows (from the design where it holds the row).
-
-        The design already holds the kernel matrix or the Nystroem features of
-        the rows with positive weight; recomputing them for ``weights_`` would
-        cost as much as building the design again.  ``beta`` is in the fit's
-        units, the fitted values in y's.
-        """
-        support = self._support
-        if support is None:
-            return design.predict(beta) * self._units.y
-        fitted = np.empty(X.shape[0])
-        fitted[support] = design.predict(beta) * self._units.y
-        fitted[~support] = self._decision(X[~support])
-        return fitted
-
-    def _set_fitted(self, design, result, loss, X, y):
-        """Set the fitted attributes (in the data's units); returns the training residuals."""
-        if np.ndim(result.beta) == 2:  # several quantile levels
-            return set_level_attributes(self, design, result, X, y)
-        units = self._units
-        coef, intercept = design.split(units.coef_out(result.beta, design.fit_intercept))
+        coef, intercept = _split(units.coef_out(result.beta, self.fit_intercept),
+                                 self.fit_intercept)
         coef = np.asarray(coef, dtype=np.float64).copy()
         # a refit must not leave attributes of another kind of model behind
-        stale = ("coef_",) if isinstance(design, KernelDesign) else ("dual_coef_",)
-        for name in stale + (() if isinstance(loss, Barron) else ("shape_",)):
+        for name in ("coef_",) if kernel else ("dual_coef_",):
             self.__dict__.pop(name, None)
-        if isinstance(design, KernelDesign):
+        if kernel:
             self.dual_coef_ = coef
         else:
             self.coef_ = self._all_columns(coef)
@@ -557,14 +550,13 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
         self.scale_ = float(result.scale) * units.y
         self.loss_ = loss
         self.n_iter_ = int(max(result.n_iter, 1))
-        residuals = y - self._training_decision(design, result.beta, X)
-        if isinstance(loss, Quantile):
-            # the pinball loss bounds every influence without down-weighting anyone
-            self.weights_ = np.ones_like(residuals)
-            return residuals
-        w = loss.weight(residuals / self.scale_) / loss.weight_at_zero()
-        self.weights_ = np.clip(w, 0.0, 1.0)
-        return residuals
+        # a warm start at a converged fit runs no iteration (HuberRegressor's n_iter_ == 0)
+        if warm_started and result.converged and result.n_iter <= 1:
+            self.n_iter_ = 0
+        if isinstance(loss, Barron):
+            self.shape_ = float(loss.shape)
+        else:
+            self.__dict__.pop("shape_", None)
 
     def _decision(self, X):
         kmap = self._kernel_map
@@ -596,130 +588,7 @@ class RobustRegressor(RegressorMixin, BaseEstimator):
                           dtype=[np.float64, np.float32], reset=False)
         return self._decision(X)
 
-    def score(self, X, y, sample_weight=None):
-        """R² of the predictions; for several quantile levels, averaged over the levels.
-
-        The uniform average of the levels' R² is scikit-learn's multi-output
-        default (``multioutput="uniform_average"``); to select quantile models,
-        score the pinball loss instead
-        (``make_scorer(mean_pinball_loss, alpha=q, greater_is_better=False)``).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        score : float
-        """
-        return level_score(self, X, y, sample_weight)
-
     # -------------------------------------------------------------- inference
-    def cov_params(self, kind="auto"):
-        """Covariance matrix of the coefficients, the intercept first.
-
-        Parameters
-        ----------
-        kind : {"auto", "avar1", "H1", "H2", "H3", "rlm"}, default="auto"
-            "avar1": robustbase's ``.vcov.avar1`` (lmrob's default for MM);
-            "H1", "H2", "H3": Huber's estimators (statsmodels RLM's
-            ``cov_type``); "rlm": MASS ``summary.rlm``.  "auto" is "avar1"
-            for an MM fit (``init="s"`` with the S-scale) and "H1" otherwise.
-            Formulas: :mod:`skrobust.inference.covariance`.  For quantile
-            fits: "iid", "nid" or "ker", quantreg's ``summary.rq(se=...)``
-            ("auto" is "nid"; :mod:`skrobust.inference.quantile`).
-
-        Returns
-        -------
-        cov : ndarray of shape (n_coef, n_coef) or (n_levels, n_coef, n_coef)
-            Over the intercept (when fitted), then the features in column
-            order; one matrix per level for several quantile levels.
-
-        Raises
-        ------
-        ValueError
-            For kernel, adaptive-shape, penalised and dask fits, which have no
-            documented covariance.
-
-        Examples
-        --------
-        >>> from skrobust import RobustRegressor
-        >>> from skrobust.datasets import load_stackloss
-        >>> X, y = load_stackloss(return_X_y=True)
-        >>> mm = RobustRegressor(loss="tukey", random_state=0).fit(X, y)
-        >>> np.sqrt(np.diag(mm.cov_params())).round(4)  # lmrob's Std. Error column
-        array([5.2978, 0.1174, 0.263 , 0.0699])
-        """
-        from .inference._fitted import fitted_cov_params
-
-        return fitted_cov_params(self, kind)
-
-    def summary(self, alpha=0.05, kind="auto", se=None):
-        """Coefficient table, robust R² and robustness weights, as R's ``summary(lmrob())``.
-
-        Parameters
-        ----------
-        alpha : float, default=0.05
-            One minus the level of the confidence intervals.
-        kind : str, default="auto"
-            The covariance formula of an M-fit (see :meth:`cov_params`).
-        se : {"iid", "nid", "ker"}, default=None
-            The standard errors of a quantile fit, as quantreg's
-            ``summary.rq(se=...)`` (None: "nid"); only for quantile fits.
-
-        Returns
-        -------
-        summary : skrobust.inference.RegressionSummary or list of QuantileSummary
-            t and p values use the t distribution on ``n - k`` degrees of
-            freedom.  A quantile fit gives a
-            :class:`~skrobust.inference.QuantileSummary`, several levels a list
-            of them in the order of ``quantile``.
-
-        Examples
-        --------
-        >>> from skrobust import RobustRegressor
-        >>> from skrobust.datasets import load_stackloss
-        >>> X, y = load_stackloss(return_X_y=True)
-        >>> res = RobustRegressor(loss="tukey", random_state=0).fit(X, y).summary()
-        >>> round(res.r2, 4), round(res.adj_r2, 4)
-        (0.9593, 0.9521)
-        """
-        from .inference.summary import summarize
-
-        return summarize(self, alpha=alpha, kind=kind, se=se)
-
-    def predict_interval(self, X, alpha=0.05, kind="prediction"):
-        """Prediction or confidence intervals, as R's ``predict.lmrob(interval=...)``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        alpha : float, default=0.05
-            One minus the coverage.
-        kind : {"prediction", "confidence"}, default="prediction"
-            For a new observation (adds the residual scale), or for the mean.
-
-        Returns
-        -------
-        bounds : ndarray of shape (n_samples, 2)
-            Lower and upper bounds, from the t distribution on ``n - k``
-            degrees of freedom and the covariance of ``cov_params()``.
-
-        Examples
-        --------
-        >>> from skrobust import RobustRegressor
-        >>> from skrobust.datasets import load_stackloss
-        >>> X, y = load_stackloss(return_X_y=True)
-        >>> mm = RobustRegressor(loss="tukey", random_state=0).fit(X, y)
-        >>> mm.predict_interval(X[:1], kind="confidence").round(2)
-        array([[32.87, 45.49]])
-        """
-        from .inference.intervals import prediction_interval
-
-        return prediction_interval(self, X, alpha=alpha, kind=kind)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True

@@ -5,6 +5,13 @@ returning the new scale, so the solvers treat "re-estimate the MAD every
 iteration", "Huber's proposal 2", "Owen's joint scale" and "keep it fixed"
 alike.  All of them use frequency weights: integer weights give exactly the
 scale of the data with repeated rows, zero weights remove rows.
+
+Every rule computes its sums through a reducer: ``sample_weight`` is the
+weight vector in memory (the sums are NumPy dot products), or a
+:class:`Reducer` whose ``sum`` tree-sums per-chunk sums of residuals held
+in chunks (:class:`skrobust.dask.DaskRows`), and whose ``abs_median`` is the
+exact weighted median of ``|r|``.  The same per-row sum functions run in
+both places.
 """
 
 from __future__ import annotations
@@ -12,10 +19,97 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 MAD_NORMAL_CONSTANT = 0.6744897501960817  # Phi^-1(3/4): MAD / this is consistent at the normal
+
+
+class Reducer:
+    """Weights of residuals held elsewhere (chunks of a dask array): the rules' sums run here.
+
+    Subclasses give ``total`` (the sum of the weights), ``sum(fn, size, r,
+    **kwargs)`` (the sum over chunks of ``fn(r_chunk, w_chunk, **kwargs)``, a
+    length-``size`` vector) and ``abs_median(r, guess)`` (the weighted median
+    of ``|r|``, ``guess`` a value believed close or None).
+    """
+
+    total: float
+
+    def sum(self, fn, size, residuals, **kwargs) -> np.ndarray:
+        raise NotImplementedError
+
+    def abs_median(self, residuals, guess=None) -> float:
+        raise NotImplementedError
+
+
+def _mad(residuals, rows, guess=None) -> float:
+    """``mad_scale`` of the residuals, through the reducer when the weights are one."""
+    if isinstance(rows, Reducer):
+        hint = None if guess is None else guess * MAD_NORMAL_CONSTANT
+        return rows.abs_median(residuals, hint) / MAD_NORMAL_CONSTANT
+    return mad_scale(residuals, rows, guess=guess)
+
+
+def proposal2_sums(r2, w, *, t, k2):
+    """``[sum w over r**2 > k2 t, sum w r**2 over r**2 <= k2 t]`` (Huber's proposal 2)."""
+    clipped = r2 > k2 * t
+    return np.array([float(np.dot(w, clipped)), float(np.dot(w, np.where(clipped, 0.0, r2)))])
+
+
+def joint_sums(r, w, *, scale, loss, slope=True):
+    """``[sum w (u psi - rho)(u), sum w u**2 psi'(u)]`` at ``u = r / scale`` (Owen's scale;
+    the second NaN without ``slope``)."""
+    u = np.asarray(r, dtype=np.float64) / scale
+    value = float(np.dot(w, u * loss.psi(u) - loss.rho(u)))
+    return np.array([value, float(np.dot(w, u * u * loss.psi_deriv(u))) if slope else math.nan])
+
+
+def rho_sums(r, w, *, scale, loss):
+    """``[sum w rho(u), sum w u psi(u)]`` at ``u = r / scale`` (an M-scale equation)."""
+    u = np.asarray(r, dtype=np.float64) / scale
+    return np.array([float(np.dot(w, loss.rho(u))), float(np.dot(w, u * loss.psi(u)))])
+
+
+def _nonzero_sums(r, w):
+    return np.array([float(w[r != 0].sum())])
+
+
+def _sums(fn, size, residuals, rows, **kwargs) -> np.ndarray:
+    if isinstance(rows, Reducer):
+        return rows.sum(fn, size, residuals, **kwargs)
+    return fn(residuals, rows, **kwargs)
+
+
+def _total(rows) -> float:
+    return rows.total if isinstance(rows, Reducer) else float(rows.sum())
+
+
+def m_scale_of(residuals, rows, *, loss, b, denom, scale0, floor) -> float:
+    """The M-scale ``sum w rho(r/s) / (max_rho denom) = b`` of residuals, by Newton steps in
+    ``log s`` (:func:`decreasing_root`), one reduction each: the S-scale of a start fitted on
+    a row sample, refined on all rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrobust.losses import get_loss
+    >>> r = np.random.default_rng(0).normal(size=2000)
+    >>> s = m_scale_of(r, np.ones(2000), loss=get_loss("tukey", c=1.54764), b=0.5,
+    ...                denom=2000.0, scale0=1.0, floor=1e-12)
+    >>> bool(0.9 < s < 1.1)
+    True
+    """
+    top = loss.max_rho
+    if _sums(_nonzero_sums, 1, residuals, rows)[0] <= b * denom:
+        return floor  # at least a fraction b of the weight fitted exactly
+
+    def fun(s):
+        a, g = _sums(rho_sums, 2, residuals, rows, scale=s, loss=loss)
+        return a / top / denom - b, -g / top / denom
+
+    return decreasing_root(fun, scale0, floor, tol=1e-13)
 
 
 _WINDOW_MIN_SIZE = 1 << 15  # from this many residuals, look for the MAD near a guess first
@@ -275,6 +369,8 @@ class FixedScale:
 
     value: float
     penalty_in_scale_units: bool = False
+    #: no floor below the fixed value: the solvers' line searches may move only above it
+    floor: ClassVar[float] = 0.0
 
     def initial(self, residuals, sample_weight) -> float:
         return self.value
@@ -294,10 +390,10 @@ class MADScale:
     fixed = False
 
     def initial(self, residuals, sample_weight) -> float:
-        return max(mad_scale(residuals, sample_weight), self.floor)
+        return max(_mad(residuals, sample_weight), self.floor)
 
     def update(self, residuals, sample_weight, scale) -> float:
-        return max(mad_scale(residuals, sample_weight, guess=scale), self.floor)
+        return max(_mad(residuals, sample_weight, guess=scale), self.floor)
 
 
 @dataclass(frozen=True)
@@ -319,22 +415,21 @@ class HuberProposal2Scale:
                 * _normal_truncated_second_moment(self.k))
 
     def initial(self, residuals, sample_weight) -> float:
-        return max(mad_scale(residuals, sample_weight), self.floor)
+        return max(_mad(residuals, sample_weight), self.floor)
 
     def update(self, residuals, sample_weight, scale) -> float:
         # Root of F(t) = sum w min(r**2, k**2 t) - dof t in t = s**2.  F is concave and
         # piecewise linear, so Newton steps (exact on the current clipping pattern) reach
         # the root in a few passes; where F still rises, a fixed-point step is taken.
-        r2 = np.asarray(residuals, dtype=np.float64) ** 2
-        w = sample_weight
+        rows = sample_weight
+        r2 = residuals**2 if isinstance(rows, Reducer) else \
+            np.asarray(residuals, dtype=np.float64) ** 2
         k2 = self.k * self.k
-        dof = self.degrees_of_freedom(w.sum())
+        dof = self.degrees_of_freedom(_total(rows))
         floor2 = self.floor * self.floor
         t = max(scale, self.floor) ** 2
         for _ in range(200):
-            clipped = r2 > k2 * t
-            w_out = float(np.dot(w, clipped))
-            s_in = float(np.dot(w, np.where(clipped, 0.0, r2)))
+            w_out, s_in = _sums(proposal2_sums, 2, r2, rows, t=t, k2=k2)
             denom = dof - k2 * w_out
             if denom > 0:
                 new = s_in / denom
@@ -365,25 +460,23 @@ class JointScale:
     fixed = False
 
     def initial(self, residuals, sample_weight) -> float:
-        return max(mad_scale(residuals, sample_weight), self.floor)
+        return max(_mad(residuals, sample_weight), self.floor)
 
     def excess(self, residuals, sample_weight, scale, slope=True):
         """``sum w 2 (u psi - rho)(u) / w0 - sum w`` at ``u = r / scale``, and its derivative
         in ``log(scale)``, ``-sum w 2 u**2 psi'(u) / w0`` (never positive for convex losses)."""
         loss = self.loss
         w0 = loss.weight_at_zero()
-        u = np.asarray(residuals, dtype=np.float64) / scale
-        w = sample_weight
-        value = 2.0 * float(np.dot(w, u * loss.psi(u) - loss.rho(u))) / w0 - float(w.sum())
-        if not slope:
-            return value, math.nan
-        return value, -2.0 * float(np.dot(w, u * u * loss.psi_deriv(u))) / w0
+        a, b = _sums(joint_sums, 2, residuals, sample_weight, scale=scale, loss=loss,
+                     slope=slope)
+        value = 2.0 * a / w0 - _total(sample_weight)
+        return value, (-2.0 * b / w0 if slope else math.nan)
 
     def update(self, residuals, sample_weight, scale) -> float:
         # safeguarded Newton on log(scale): the excess falls with the scale, so every
         # evaluation also tightens a bracket, and a step leaving it is replaced by bisection
-        r = np.asarray(residuals, dtype=np.float64)
         w = sample_weight
+        r = residuals if isinstance(w, Reducer) else np.asarray(residuals, dtype=np.float64)
         if self.excess(r, w, self.floor, slope=False)[0] <= 0:
             return self.floor
         return decreasing_root(lambda s: self.excess(r, w, s), scale, self.floor)

@@ -19,15 +19,18 @@ import pytest
 from sklearn.base import clone
 
 from skrobust import RobustRegressor
-from skrobust import dask_backend as backend
-from skrobust.dask_backend import (
-    m_scale_dask,
-    robustness_weights,
-    weighted_abs_median,
-)
+from skrobust.dask import DaskRows, robustness_weights, weighted_abs_median
+from skrobust.dask import objective as dask_objective
 from skrobust.losses import get_loss
-from skrobust.scale import HuberProposal2Scale, JointScale, weighted_median
-from skrobust.solvers.fast_s import m_scale
+from skrobust.scale import (
+    HuberProposal2Scale,
+    JointScale,
+    MADScale,
+    m_scale_of,
+    weighted_median,
+)
+from skrobust.solvers import mestimate
+from skrobust.solvers.fast_s import S_BREAKDOWN_B, S_TUKEY_C, m_scale
 
 dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
@@ -61,7 +64,7 @@ def rel(a, b):
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-12)))
 
 
-def assert_same_fit(ours, ref, rtol=1e-6):
+def assert_same_fit(ours, ref, rtol=1e-9):
     assert rel(ours.coef_, ref.coef_) < rtol
     assert rel(ours.intercept_, ref.intercept_) < rtol
     assert rel(ours.scale_, ref.scale_) < rtol
@@ -111,11 +114,14 @@ CLUSTER_PARITY = [
     ("huber", {"scale": "mad"}),
     ("huber", {"scale": "proposal2"}),
     ("huber", {"scale": "joint"}),
-    ("tukey", {"init": "ols", "scale": "mad"}),  # M-estimate from an OLS start
+    # M-estimate from an OLS start: classic IRLS converges linearly and stops when a step is
+    # below tol; a rounding difference (the workers' BLAS) can stop it one step apart, which
+    # at tol=1e-8 moves the scale by about 1e-9: compare the loops at a finer tolerance
+    ("tukey", {"init": "ols", "scale": "mad", "tol": 1e-10}),
     ("barron", {"shape": 1.0}),  # fixed shape, convex: Newton steps
 ]
 SYNC_PARITY = [
-    ("barron", {"shape": 0.5, "init": "ols", "scale": "mad"}),  # fixed shape, redescending
+    ("barron", {"shape": 0.5, "init": "ols", "scale": "mad", "tol": 1e-10}),  # redescending
     ("huber", {"scale": "mad", "solver": "lbfgs"}),
     ("huber", {"scale": "joint", "solver": "lbfgs", "alpha": 5.0}),
     ("huber", {"scale": "proposal2", "solver": "lbfgs", "fit_intercept": False}),
@@ -126,12 +132,23 @@ def _ids(cases):
     return [f"{lo}-{'-'.join(map(str, p.values()))}" for lo, p in cases]
 
 
+# The dask fit runs the in-memory loops; only the order of the sums differs (chunks against
+# row blocks).  L-BFGS-B's stopping tests (ftol 1e-15 on a normalised objective; an
+# ABNORMAL line search accepted below a projected gradient of 1e-7, lbfgs_accept) compare
+# numbers at the level of that rounding, so a run can end elsewhere within that tolerance.
+LBFGS_RTOL = 2e-8
+
+
 def check_parity(data, loss, params, weighted=False):
     X, y, sw = data
     sw = sw if weighted else None
     ref = RobustRegressor(loss=loss, **params).fit(X, y, sw)
     est = RobustRegressor(loss=loss, **params).fit(*to_dask(X, y, sw))
-    assert_same_fit(est, ref)
+    assert_same_fit(est, ref, LBFGS_RTOL if params.get("solver") == "lbfgs" else 1e-9)
+    if params.get("solver") != "lbfgs":
+        # the same steps; a stopping test met at rounding level may take one more (and the
+        # in-memory Hessian of a smooth loss may be reused where the pass recomputes it)
+        assert abs(est.n_iter_ - ref.n_iter_) <= 1
     assert est.n_features_in_ == D
     assert not hasattr(est, "weights_")  # n-sized attributes are not gathered
     return est
@@ -154,7 +171,7 @@ def test_fit_matches_in_memory(sync, data, loss, params, weighted):
 
 def test_cluster_mm_matches_in_memory_on_the_same_s_sample(client, data, monkeypatch):
     X, y, _ = data
-    monkeypatch.setattr(backend, "S_SAMPLE_SIZE", N)  # the S-sample is the whole data
+    monkeypatch.setattr(dask_objective, "S_SAMPLE_SIZE", N)  # the S-sample is the whole data
     ref = RobustRegressor(loss="tukey", random_state=3).fit(X, y)
     est = RobustRegressor(loss="tukey", random_state=3).fit(*to_dask(X, y))
     assert_same_fit(est, ref)
@@ -222,7 +239,7 @@ def test_cluster_killed_worker_does_not_change_the_fit(client, data):
 # ----------------------------------------------------------------- synchronous scheduler
 def test_sub_sample_mm_keeps_its_breakdown_point(sync, monkeypatch):
     X, y = contaminated(20_000, seed=2, leverage=0.25)  # 10% vertical + 25% leverage outliers
-    monkeypatch.setattr(backend, "S_SAMPLE_SIZE", 3_000)
+    monkeypatch.setattr(dask_objective, "S_SAMPLE_SIZE", 3_000)
     dX, dy = to_dask(X, y, chunk=2500)
     est = RobustRegressor(loss="tukey", random_state=0).fit(dX, dy)
     again = RobustRegressor(loss="tukey", random_state=0).fit(dX, dy)
@@ -238,8 +255,9 @@ def test_sub_sample_mm_keeps_its_breakdown_point(sync, monkeypatch):
 
 def test_large_data_warm_start_reaches_the_same_optimum(sync, data, monkeypatch):
     X, y, sw = data
-    monkeypatch.setattr(backend, "WARM_START_MIN_ROWS", 1_000)
-    monkeypatch.setattr(backend, "WARM_START_ROWS", 2_000)
+    # the in-memory warm start's thresholds: both fits start from a row sample's fit
+    monkeypatch.setattr(mestimate, "WARM_MIN_ROWS", 1_000)
+    monkeypatch.setattr(mestimate, "WARM_ROWS", 2_000)
     for scale in ("mad", "joint"):
         ref = RobustRegressor(loss="huber", scale=scale).fit(X, y, sw)
         est = RobustRegressor(loss="huber", scale=scale).fit(*to_dask(X, y, sw))
@@ -278,7 +296,7 @@ def test_verbose_prints_one_line_per_iteration(sync, data, capsys):
     out = capsys.readouterr().out.splitlines()
     lines = [ln for ln in out if ln.startswith("[RobustRegressor") and "] irls: iter" in ln]
     assert len(lines) == est.n_iter_
-    assert all(k in lines[-1] for k in ("objective", "scale", "weight change", "pass time"))
+    assert all(k in lines[-1] for k in ("objective", "scale"))  # the in-memory loop's line
     assert "] validation: " in out[0] and "] fit: done in" in out[-1]
     assert f"] irls: converged in {est.n_iter_} iterations" in out[-2]
 
@@ -321,12 +339,13 @@ def test_distributed_scale_rules_match_the_in_memory_rules(sync, data):
     X, y, sw = data
     r = y - X @ COEF - 2.0
     dr, dsw = to_dask(r, sw)
-    fake = type("D", (), {"w": dsw, "total_weight": float(sw.sum()), "n_pos": 0})()
-    for rule in (HuberProposal2Scale(1e-10, D + 1), JointScale(1e-10, get_loss("huber"))):
-        ours = backend._ScaleOnDask(rule, fake).update(dr, 2.0)
-        assert rel(ours, rule.update(r, sw, 2.0)) < 1e-10
-    ours = m_scale_dask(dr, dsw, denom=sw.sum() - D - 1, nonzero_weight=sw.sum(), scale0=1.0,
-                        floor=1e-300)
+    rows = DaskRows(dsw, float(sw.sum()), int(np.count_nonzero(sw)))
+    for rule in (HuberProposal2Scale(1e-10, D + 1), JointScale(1e-10, get_loss("huber")),
+                 MADScale(1e-10)):
+        ours = rule.update(dr, rows, 2.0)  # the same rule, its sums tree-summed over chunks
+        assert rel(ours, rule.update(r, sw, 2.0)) < 1e-12
+    ours = m_scale_of(dr, rows, loss=get_loss("tukey", c=S_TUKEY_C), b=S_BREAKDOWN_B,
+                      denom=sw.sum() - D - 1, scale0=1.0, floor=1e-300)
     assert rel(ours, m_scale(r, sw, n_params=D + 1)) < 1e-8
 
 
@@ -435,3 +454,39 @@ def test_sparse_chunks_are_refused_with_a_message(sync):
     hidden = dense.map_blocks(sp.csr_matrix, meta=np.empty((0, 0)))
     with pytest.raises(TypeError, match="csr_matrix chunks"):
         RobustRegressor().fit(hidden, dy)
+
+
+# ----------------------------------------------------------------- the objective protocol
+@pytest.mark.parametrize("scale", ["fixed", "mad", "joint"])
+def test_dask_objective_evaluates_as_the_in_memory_objective(sync, data, scale):
+    from skrobust.dask import DaskData, DaskObjective
+    from skrobust.scale import FixedScale
+    from skrobust.solvers.design import LinearDesign
+    from skrobust.solvers.hessian import Direction
+    from skrobust.solvers.objective import MProblem
+
+    X, y, sw = data
+    loss = get_loss("huber")
+    rule = {"fixed": FixedScale(1.5), "mad": MADScale(1e-10),
+            "joint": JointScale(1e-10, loss)}[scale]
+    memory = MProblem(LinearDesign(X, True), y, sw, loss, rule, alpha=3.0)
+    ours = DaskObjective(DaskData(*to_dask(X, y, sw), fit_intercept=True), loss, rule, 3.0)
+    assert ours.capabilities.hessian_in_pass and not memory.capabilities.hessian_in_pass
+    beta = np.append(COEF, 2.0) + 0.1
+    a, b = memory.evaluate(beta, 1.3), ours.evaluate(beta, 1.3, newton=True)
+    assert ours.evaluate(beta, 1.3).hessian is None  # L-BFGS's evaluations: no Gram
+    assert rel(b.f, a.f) < 1e-12 and rel(b.grad, a.grad) < 1e-10
+    np.testing.assert_allclose(b.r.compute(), a.r, rtol=1e-12, atol=1e-12)
+    # the Newton direction from the Hessian of the pass equals the in-memory one (with a
+    # re-estimated scale the pass leaves the Gram to the pass at the next scale)
+    assert (b.hessian is None) == (scale == "mad")
+    assert rel(Direction(ours)(b), Direction(memory)(a)) < 1e-9
+    a2, b2 = memory.rescale(a, 1.7), ours.rescale(b, 1.7)
+    assert rel(b2.f, a2.f) < 1e-12 and rel(b2.grad, a2.grad) < 1e-10
+    assert rel(ours.irls_step(b.r, 1.3), memory.irls_step(a.r, 1.3)) < 1e-10
+    assert rel(ours.objective(beta, 1.3), memory.objective(beta, 1.3)) < 1e-12
+    r_new, change2, step, products = ours.advance(beta - 0.05, b.r, b.r, products=True)
+    expected = memory.advance(beta - 0.05, a.r, a.r, products=True)
+    assert rel(change2, expected[1]) < 1e-10
+    assert rel(np.array(products), np.array(expected[3])) < 1e-10
+    assert rel(ours.least_squares(), memory.least_squares()) < 1e-10

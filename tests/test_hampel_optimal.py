@@ -177,15 +177,13 @@ def test_dask_fit_equals_in_memory_fit(name):
     dask = pytest.importorskip("dask")
     import dask.array as da
 
-    from skrobust.dask_backend import fit_dask
-
     rng = np.random.default_rng(0)
     X = rng.normal(size=(800, 2))
     y = X @ [1.0, -2.0] + 0.5 + 0.1 * rng.normal(size=800)
     y[:40] += 20.0
     dX, dy = da.from_array(X, chunks=(200, 2)), da.from_array(y, chunks=200)
     with dask.config.set(scheduler="synchronous"):
-        reg = fit_dask(RobustRegressor(loss=name, random_state=0), dX, dy)
+        reg = RobustRegressor(loss=name, random_state=0).fit(dX, dy)
     ref = RobustRegressor(loss=name, random_state=0).fit(X, y)
     np.testing.assert_allclose(reg.coef_, ref.coef_, rtol=0, atol=1e-9)
     assert reg.intercept_ == pytest.approx(ref.intercept_, abs=1e-9)

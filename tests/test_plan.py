@@ -8,6 +8,7 @@ from skrobust._plan import UNSUPPORTED, fit_plan
 from skrobust._units import FitUnits
 from skrobust.scale import FixedScale, MADScale
 from skrobust.solvers.design import LinearDesign
+from skrobust.solvers.objective import MProblem
 from skrobust.solvers.starts import robust_start, rule_floor
 
 
@@ -92,15 +93,18 @@ def test_robust_start_holds_the_s_scale_of_an_mm_start():
     design, w = LinearDesign(X, True), np.ones(60)
     units = FitUnits(None, 1.0, 1.0)
     rule = MADScale(1e-12)
-    start = robust_start(fit_plan(RobustRegressor(loss="tukey")), design, y, w, rule,
-                         np.random.RandomState(0), alpha=0.0, units=units, max_iter=50)
+
+    def start_of(**params):
+        plan = fit_plan(RobustRegressor(**params))
+        return robust_start(plan, MProblem(design, y, w, plan.loss, rule),
+                            np.random.RandomState(0), units=units, max_iter=50)
+
+    start = start_of(loss="tukey")
     assert isinstance(start.rule, FixedScale) and start.rule.value == start.s_scale
     assert np.allclose(start.beta[:2], [1.0, -1.0], atol=0.1)
-    kept = robust_start(fit_plan(RobustRegressor(loss="tukey", scale="mad")), design, y, w,
-                        rule, np.random.RandomState(0), alpha=0.0, units=units, max_iter=50)
+    kept = start_of(loss="tukey", scale="mad")
     assert kept.rule is rule and kept.s_scale == start.s_scale
-    convex = robust_start(fit_plan(RobustRegressor(loss="huber")), design, y, w, rule,
-                          np.random.RandomState(0), alpha=0.0, units=units, max_iter=50)
+    convex = start_of(loss="huber")
     assert convex.beta is None and convex.scale is None  # the solver starts itself
 
 

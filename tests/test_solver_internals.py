@@ -17,7 +17,7 @@ from skrobust.losses._fused import block_sums, curvature, row_pass
 from skrobust.scale import FixedScale, HuberProposal2Scale, MADScale, mad_scale
 from skrobust.solvers import mestimate
 from skrobust.solvers.design import LinearDesign
-from skrobust.solvers.mestimate import MProblem, _secant_correction, irls
+from skrobust.solvers.mestimate import MProblem, irls, secant_correction
 
 lbfgs_module = importlib.import_module("skrobust.solvers.lbfgs")  # the package exports lbfgs()
 
@@ -50,8 +50,8 @@ def test_sampled_hessian_and_warm_start_reach_the_full_newton_optimum(monkeypatc
     rows = mestimate._hessian_rows(problem)
     assert rows is not None and rows.size == 400  # the sampled Hessian is on
     calls = []
-    original = mestimate._secant_correction
-    monkeypatch.setattr(mestimate, "_secant_correction",
+    original = mestimate.secant_correction
+    monkeypatch.setattr(mestimate, "secant_correction",
                         lambda *a: calls.append(1) or original(*a))
     sampled = irls(problem, tol=1e-10)
     assert sampled.converged and full.converged
@@ -83,7 +83,7 @@ def test_secant_correction_satisfies_the_galerkin_condition():
     delta = -np.linalg.solve(H + np.diag(rng.uniform(0, 3, 6)), grad)  # approximate step
     steps = [rng.standard_normal(6) for _ in range(3)]
     pairs = [(step, H @ step) for step in steps]
-    corrected = _secant_correction(delta, grad, pairs)
+    corrected = secant_correction(delta, grad, pairs)
     S = np.column_stack(steps)
     np.testing.assert_allclose(S.T @ (H @ corrected + grad), 0.0, atol=1e-10)
     exact = -np.linalg.solve(H, grad)
@@ -93,7 +93,7 @@ def test_secant_correction_satisfies_the_galerkin_condition():
 def test_secant_correction_keeps_the_step_without_positive_curvature():
     delta, grad = np.array([1.0, 2.0]), np.array([0.5, -0.5])
     pairs = [(np.array([1.0, 0.0]), np.array([-1.0, 0.0]))]  # S'Y < 0
-    np.testing.assert_array_equal(_secant_correction(delta, grad, pairs), delta)
+    np.testing.assert_array_equal(secant_correction(delta, grad, pairs), delta)
 
 
 # ------------------------------------------------------------------ L-BFGS polish

@@ -73,9 +73,9 @@ from .._progress import Progress
 from ..losses.barron import barron_nll_sums
 from ..losses.distribution import barron_log_partition_with_grad
 from ..scale import mad_scale, weighted_median
+from ._result import SolverResult
 from .blas_threads import single_threaded_blas
 from .design import penalty_diagonal, positive_weight_rows
-from .mestimate import SolverResult
 
 _SHAPE_MAX = 2.0  # exclusive upper limit of the shape bounds
 _LOG_C_MAX = 709.0  # exp overflows just above 709.78

@@ -29,9 +29,12 @@ estimators validate float32 and fit it in float64).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import scipy.sparse as sp
 
+from .capabilities import LINEAR, Capabilities
 from .cg import pcg
 
 _BLOCK_VALUES = 40960  # values per row block (320 KiB of float64): a block stays in L2
@@ -79,6 +82,8 @@ class LinearDesign:
     >>> d.predict(np.array([2.0, 1.0]))
     array([3., 5.])
     """
+
+    capabilities: ClassVar[Capabilities] = LINEAR
 
     def __init__(self, X, fit_intercept: bool):
         self.sparse = sp.issparse(X)

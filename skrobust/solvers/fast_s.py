@@ -48,8 +48,8 @@ import numpy as np
 
 from .._progress import Progress
 from ..losses.tukey import tukey_chi_sum, tukey_scaled_weights
+from ._result import SolverResult
 from .design import checked_frequency_weights, solve_normal_equations
-from .mestimate import SolverResult
 from .mscale import (
     S_BREAKDOWN_B,
     S_TUKEY_C,

@@ -45,9 +45,11 @@ The same factor gives the kernel principal components of the MM start
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
+from .capabilities import EXACT_KERNEL, Capabilities
 from .cg import pcg
 
 #: kernel models with at most this many rows solve each weighted step directly (Cholesky)
@@ -293,6 +295,7 @@ class KernelDesign:
     """
 
     sparse = False
+    capabilities: ClassVar[Capabilities] = EXACT_KERNEL
 
     def __init__(self, K, fit_intercept: bool, solver: str = "auto"):
         if solver not in ("auto", "direct", "cg"):

@@ -1,4 +1,4 @@
-"""L-BFGS-B on the M-estimation objective of :mod:`skrobust.solvers.mestimate`.
+"""L-BFGS-B on an M-estimation objective (:mod:`skrobust.solvers.objective`).
 
 The joint scale is optimised with the coefficients; a scale re-estimated
 from the residuals (MAD, proposal 2) alternates with L-BFGS fits at that
@@ -14,7 +14,8 @@ import numpy as np
 
 from .._progress import Progress
 from ..scale import SecantScale
-from .mestimate import MProblem, SolverResult, _hessian_rows, _irls_classic, _newton, _start
+from ._result import SolverResult
+from .mestimate import _hessian_rows, _irls_classic, _newton, _start
 
 
 class _Coordinates:
@@ -29,15 +30,15 @@ class _Coordinates:
     temporary).
     """
 
-    def __init__(self, design, unit: float):
-        p = design.n_params
+    def __init__(self, problem, unit: float):
+        p = problem.n_params
         self.unit = float(unit)
-        self.intercept = bool(design.fit_intercept)
+        self.intercept = bool(problem.fit_intercept)
         d = p - int(self.intercept)
         self.mean, self.sd = np.zeros(d), np.ones(d)
-        if not hasattr(design, "X"):  # not a linear design: only the unit
+        if not problem.capabilities.columns:  # no column moments (a kernel): only the unit
             return
-        mean, self.sd = design.column_moments()
+        mean, self.sd = problem.column_moments()
         if self.intercept:
             self.mean = mean
 
@@ -109,7 +110,7 @@ def _lbfgs_joint(problem, beta0, scale0, max_iter, tol, coords, report=None):
     total = problem.total_weight
     unit = coords.unit
     floor = problem.scale_rule.floor
-    p = problem.design.n_params
+    p = problem.n_params
 
     def fun(x):
         if report is not None:
@@ -166,8 +167,7 @@ def _polish(problem, beta, scale, max_iter, tol):
     if problem.joint:
         fixed = problem
     else:
-        fixed = MProblem(problem.design, problem.y, problem.sample_weight, problem.loss,
-                         FixedScale(scale), problem.alpha)
+        fixed = problem.with_loss(problem.loss, FixedScale(scale))
     if fixed.newton:
         result = _newton(fixed, beta, scale, _hessian_rows(fixed), None, max_iter, tol,
                          Progress(0))
@@ -176,7 +176,7 @@ def _polish(problem, beta, scale, max_iter, tol):
     return result if result.converged else None
 
 
-def lbfgs(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, verbose=0):
+def lbfgs(problem, beta0=None, scale0=None, max_iter=100, tol=1e-8, verbose=0):
     """L-BFGS-B on the objective of the module docstring.
 
     The joint scale is optimised together with the coefficients (bounded
@@ -196,20 +196,20 @@ def lbfgs(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, ve
 
 
 def _lbfgs(problem, beta0, scale0, max_iter, tol, progress):
-    design, y, s = problem.design, problem.y, problem.sample_weight
+    s = problem.rows
     beta = _start(problem, beta0)
     rule = problem.scale_rule
-    r = y - design.predict(beta)
+    r = problem.residuals(beta)
     scale = rule.initial(r, s) if scale0 is None else float(scale0)
-    coords = _Coordinates(design, max(scale, getattr(rule, "floor", 0.0), 1e-300))
+    coords = _Coordinates(problem, max(scale, rule.floor, 1e-300))
     history = []
     report = _LbfgsReport(progress, history) if progress else None
     if problem.joint:
         res = _lbfgs_joint(problem, beta, scale, max_iter, tol, coords, report)
-        p = design.n_params
+        p = problem.n_params
         n_iter = int(res.nit)
         beta, scale = res.x[:p], float(res.x[p])
-        ok = lbfgs_accept(res, tol) or problem.exact_fit(y - design.predict(beta))
+        ok = lbfgs_accept(res, tol) or problem.exact_fit(problem.residuals(beta))
         if not ok and res.status == 2 and n_iter < max_iter:
             polished = _polish(problem, beta, scale, max_iter - n_iter, tol)
             if polished is not None:
@@ -225,7 +225,7 @@ def _lbfgs(problem, beta0, scale0, max_iter, tol, progress):
     # follows the scale's relative change, and the last rounds are exact
     inner_tol = tol if rule.fixed else max(tol, 1e-3)
     # the scale's fixed point s = g(s) is approached by secant steps (see SecantScale)
-    secant = SecantScale(getattr(rule, "floor", 0.0))
+    secant = SecantScale(rule.floor)
     scale = secant(scale, rule.update(r, s, scale))
     while n_iter < max_iter:
         outer += 1
@@ -233,14 +233,14 @@ def _lbfgs(problem, beta0, scale0, max_iter, tol, progress):
                                  report)
         n_iter += max(int(res.nit), 1)
         beta = res.x
-        r = y - design.predict(beta)
+        r = problem.residuals(beta)
         ok = lbfgs_accept(res, inner_tol) or problem.exact_fit(r)
         if not ok and res.status == 2 and n_iter < max_iter:
             polished = _polish(problem, beta, scale, max_iter - n_iter, inner_tol)
             if polished is not None:
                 beta, ok = polished.beta, True
                 n_iter += polished.n_iter
-                r = y - design.predict(beta)
+                r = problem.residuals(beta)
         message = "" if ok else f"L-BFGS: {res.message}"
         if not rule.fixed:
             progress.line("lbfgs", f"scale round {outer}: {res.nit} iterations at scale "

@@ -28,7 +28,7 @@ import math
 import numpy as np
 
 from .._progress import Progress
-from .mestimate import SolverResult
+from ._result import SolverResult
 
 _EPS_DECREASE = 64 * np.finfo(np.float64).eps
 

@@ -1,14 +1,8 @@
-"""M-estimation of linear models: the problem, and IRLS (with Newton steps) on plain arrays.
+"""IRLS with Newton steps over an M-estimation objective (:mod:`skrobust.solvers.objective`).
 
-The problem is fixed by a design, a target, frequency weights ``s``, a
-loss, a scale rule and an L2 penalty ``alpha`` on the coefficients (never
-the intercept).  With ``w0 = weight(0)`` the objective at a scale ``sigma`` is
-
-    sum_i s_i 2 sigma**2 rho(r_i / sigma) / w0 + alpha ||coef||**2
-
-which is exactly Ridge's objective for the L2 loss.  Owen's joint scale
-(HuberRegressor's objective) uses ``sum_i s_i (sigma + 2 sigma rho(r_i/sigma)/w0)
-+ alpha ||coef||**2`` instead, minimised over the scale too.
+The loops below see the data only through the objective's methods, so the
+same iterations run in memory (:class:`~skrobust.solvers.objective.MProblem`)
+and on dask (:class:`skrobust.dask.DaskObjective`).
 
 What ``irls`` does
 ------------------
@@ -78,14 +72,14 @@ that into a ``ConvergenceWarning``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from .._progress import Progress
-from ..losses._fused import block_sums, curvature, row_pass
 from ..scale import SecantScale
-from .design import LinearDesign, cholesky_solve, penalty_diagonal, solve_normal_equations
+from ._result import SolverResult
+from .hessian import Direction, secant_correction
+from .objective import MProblem, sample_rows
 
 #: largest row sample whose Hessian stands in for the full one on large problems
 HESSIAN_ROWS = 1 << 16
@@ -95,412 +89,52 @@ HESSIAN_MIN_ROWS = 1 << 18
 WARM_ROWS = 1 << 14
 #: problems with at least this many rows start from the warm-start sample's fit
 WARM_MIN_ROWS = 1 << 16
-#: relative (L1) change of the Hessian weights below which the last Gram is reused
-_HESSIAN_REUSE = 2e-3
-#: fraction of changed weights up to which the Gram is updated rather than rebuilt
-_HESSIAN_UPDATE = 0.25
-_SAMPLE_SEED = 20070101  # any fixed seed: fits must be deterministic
 _SECANT_PAIRS = 4  # earlier steps whose exact Hessian products correct a sampled-Hessian step
 _ARMIJO = 1e-4
 _MAX_BACKTRACK = 30
 
-
-@dataclass
-class SolverResult:
-    """What every solver returns."""
-
-    beta: np.ndarray
-    scale: float
-    n_iter: int
-    converged: bool
-    objective: float = math.nan
-    message: str = ""
-    history: list = field(default_factory=list)
-
-
-@dataclass
-class _Point:
-    """An evaluated iterate: residuals, objective and gradient at (beta, scale)."""
-
-    beta: np.ndarray
-    scale: float
-    r: np.ndarray
-    f: float
-    grad: np.ndarray  # over beta, and the scale last for the joint objective
-    change2: float = math.nan  # sum s (r - reference)**2, when a reference was given
-
-
-def sample_rows(n_samples: int, n_rows: int) -> np.ndarray:
-    """A deterministic stratified row sample: one random row in each of ``n_rows`` strata.
-
-    Examples
-    --------
-    >>> from skrobust.solvers.mestimate import sample_rows
-    >>> rows = sample_rows(1000, 10)
-    >>> rows.size, bool((rows[1:] > rows[:-1]).all()), bool(rows.max() < 1000)
-    (10, True, True)
-    """
-    m = int(min(n_rows, n_samples))
-    edges = (np.arange(m + 1, dtype=np.int64) * n_samples) // m
-    rng = np.random.default_rng(_SAMPLE_SEED)
-    return edges[:-1] + (rng.random(m) * np.diff(edges)).astype(np.int64)
-
-
-@dataclass
-class MProblem:
-    """The fixed part of an M-estimation problem."""
-
-    design: LinearDesign
-    y: np.ndarray
-    sample_weight: np.ndarray
-    loss: object
-    scale_rule: object
-    alpha: float = 0.0
-
-    def __post_init__(self):
-        self.w0 = self.loss.weight_at_zero()
-        self.total_weight = float(self.sample_weight.sum())
-        # a design with row blocks and Grams (LinearDesign) gets Newton steps, the fused
-        # pass and the row sample; any other design (the exact kernel) needs only
-        # predict, rmatvec, penalty_value, penalty_grad and solve_weighted
-        self.linear = hasattr(self.design, "gram_ext") and hasattr(self.design, "residual_pass")
-        self.penalty = penalty_diagonal(self.design.n_params, self.design.fit_intercept,
-                                        self.alpha)
-        # absolute resolution of the residuals: below it, data are fitted exactly
-        rms_y = math.sqrt(float(np.dot(self.sample_weight, self.y**2)) / self.total_weight)
-        self.atol = 1e-12 * rms_y + 1e-300
-        self._fused = block_sums(self.loss)
-        self._rows = row_pass(self.loss) if self.linear else None
-
-    def exact_fit(self, residuals) -> bool:
-        """Whether the residuals vanish to rounding (an interpolating fit)."""
-        rms = math.sqrt(float(np.dot(self.sample_weight, residuals**2)) / self.total_weight)
-        return rms <= 1e3 * self.atol
-
-    @property
-    def joint(self) -> bool:
-        return bool(self.scale_rule.penalty_in_scale_units)
-
-    @property
-    def newton(self) -> bool:
-        """Whether Newton steps apply: a convex, symmetric loss (``psi' >= 0``) and a design
-        that takes them (a linear design; an exact kernel with a penalty and no joint scale).
-        """
-        if not (bool(self.loss.convex) and bool(getattr(self.loss, "symmetric", True))):
-            return False
-        if self.linear:
-            return True
-        return (hasattr(self.design, "newton_step") and not self.joint
-                and self.alpha > getattr(self.design, "jitter", 0.0))
-
-    def penalty_factor(self, scale: float) -> float:
-        return scale if self.joint else 1.0
-
-    def objective(self, beta, scale, residuals=None) -> float:
-        r = self.y - self.design.predict(beta) if residuals is None else residuals
-        rho = self.loss.rho(r / scale)
-        data = 2.0 * float(np.dot(self.sample_weight, rho)) / self.w0
-        pen = self.design.penalty_value(beta, self.alpha)
-        if self.joint:
-            return scale * (self.total_weight + data) + pen
-        return scale * scale * data + pen
-
-    def irls_weights(self, residuals, scale):
-        """Sample weight times the normalised robustness weight, ``s * weight(r/sigma) / w0``."""
-        return self.sample_weight * (self.loss.weight(residuals / scale) / self.w0)
-
-    def subproblem(self, rows) -> MProblem | None:
-        """The problem on ``rows``, weights rescaled to the same total (None if they are all 0)."""
-        s = self.sample_weight[rows]
-        total = float(s.sum())
-        if not total > 0:
-            return None
-        return MProblem(self.design.subset(rows), self.y[rows], s * (self.total_weight / total),
-                        self.loss, self.scale_rule, self.alpha)
-
-    # --------------------------------------------------------- evaluation
-    def evaluate(self, beta, scale, reference=None, out=None) -> _Point:
-        """Residuals, objective and gradient at ``(beta, scale)`` in one pass over the design.
-
-        With ``reference`` residuals, the pass also sums ``s (r - reference)**2``
-        (the convergence test's change of the fitted values).
-        """
-        loss, s = self.loss, self.sample_weight
-        if self._rows is not None:
-            done = self.design.row_pass(beta, self.y, self._rows,
-                                        (s, 1.0 / scale, reference), out=out)
-            if done is not None:
-                r, xg, sums = done
-                change2 = sums[3] if reference is not None else math.nan
-                return self._point(beta, scale, r, xg, [sums[0], sums[1], change2])
-        joint = self.joint
-        sums = [0.0, 0.0, 0.0]  # sum s rho(u), sum s u psi(u), sum s (r - reference)**2
-        fused = self._fused
-
-        def change(rb, sb, rows):
-            if reference is not None:
-                diff = rb - reference[rows]
-                sums[2] += float(np.dot(sb * diff, diff))
-
-        if fused is not None:
-            inv_scale = 1.0 / scale
-            buf = [np.empty(0)]
-
-            def pointwise(rb, rows):
-                if buf[0].size < rb.size:
-                    buf[0] = np.empty(rb.size)
-                g = buf[0][:rb.size]
-                ref = rb if reference is None else reference[rows]
-                a, b, c = fused(rb, s[rows], inv_scale, g, ref)
-                sums[0] += a
-                sums[1] += b
-                sums[2] += c
-                return g
-        else:
-            def pointwise(rb, rows):
-                u = rb / scale
-                sb = s[rows]
-                psi = loss.psi(u)
-                sums[0] += float(np.dot(sb, loss.rho(u)))
-                if joint:
-                    sums[1] += float(np.dot(sb, u * psi))
-                change(rb, sb, rows)
-                return sb * psi
-
-        if self.linear:
-            r, xg = self.design.residual_pass(beta, self.y, pointwise, out=out)
-        else:
-            r = self.y - self.design.predict(beta)
-            g = pointwise(r, slice(0, r.shape[0]))
-            xg = self.design.rmatvec(g)
-        if reference is None:
-            sums[2] = math.nan
-        return self._point(beta, scale, r, xg, sums)
-
-    def rescale(self, point: _Point, scale: float) -> _Point:
-        """The same coefficients evaluated at another scale (residuals reused)."""
-        if scale == point.scale:
-            return point
-        loss, s = self.loss, self.sample_weight
-        if self._fused is not None:
-            g = np.empty_like(point.r)
-            sums = list(self._fused(point.r, s, 1.0 / scale, g, point.r))[:2]
-        else:
-            u = point.r / scale
-            psi = loss.psi(u)
-            g = s * psi
-            sums = [float(np.dot(s, loss.rho(u))), float(np.dot(g, u)) if self.joint else 0.0]
-        return self._point(point.beta, scale, point.r, self.design.rmatvec(g), sums)
-
-    def _point(self, beta, scale, r, xg, sums) -> _Point:
-        change2 = sums[2] if len(sums) > 2 else math.nan
-        w0 = self.w0
-        pen = self.design.penalty_value(beta, self.alpha)
-        pen_grad = self.design.penalty_grad(beta, self.alpha)
-        data = 2.0 * sums[0] / w0
-        if self.joint:
-            f = scale * (self.total_weight + data) + pen
-            grad = np.append(-2.0 * xg / w0 + pen_grad,
-                             self.total_weight + data - 2.0 * sums[1] / w0)
-        else:
-            f = scale * scale * data + pen
-            grad = -2.0 * scale * xg / w0 + pen_grad
-        return _Point(np.asarray(beta, dtype=np.float64), float(scale), r, f, grad, change2)
-
-
-class _Hessian:
-    """The Hessian of a problem at successive iterates, from all rows or a fixed row sample.
-
-    It keeps ``K``, the Gram of ``[A, y]`` with weights ``v = s psi'(u)``
-    (sample weights rescaled to the full total), and its weights.  At the
-    next iterate:
-
-    - if at most a quarter of them changed (Huber's ``psi'`` is 0 or 1, so
-      only rows crossing ``+-c`` change), the Gram is updated exactly with
-      the changed rows (cheap; and on a wide design one row of high leverage
-      changes the Newton step a lot);
-    - otherwise, weights that changed by less than ``_HESSIAN_REUSE``
-      (relative L1) keep the last Gram (a Hessian off by less than that);
-    - otherwise it is rebuilt.
-
-    With ``K = [[A'VA, A'Vz], [z'VA, z'Vz]]``, ``z`` the residuals when the
-    Gram was built (at ``beta_ref``), the joint scale's extra row
-    ``A'V u = (A'Vz - A'VA (beta - beta_ref)) / sigma`` needs no pass over
-    the rows.
-    """
-
-    def __init__(self, problem: MProblem, rows=None):
-        self.problem = problem
-        self.rows = rows
-        s = problem.sample_weight
-        if rows is None:
-            self.s = s
-        else:
-            sub = s[rows]
-            self.s = sub * (problem.total_weight / float(sub.sum()))
-        self.v = None
-        self.K = None
-        self.z = None  # residuals of the rows at beta_ref, the Gram's extra column
-        self.beta_ref = None
-        self.grams = 0  # full Gram builds, for the diagnostics
-
-    def __call__(self, point: _Point):
-        problem = self.problem
-        design = problem.design
-        r = point.r if self.rows is None else point.r[self.rows]
-        u = r / point.scale
-        v = curvature(problem.loss, u, self.s)
-        if self.K is None:
-            self._build(v, point, r)
-        else:
-            diff = v - self.v
-            changed = np.flatnonzero(diff)
-            if changed.size <= _HESSIAN_UPDATE * v.size:
-                # few rows changed (Huber's psi' is 0 or 1): the exact update is cheap, and a
-                # single high-leverage row can matter (a wide design stalls without it)
-                if changed.size:
-                    idx = changed if self.rows is None else self.rows[changed]
-                    self.K += design.gram_ext(diff[changed], [self.z[changed]], rows=idx)
-                self.v = v
-            elif float(np.abs(diff).sum()) <= _HESSIAN_REUSE * float(np.abs(self.v).sum()):
-                v = self.v  # many rows changed a little: keep the last Gram, and its weights
-            else:
-                self._build(v, point, r)
-        p = design.n_params
-        K = self.K[:p, :p]
-        if problem.joint:
-            H = np.empty((p + 1, p + 1))
-            H[:p, :p] = K
-            # A'V r = A'V z - A'VA (beta - beta_ref), as r = z - A (beta - beta_ref)
-            H[:p, p] = H[p, :p] = (self.K[:p, p] - K @ (point.beta - self.beta_ref)) / point.scale
-            H[p, p] = float(np.dot(v * u, u))
-            H *= 2.0 / (problem.w0 * point.scale)
-            H[np.arange(p), np.arange(p)] += 2.0 * problem.penalty
-        else:
-            H = K * (2.0 / problem.w0)
-            H[np.diag_indices_from(H)] += 2.0 * problem.penalty
-        return H
-
-    def _build(self, v, point, r):
-        # the extra column holds residuals, not y: A'V r is then a difference of numbers of
-        # the size of the residuals (no cancellation when |y| >> scale)
-        self.z = np.array(r, dtype=np.float64)  # a copy: point.r is a reused buffer
-        self.beta_ref = point.beta.copy()
-        self.K = self.problem.design.gram_ext(v, [self.z], rows=self.rows)
-        self.v = v
-        self.grams += 1
-
-
-class _Direction:
-    """The Newton direction at a point: from the Hessian of a linear design, or the
-    exact kernel design's own Newton step (:meth:`KernelDesign.newton_step`)."""
-
-    def __init__(self, problem: MProblem, hessian_rows=None):
-        self.problem = problem
-        self.hessian = _Hessian(problem, hessian_rows) if problem.linear else None
-
-    @property
-    def grams(self) -> int:
-        return self.hessian.grams if self.hessian is not None else 0
-
-    def __call__(self, point: _Point):
-        if self.hessian is not None:
-            return cholesky_solve(self.hessian(point), -point.grad)
-        problem = self.problem
-        loss, s, w0 = problem.loss, problem.sample_weight, problem.w0
-        u = point.r / point.scale
-        # derivatives of the data term with respect to the fitted values
-        curvature = 2.0 * s * loss.psi_deriv(u) / w0
-        gradient = 2.0 * point.scale * s * loss.psi(u) / w0
-        target = problem.design.newton_step(curvature, problem.y - point.r, gradient,
-                                            problem.alpha)
-        return None if target is None else target - point.beta
-
-
-def _secant_correction(delta, grad, pairs):
-    """Correct a Newton step of an approximate Hessian with exact Hessian products.
-
-    Each earlier full step ``s_j`` came with the change ``y_j`` of the exact
-    gradient, so ``y_j = H s_j`` for the Hessian ``H`` averaged along the
-    step.  The corrected step ``delta + S a`` satisfies the Galerkin
-    condition ``S' (H (delta + S a) + grad) = 0`` on the span of the earlier
-    steps, which needs only ``S'H = Y'``:
-    ``a = -(S'Y)^-1 (S'grad + Y'delta)``.  The span of the earlier steps is
-    a Krylov-like space of the iteration, so the correction removes the
-    part of the error that lives there (measured: the error after 4-5
-    steps is 2-3 times smaller).  Returns ``delta`` unchanged when ``S'Y``
-    is not safely positive definite.
-    """
-    S = np.column_stack([pair[0] for pair in pairs])
-    Y = np.column_stack([pair[1] for pair in pairs])
-    SY = S.T @ Y
-    a = cholesky_solve(0.5 * (SY + SY.T), -(S.T @ grad + Y.T @ delta), rcond=1e-6)
-    if a is None or not np.all(np.isfinite(a)):
-        return delta
-    return delta + S @ a
+__all__ = ["MProblem", "SolverResult", "irls"]
 
 
 def _converged(problem, r_old, r_new, scale_old, scale_new, tol, change2=math.nan) -> bool:
-    s = problem.sample_weight
     if math.isnan(change2):
-        change2 = float(np.dot(s, (r_new - r_old) ** 2))
+        change2 = problem.change2(r_old, r_new)
     change = math.sqrt(max(change2, 0.0) / problem.total_weight)
     return (change <= tol * scale_new + problem.atol
             and abs(scale_new - scale_old) <= tol * scale_new)
 
 
-def least_squares_start(design, y, sample_weight, alpha=0.0, sample=False):
-    """(Ridge) least squares, the usual start; with ``sample=True`` and many rows, on a sample.
-
-    The sample is for convex losses, whose optimum does not depend on the start.
-    """
-    if not hasattr(design, "gram"):
-        return design.solve_weighted(sample_weight, y, alpha)
-    rows = None
-    if sample and design.n_samples >= WARM_MIN_ROWS:
-        rows = sample_rows(design.n_samples, WARM_ROWS)
-        if not sample_weight[rows].sum() > 0:
-            rows = None
-    if rows is not None:
-        design, y, sample_weight = design.subset(rows), y[rows], sample_weight[rows]
-    G, h = design.gram(sample_weight, y)
-    G[np.diag_indices_from(G)] += penalty_diagonal(design.n_params, design.fit_intercept, alpha)
-    return solve_normal_equations(G, h)
-
-
 def _start(problem, beta0):
+    """``beta0``, else (ridge) least squares; for a convex loss on many rows, on a row sample
+    (whose optimum does not matter: it only starts the fit)."""
     if beta0 is not None:
         return np.array(beta0, dtype=np.float64)
-    return least_squares_start(problem.design, problem.y, problem.sample_weight, problem.alpha,
-                               sample=problem.newton)
+    rows = None
+    if (problem.newton and problem.capabilities.row_sample
+            and problem.n_samples >= WARM_MIN_ROWS):
+        rows = sample_rows(problem.n_samples, WARM_ROWS)
+    return problem.least_squares(rows)
 
 
-def rescaled(secant, rule, residuals, sample_weight, scale):
+def rescaled(secant, rule, residuals, rows, scale):
     """The scale for the next step: the rule's scale of the residuals, accelerated by
-    ``secant`` (a :class:`~skrobust.scale.SecantScale`) when the rule re-estimates it."""
-    proposed = rule.update(residuals, sample_weight, scale)
+    ``secant`` (a :class:`~skrobust.scale.SecantScale`) when the rule re-estimates it.
+    ``rows`` are the objective's :attr:`~skrobust.solvers.objective.Objective.rows`."""
+    proposed = rule.update(residuals, rows, scale)
     return proposed if rule.fixed else secant(scale, proposed)
-
-
-def _irls_beta(problem, r, scale):
-    """The IRLS (weighted ridge) step at a fixed scale, or None if every weight is zero."""
-    v = problem.irls_weights(r, scale)
-    if not np.any(v > 0):
-        return None
-    alpha = problem.alpha * problem.penalty_factor(scale)
-    return problem.design.solve_weighted(v, problem.y, alpha)
 
 
 def _hessian_rows(problem):
     """The rows whose Hessian stands in for the full one (None: all rows)."""
-    n = problem.design.n_samples
-    if n < HESSIAN_MIN_ROWS or not problem.linear:
+    n = problem.n_samples
+    caps = problem.capabilities
+    if n < HESSIAN_MIN_ROWS or not caps.row_sample or caps.hessian_in_pass:
         return None
     rows = sample_rows(n, min(HESSIAN_ROWS, n // 4))
-    return rows if problem.sample_weight[rows].sum() > 0 else None
+    return rows if problem.hessian_rows_weight(rows) > 0 else None
 
 
-def irls(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, verbose=0,
+def irls(problem, beta0=None, scale0=None, max_iter=100, tol=1e-8, verbose=0,
          phase="irls"):
     """Iteratively reweighted least squares (Newton steps for convex losses).
 
@@ -518,11 +152,11 @@ def irls(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, ver
                                phase)
         progress.finish(phase, result.converged, result.n_iter, result.message)
         return result
-    n = problem.design.n_samples
+    n = problem.n_samples
     hessian_rows = _hessian_rows(problem)
     beta = beta0
     metric = None
-    if n >= WARM_MIN_ROWS and problem.linear:
+    if n >= WARM_MIN_ROWS and problem.capabilities.row_sample:
         warm_problem = problem.subproblem(sample_rows(n, WARM_ROWS))
         if warm_problem is not None:
             progress.line("warm-start", f"fit on {WARM_ROWS} sampled rows")
@@ -532,7 +166,7 @@ def irls(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, ver
             if np.all(np.isfinite(warm.beta)) and math.isfinite(warm.scale) and warm.scale > 0:
                 beta, scale0 = warm.beta, warm.scale
             # weighted Gram of the warm-start rows: predicts how far a step moves the fit
-            metric = warm_problem.design.gram_ext(warm_problem.sample_weight) / problem.total_weight
+            metric = warm_problem.metric(problem.total_weight)
     result = _newton(problem, _start(problem, beta), scale0, hessian_rows, metric, max_iter, tol,
                      progress, phase)
     progress.finish(phase, result.converged, result.n_iter, result.message)
@@ -540,12 +174,12 @@ def irls(problem: MProblem, beta0=None, scale0=None, max_iter=100, tol=1e-8, ver
 
 
 def _irls_classic(problem, beta, scale0, max_iter, tol, progress, phase="irls"):
-    design, y, s = problem.design, problem.y, problem.sample_weight
-    r = y - design.predict(beta)
+    s = problem.rows
+    r = problem.residuals(beta)
     rule = problem.scale_rule
     scale = rule.initial(r, s) if scale0 is None else float(scale0)
     # the coefficients lag the scale by a reweighting step: damping only (see SecantScale)
-    secant = SecantScale(getattr(rule, "floor", 0.0), min_slope=-1.0, max_slope=0.0)
+    secant = SecantScale(rule.floor, min_slope=-1.0, max_slope=0.0)
     history = []
     converged = False
     n_iter = 0
@@ -554,15 +188,16 @@ def _irls_classic(problem, beta, scale0, max_iter, tol, progress, phase="irls"):
         scale_old = scale
         scale = rescaled(secant, rule, r, s, scale)
         move = math.log(scale / scale_old) if scale > 0 and scale_old > 0 else 0.0
-        beta_new = _irls_beta(problem, r, scale)
+        beta_new = problem.irls_step(r, scale)
         if beta_new is None:
             return SolverResult(beta, scale, n_iter, False, problem.objective(beta, scale, r),
                                 "every robustness weight is zero", history)
-        r_new = y - design.predict(beta_new)
-        done = _converged(problem, r, r_new, scale_old, scale, tol) and n_iter > 1
-        if not done and problem.loss.redescending:
-            beta_new, r_new, last_step = _extrapolate(problem, beta, r, beta_new, r_new, scale,
-                                                      move, last_step)
+        redescending = bool(problem.loss.redescending)
+        r_new, change2, step, products = problem.advance(beta_new, r, last_step, redescending)
+        done = _converged(problem, r, r_new, scale_old, scale, tol, change2) and n_iter > 1
+        if not done and redescending:
+            beta_new, r_new, last_step = _extrapolate(problem, beta, beta_new, r_new, scale,
+                                                      move, step, products)
         beta, r = beta_new, r_new
         if progress:
             history.append(progress.iteration(phase, n_iter, problem.objective(beta, scale, r),
@@ -580,7 +215,7 @@ _PARALLEL_STEPS = 0.99
 _MAX_EXTRAPOLATION = 10.0
 
 
-def _extrapolate(problem, beta, r, beta_new, r_new, scale, scale_move, last_step):
+def _extrapolate(problem, beta, beta_new, r_new, scale, scale_move, step, products):
     """Aitken's extrapolation of slowly converging IRLS steps, kept only when it descends.
 
     Used for redescending losses (convex ones take Newton steps where the
@@ -591,21 +226,18 @@ def _extrapolate(problem, beta, r, beta_new, r_new, scale, scale_move, last_step
     coefficients and for ``log(scale)`` (which moved by ``scale_move``).  The
     step ``1 / (1 - q)`` times the IRLS step is taken when, at the
     extrapolated scale, its objective is no larger than the IRLS step's.
-    Returns ``(beta, r, step)``, ``step`` (the fitted values' change) for the
-    next call.
+    ``step`` is the fitted values' change and ``products`` its weighted products
+    with the last one (:meth:`~skrobust.solvers.objective.MProblem.step_products`).
+    Returns ``(beta, r, step)``, ``step`` for the next call.
     """
-    step = r - r_new
-    if last_step is None:
+    if products is None:
         return beta_new, r_new, step
-    s = problem.sample_weight
-    a = float(np.dot(s * step, last_step))
-    b = float(np.dot(s * last_step, last_step))
-    c = float(np.dot(s * step, step))
+    a, b, c = products
     if not (b > 0 and c > 0 and a > _PARALLEL_STEPS * math.sqrt(b * c) and a < b):
         return beta_new, r_new, step
     omega = min(1.0 / (1.0 - a / b), _MAX_EXTRAPOLATION)
     beta_try = beta + omega * (beta_new - beta)
-    r_try = problem.y - problem.design.predict(beta_try)
+    r_try = problem.residuals(beta_try)
     limit = scale * math.exp((omega - 1.0) * scale_move)
     if problem.objective(beta_try, limit, r_try) <= problem.objective(beta_new, limit, r_new):
         return beta_try, r_try, None  # a new geometric sequence starts
@@ -618,8 +250,8 @@ def _line_search(problem, point, delta, slope, spare):
     ``spare[0]`` is a residual buffer free for the trials (or None).
     """
     joint = problem.joint
-    p = problem.design.n_params
-    floor = getattr(problem.scale_rule, "floor", 0.0)
+    p = problem.n_params
+    floor = problem.scale_rule.floor
     t = 1.0
     # tolerate rounding in the objective (a sum over n terms) near the optimum; the
     # absolute term covers an exact fit, where the objective itself is rounding noise
@@ -628,7 +260,8 @@ def _line_search(problem, point, delta, slope, spare):
         beta = point.beta + t * delta[:p]
         scale = point.scale + t * delta[p] if joint else point.scale
         if scale > floor:
-            trial = problem.evaluate(beta, scale, reference=point.r, out=spare[0])
+            trial = problem.evaluate(beta, scale, reference=point.r, out=spare[0],
+                                     newton=True)
             if trial.f <= point.f + _ARMIJO * t * slope + slack:
                 spare[0] = None
                 return trial, t
@@ -641,11 +274,11 @@ def _fallback(problem, point, spare):
     """The monotone IRLS step: exact scale for the residuals (joint), then weighted ridge."""
     scale = point.scale
     if problem.joint:
-        scale = problem.scale_rule.update(point.r, problem.sample_weight, scale)
-    beta = _irls_beta(problem, point.r, scale)
+        scale = problem.scale_rule.update(point.r, problem.rows, scale)
+    beta = problem.irls_step(point.r, scale)
     if beta is None:
         return None
-    new = problem.evaluate(beta, scale, reference=point.r, out=spare[0])
+    new = problem.evaluate(beta, scale, reference=point.r, out=spare[0], newton=True)
     spare[0] = None
     return new
 
@@ -653,17 +286,17 @@ def _fallback(problem, point, spare):
 def _newton(problem, beta, scale0, hessian_rows, metric, max_iter, tol, progress,
             phase="irls"):
     """Newton steps (see the module docstring); ``metric`` enables the final step without a pass."""
-    s = problem.sample_weight
+    s = problem.rows
     rule = problem.scale_rule
     joint = problem.joint
-    floor = getattr(rule, "floor", 0.0)
-    p = problem.design.n_params
+    floor = rule.floor
+    p = problem.n_params
     if scale0 is None:
-        scale0 = rule.initial(problem.y - problem.design.predict(beta), s)
-    point = problem.evaluate(beta, max(float(scale0), floor))
+        scale0 = rule.initial(problem.residuals(beta), s)
+    point = problem.evaluate(beta, max(float(scale0), floor), newton=True)
     if joint and point.scale <= floor:
         point = problem.rescale(point, rule.update(point.r, s, point.scale))
-    direction = _Direction(problem, hessian_rows)
+    direction = Direction(problem, hessian_rows)
     secant = []  # (step, gradient change) of the last full steps, when the Hessian is sampled
     scale_secant = SecantScale(floor)
     spare = [None]  # a residual buffer no live point uses
@@ -680,7 +313,7 @@ def _newton(problem, beta, scale0, hessian_rows, metric, max_iter, tol, progress
         t = 0.0
         delta = direction(point)
         if delta is not None and np.all(np.isfinite(delta)) and secant:
-            delta = _secant_correction(delta, point.grad, secant)
+            delta = secant_correction(delta, point.grad, secant)
         if delta is not None and np.all(np.isfinite(delta)):
             slope = float(np.dot(point.grad, delta))
             if slope < 0:
@@ -727,3 +360,4 @@ def _newton(problem, beta, scale0, hessian_rows, metric, max_iter, tol, progress
     if not converged and not message:
         message = f"IRLS did not converge in {max_iter} iterations"
     return SolverResult(point.beta, point.scale, n_iter, converged, point.f, message, history)
+

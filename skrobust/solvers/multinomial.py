@@ -67,9 +67,9 @@ from .._progress import Progress
 from ..losses._softmax import label_log_softmax
 from ..losses.margin import SquaredHinge
 from ..losses.probability import LogLoss
+from ._result import SolverResult
 from .lbfgs import lbfgs_accept
 from .margin_newton import _newton_margin, newton_classifier
-from .mestimate import SolverResult
 
 _SQUARE_BLOCK = 2**17  # values per block of squared rows (1 MiB)
 

@@ -27,7 +27,8 @@ from __future__ import annotations
 import warnings
 
 from .lbfgs import lbfgs
-from .mestimate import MProblem, irls
+from .mestimate import irls
+from .objective import MProblem
 
 
 def run_solver(plan, design, y, sample_weight, start, *, alpha, max_iter, tol,
@@ -60,6 +61,15 @@ def run_solver(plan, design, y, sample_weight, start, *, alpha, max_iter, tol,
 
         return _quantile_regression(design, y, sample_weight, float(quantile), alpha=alpha,
                                     max_iter=max(max_iter, 200), verbose=progress)
+    return run_m_estimation(plan, MProblem(design, y, sample_weight, plan.loss, start.rule,
+                                           alpha), start, max_iter=max_iter, tol=tol,
+                            progress=progress)
+
+
+def run_m_estimation(plan, problem, start, *, max_iter, tol, progress=None):
+    """IRLS or L-BFGS (``plan.solver``) on an objective (in memory or on dask) from ``start``.
+
+    ``problem`` carries the scale rule of the start (an MM start may hold its scale fixed).
+    """
     run = irls if plan.solver == "irls" else lbfgs
-    return run(MProblem(design, y, sample_weight, plan.loss, start.rule, alpha), start.beta,
-               start.scale, max_iter=max_iter, tol=tol, verbose=progress)
+    return run(problem, start.beta, start.scale, max_iter=max_iter, tol=tol, verbose=progress)

@@ -2,10 +2,12 @@
 
 One function per ``init`` strategy of :class:`~skrobust.RobustRegressor`
 (``ols``, ``lad``, ``huber``, ``gnc``, ``s``, ``ms`` and the S-start on kernel
-principal components), each on the fit's design, targets and weights, and
-:func:`robust_start`, which picks one.  A start gives the coefficients, the
-scale (or None: the scale rule estimates it) and the scale rule of the fit:
-an MM start (``s``, ``ms``) may hold its S-scale fixed.
+principal components), and :func:`robust_start`, which picks one.  The
+``ols``, ``huber``, ``gnc`` and ``s`` starts run over the fit's objective
+(:mod:`skrobust.solvers.objective`), in memory or on dask alike.  A start
+gives the coefficients, the scale (or None: the scale rule estimates it) and
+the scale rule of the fit: an MM start (``s``, ``ms``) may hold its S-scale
+fixed.
 
 Examples
 --------
@@ -30,10 +32,10 @@ import numpy as np
 
 from .._progress import Progress
 from ..losses import Barron, get_loss
-from ..scale import FixedScale, MADScale, scale_floor
+from ..scale import FixedScale, MADScale, m_scale_of, scale_floor
 from .aliasing import expand_coef
 from .design import LinearDesign
-from .fast_s import _fast_s, _fast_s_sampled
+from .fast_s import S_BREAKDOWN_B, S_TUKEY_C, _fast_s, _fast_s_sampled
 from .kernel_design import (
     KernelDesign,
     effective_degrees_of_freedom,
@@ -41,8 +43,9 @@ from .kernel_design import (
     principal_components,
     tied_subset_limit,
 )
-from .mestimate import MProblem, irls
+from .mestimate import irls
 from .ms_start import ms_start
+from .objective import MProblem
 from .quantile import _quantile_regression
 
 S_MAX_PARAMS = 101  # above this many parameters a kernel model's S-start uses components
@@ -77,7 +80,7 @@ class Start:
 
 def rule_floor(rule) -> float:
     """The scale floor of a rule (a fixed scale is its own floor)."""
-    return getattr(rule, "floor", None) or getattr(rule, "value", 1e-300)
+    return rule.value if rule.fixed else (rule.floor or 1e-300)
 
 
 def scale_rule(plan, design, y, sample_weight, alpha, units):
@@ -105,12 +108,12 @@ def s_on_components(design, kernel: bool) -> bool:
                        or tied_subset_limit(design.X, design.n_params) < design.n_params)
 
 
-def ols_start(design, y, sample_weight, rule, alpha, convex):
+def ols_start(problem, convex):
     """(Ridge) least squares; nothing for a convex loss, whose optimum does not depend on
     the start (the solver starts from least squares itself, on a row sample for large n)."""
     if convex:
-        return Start(None, None, rule)
-    return Start(design.solve_weighted(sample_weight, y, alpha), None, rule)
+        return Start(None, None, problem.scale_rule)
+    return Start(problem.ridge(), None, problem.scale_rule)
 
 
 def lad_start(design, y, sample_weight, rule, alpha, progress=None):
@@ -120,43 +123,51 @@ def lad_start(design, y, sample_weight, rule, alpha, progress=None):
     return Start(beta, None, rule)
 
 
-def huber_start(design, y, sample_weight, rule, alpha, max_iter, progress=None):
+def huber_start(problem, max_iter, progress=None):
     """A Huber M-fit from least squares (a convex, hence start-free, robust start)."""
-    problem = MProblem(design, y, sample_weight, get_loss("huber"), rule, alpha)
-    beta = irls(problem, design.solve_weighted(sample_weight, y, alpha), None,
-                max_iter=max_iter, tol=_START_TOL, verbose=progress, phase="start").beta
-    return Start(beta, None, rule)
+    huber = problem.with_loss(get_loss("huber"))
+    beta = irls(huber, problem.ridge(), None, max_iter=max_iter, tol=_START_TOL,
+                verbose=progress, phase="start").beta
+    return Start(beta, None, problem.scale_rule)
 
 
 def adaptive_start(design, y, sample_weight, alpha, max_iter, progress):
     """The start of the adaptive Barron fit: a robust convex fit, Huber's with the MAD scale."""
     progress.line("start", "Huber M-fit with the MAD scale")
     rule = MADScale(scale_floor(y, sample_weight))
-    return huber_start(design, y, sample_weight, rule, alpha, max_iter, progress)
+    return huber_start(MProblem(design, y, sample_weight, get_loss("huber"), rule, alpha),
+                       max_iter, progress)
 
 
-def gnc_start(design, y, sample_weight, loss, rule, alpha, max_iter, progress):
+def gnc_start(problem, max_iter, progress):
     """Graduated non-convexity: Barron's shape annealed from the convex pseudo-Huber fit
-    down to ``loss``'s shape, each stage starting from the one before."""
-    beta = design.solve_weighted(sample_weight, y, alpha)
+    down to the problem's loss shape, each stage starting from the one before."""
+    loss = problem.loss
+    beta = problem.ridge()
     for shape in loss.gnc_shapes():
-        stage = MProblem(design, y, sample_weight, Barron(shape=float(shape), c=loss.c),
-                         rule, alpha)
+        stage = problem.with_loss(Barron(shape=float(shape), c=loss.c))
         progress.line("start", f"graduated non-convexity: shape {shape:.3g}")
         beta = irls(stage, beta, None, max_iter=max_iter, tol=_START_TOL,
                     verbose=progress, phase="start").beta
-    return Start(beta, None, rule)
+    return Start(beta, None, problem.scale_rule)
 
 
-def s_start(design, y, counts, rule, rng, *, ms=False, s_columns=None, hold_scale=True,
-            progress=None):
+def s_start(problem, units, rng, *, ms=False, s_columns=None, hold_scale=True, progress=None):
     """The MM start: an S-estimate (fast-S), or the M-S estimate with ``ms=True``.
 
-    ``counts`` are the weights in units that count observations (the S-scale's
-    ``n - p``); ``s_columns`` the columns the S-fit may use when a ridge fit
-    keeps collinear ones (their S-coefficients are 0).  With ``hold_scale`` the
-    fit holds the S-scale fixed.
+    The S-fit runs on the objective's S-sample (all rows in memory; a row
+    sample of a dask objective, whose S-scale is then the M-scale of all
+    residuals, :func:`~skrobust.scale.m_scale_of`).  The S-scale's ``n - p``
+    counts observations (``units``, a :class:`~skrobust._units.FitUnits`);
+    ``s_columns`` are the columns the S-fit may use when a ridge fit keeps
+    collinear ones (their S-coefficients are 0).  With ``hold_scale`` the fit
+    holds the S-scale fixed.
     """
+    rule = problem.scale_rule
+    design, y, weights, complete = problem.s_sample(rng)
+    counts = units.frequency_weights(weights)
+    if not complete:
+        progress.line("s-start", f"fast-S on {design.n_samples} of {problem.n_samples} rows")
     s_design = design if s_columns is None else LinearDesign(
         design.X[:, np.flatnonzero(s_columns)], design.fit_intercept)
     if ms:
@@ -172,6 +183,12 @@ def s_start(design, y, counts, rule, rng, *, ms=False, s_columns=None, hold_scal
         coef, intercept = s_design.split(s_fit.beta)
         coef = expand_coef(coef, ~s_columns)
         s_fit.beta = np.append(coef, intercept) if design.fit_intercept else coef
+    if not complete:  # the S-scale of all rows
+        s_fit.scale = m_scale_of(problem.residuals(s_fit.beta), problem.rows,
+                                 loss=get_loss("tukey", c=S_TUKEY_C), b=S_BREAKDOWN_B,
+                                 denom=problem.total_weight - problem.n_params * units.count,
+                                 scale0=s_fit.scale, floor=rule_floor(rule))
+        progress.line("s-start", f"M-scale of all rows {s_fit.scale:.6g}")
     rule = FixedScale(s_fit.scale) if hold_scale else rule
     return Start(s_fit.beta, s_fit.scale, rule, s_beta=s_fit.beta, s_scale=s_fit.scale)
 
@@ -219,25 +236,29 @@ def kernel_s_start(design, y, sample_weight, counts, loss, rule, alpha, rng, *,
     return Start(design.solve_weighted(v, y, alpha), s_fit.scale, rule, s_scale=s_fit.scale)
 
 
-def robust_start(plan, design, y, sample_weight, rule, rng, *, alpha, units, max_iter,
-                 s_columns=None, progress=None):
-    """The start ``plan.start`` of a :class:`~skrobust._plan.FitPlan` on the fit's data.
+def robust_start(plan, problem, rng, *, units, max_iter, s_columns=None, progress=None):
+    """The start ``plan.start`` of a :class:`~skrobust._plan.FitPlan` on the fit's objective.
 
-    ``alpha`` is the penalty and ``units`` the :class:`~skrobust._units.FitUnits`
-    of the fit (the S-scale's ``n - p`` counts observations).
+    ``problem`` is the fit's objective (its loss, scale rule and penalty) and
+    ``units`` the :class:`~skrobust._units.FitUnits` of the fit (the S-scale's
+    ``n - p`` counts observations).  ``lad`` and the kernel starts need an
+    in-memory design (the plan refuses them on dask).
     """
     start, hold = plan.start, plan.scale == "auto"
-    if start == "s" and s_on_components(design, plan.kernel):
-        return kernel_s_start(design, y, sample_weight, units.frequency_weights(sample_weight),
-                              plan.loss, rule, alpha, rng, hold_scale=hold, progress=progress)
+    progress = Progress.of(progress)
+    if start == "s" and plan.kernel and s_on_components(problem.design, True):
+        w = problem.sample_weight
+        return kernel_s_start(problem.design, problem.y, w, units.frequency_weights(w),
+                              plan.loss, problem.scale_rule, problem.alpha, rng,
+                              hold_scale=hold, progress=progress)
     if start in ("s", "ms"):
-        return s_start(design, y, units.frequency_weights(sample_weight), rule, rng,
-                       ms=start == "ms", s_columns=s_columns, hold_scale=hold,
-                       progress=progress)
+        return s_start(problem, units, rng, ms=start == "ms", s_columns=s_columns,
+                       hold_scale=hold, progress=progress)
     if start == "lad":
-        return lad_start(design, y, sample_weight, rule, alpha, progress)
+        return lad_start(problem.design, problem.y, problem.sample_weight, problem.scale_rule,
+                         problem.alpha, progress)
     if start == "huber":
-        return huber_start(design, y, sample_weight, rule, alpha, max_iter, progress)
+        return huber_start(problem, max_iter, progress)
     if start == "gnc":
-        return gnc_start(design, y, sample_weight, plan.loss, rule, alpha, max_iter, progress)
-    return ols_start(design, y, sample_weight, rule, alpha, plan.loss.convex)
+        return gnc_start(problem, max_iter, progress)
+    return ols_start(problem, plan.loss.convex)

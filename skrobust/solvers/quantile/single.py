@@ -8,8 +8,9 @@ import numpy as np
 
 from ..._progress import Progress
 from ...losses.quantile import check_quantile
+from .._result import SolverResult
 from ..design import LinearDesign, positive_weight_rows
-from ..mestimate import SolverResult, sample_rows
+from ..objective import sample_rows
 from ._problem import _band_size, _Outcome, _Problem
 from .band import _band_solve, _quantile_band, _solve_direct
 

@@ -1,0 +1,102 @@
+"""Blockwise passes over row chunks and their tree sums: the dask reducer.
+
+A chunk kernel is a module-level function of NumPy chunks (it pickles by
+reference, runs in the workers and never writes into its inputs) returning
+one row of sums per chunk; the rows are tree-summed (fan-in
+:data:`SPLIT_EVERY`) and computed, one graph per pass.  :class:`DaskRows` is
+the :class:`~skrobust.scale.Reducer` the scale rules sum through.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..scale import Reducer
+
+SPLIT_EVERY = 8
+"""Fan-in of the tree reductions of the per-chunk sums."""
+
+
+def _index(a):
+    return None if a is None else ("ij" if a.ndim == 2 else "i")
+
+
+def rows_of(fn, L, *arrays, **kwargs):
+    """A lazy ``(n_chunks, L)`` array: one row per chunk from ``fn(*chunks, **kwargs)``."""
+    import dask.array as da
+
+    args = [x for a in arrays for x in (a, _index(a))]
+    # concatenate=False: a kernel gets X's single column block in a list (no copy)
+    return da.blockwise(fn, "ik", *args, new_axes={"k": L}, adjust_chunks={"i": 1},
+                        concatenate=False, dtype=np.float64, meta=np.empty((0, 0)), **kwargs)
+
+
+def sum_rows(fn, L, *arrays, **kwargs) -> np.ndarray:
+    """Tree-sum of the per-chunk rows, computed: one pass, a length-``L`` vector."""
+    return rows_of(fn, L, *arrays, **kwargs).sum(axis=0, split_every=SPLIT_EVERY).compute()
+
+
+def _head(b, L):
+    return b[: b.shape[0] - L]
+
+
+def _tail(b, L):
+    return b[b.shape[0] - L:][None, :]
+
+
+def packed_pass(fn, L, rows, *arrays, **kwargs):
+    """Run a kernel returning ``[r, sums]`` per chunk: persisted ``r`` and the summed sums.
+
+    One graph and one task per chunk: the residuals and the tree-summed sums
+    are persisted together, so the kernel runs once per chunk.
+    """
+    import dask
+    import dask.array as da
+
+    args = [x for a in arrays for x in (a, _index(a))]
+    packed = da.blockwise(fn, "i", *args, adjust_chunks={"i": lambda c: c + L},
+                          concatenate=False, dtype=np.float64, meta=np.empty((0,)), L=L,
+                          **kwargs)
+    r = packed.map_blocks(_head, L=L, chunks=(rows,), dtype=np.float64, meta=np.empty((0,)))
+    tails = packed.map_blocks(_tail, L=L, chunks=((1,) * len(rows), (L,)), new_axis=1,
+                              dtype=np.float64, meta=np.empty((0, 0)))
+    r, total = dask.persist(r, tails.sum(axis=0, split_every=SPLIT_EVERY))
+    return r, total.compute()
+
+
+def _sum_block(r, w, *, row_sums, size, **kwargs):
+    out = np.zeros((1, size))
+    if r.shape[0]:
+        out[0] = row_sums(r, w, **kwargs)
+    return out
+
+
+class DaskRows(Reducer):
+    """The weights of a dask fit: the scale rules' sums as tree sums over the chunks.
+
+    ``abs_median`` is the exact weighted median
+    (:func:`~skrobust.dask._median.weighted_abs_median`); the bracket around
+    the previous median narrows as the iterations converge.
+    """
+
+    def __init__(self, w, total, n_positive, cap=None):
+        self.w, self.total, self.n_positive, self.cap = w, float(total), int(n_positive), cap
+        self._width = None
+
+    def sum(self, fn, size, residuals, **kwargs) -> np.ndarray:
+        return sum_rows(_sum_block, size, residuals, self.w, row_sums=fn, size=size, **kwargs)
+
+    def abs_median(self, residuals, guess=None) -> float:
+        from ._median import _HINT_WIDTH, weighted_abs_median
+
+        width = _HINT_WIDTH if self._width is None or guess is None else self._width
+        med = weighted_abs_median(residuals, self.w, self.total, hint=guess, hint_width=width,
+                                  count=self.n_positive, cap=self.cap)
+        if guess is not None and guess > 0 and med > 0:
+            # the next bracket: a few times the last change (the iterations converge), and
+            # wide enough for the middle order statistics (gaps of about 1 / n relatively)
+            self._width = min(max(4.0 * abs(math.log(med / guess)),
+                                  200.0 / max(self.n_positive, 1)), _HINT_WIDTH)
+        return med

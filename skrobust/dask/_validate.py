@@ -1,0 +1,269 @@
+"""Dask input: layout checks without computing, and the one validation pass of a fit.
+
+:func:`check_layout` refuses what the fit cannot use (column chunks, unknown
+chunk sizes, misaligned ``y`` or weights, sparse chunks, DataFrames) with a
+message that says what to do; :class:`DaskData` persists the inputs and runs
+one pass that counts non-finite values and negative weights and returns the
+sums a fit needs (total weight, scale floor, column moments).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._units import FitUnits, power_of_two_unit
+from ._reduce import rows_of, sum_rows
+
+
+def _block(X):
+    """The chunk of X: blockwise hands the column blocks of a row chunk as a list."""
+    if isinstance(X, list):
+        X = X[0] if len(X) == 1 else np.concatenate(X, axis=1)
+    if not isinstance(X, np.ndarray):  # a sparse chunk that the lazy meta did not reveal
+        raise TypeError(_SPARSE_CHUNKS.format(kind=type(X).__name__))
+    return X
+
+
+_SPARSE_CHUNKS = ("X has {kind} chunks; the dask backend needs dense NumPy chunks: densify "
+                  "them with X = X.map_blocks(lambda b: b.toarray(), dtype=X.dtype), or fit "
+                  "the in-memory estimator on the scipy.sparse matrix")
+
+
+def _check_dense_chunks(X):
+    meta = getattr(X, "_meta", None)
+    if meta is not None and not isinstance(meta, np.ndarray):
+        raise TypeError(_SPARSE_CHUNKS.format(kind=type(meta).__name__))
+
+
+def _drop_empty_chunks(*arrays):
+    """The arrays without their zero-row chunks (which dask pairs with a neighbour's data)."""
+    rows = arrays[0].chunks[0]
+    if all(rows):
+        return arrays
+    kept = tuple(c for c in rows if c)
+    return tuple(a.rechunk({0: kept}) for a in arrays)
+
+
+def _check_lengths(*blocks):
+    m = blocks[0].shape[0]
+    for b in blocks[1:]:
+        if b is not None and b.shape[0] != m:
+            raise ValueError(f"misaligned chunks: a chunk of X has {m} rows but the matching "
+                             f"chunk of y or sample_weight has {b.shape[0]}")
+    return m
+
+
+def _validate_block(X, y, w, *, d):
+    """One row: counts of non-finite values and negative weights, and sums for the fit."""
+    X = _block(X)
+    m = _check_lengths(X, y, w)
+    out = np.zeros((1, 10 + 2 * d))
+    if m == 0:
+        return out
+    fin_x = np.isfinite(X)
+    out[0, 0] = m
+    out[0, 1] = m * d - np.count_nonzero(fin_x)
+    out[0, 2] = m - np.count_nonzero(np.isfinite(y))
+    out[0, 3] = m - np.count_nonzero(np.isfinite(w))
+    out[0, 4] = np.count_nonzero(w < 0)
+    if out[0, 1:5].any():
+        return out
+    pos = w > 0
+    k = int(np.count_nonzero(pos))
+    out[0, 5] = w.sum()
+    out[0, 6] = k
+    out[0, 7] = np.dot(w, y)
+    out[0, 8] = np.dot(w, y * y)
+    if k:
+        out[0, 9] = np.abs(y[pos]).max()
+        Xp = X[pos]
+        mean = Xp.mean(axis=0)
+        out[0, 10:10 + d] = mean
+        out[0, 10 + d:] = ((Xp - mean) ** 2).sum(axis=0)
+    return out
+
+
+def _spread_block(y, w, *, centre):
+    """``sum w |y - centre|`` (the spread behind the scale floor)."""
+    out = np.zeros((1, 1))
+    out[0, 0] = np.dot(w, np.abs(y - centre))
+    return out
+
+class DaskData:
+    """The persisted inputs of a dask fit and the sums every step needs (never stored)."""
+
+    def __init__(self, X, y, sample_weight, fit_intercept, persist=True):
+        import dask
+
+        X, y, w = check_layout(X, y, sample_weight)
+        # frequency weights in units where the largest is of order one (skrobust._units), so
+        # the sums of weights up to 1e300 neither overflow nor underflow; one pass over w
+        self.units = FitUnits(None, 1.0, power_of_two_unit(_largest(w)))
+        if self.units.w != 1.0:
+            w = w / self.units.w
+        if persist:
+            X, y, w = dask.persist(X, y, w)
+        self.X, self.y, self.w = X, y, w
+        self.rows = tuple(int(c) for c in X.chunks[0])
+        self.n, self.d = int(X.shape[0]), int(X.shape[1])
+        self.fit_intercept = bool(fit_intercept)
+        self.p = self.d + int(self.fit_intercept)
+        d = self.d
+        parts = rows_of(_validate_block, 10 + 2 * d, X, y, w, d=d).compute()
+        n_bad_x, n_bad_y, n_bad_w, n_neg = parts[:, 1:5].sum(axis=0)
+        if n_bad_x:
+            raise ValueError(f"Input X contains NaN or infinity ({int(n_bad_x)} non-finite "
+                             "values).")
+        if n_bad_y:
+            raise ValueError(f"Input y contains NaN or infinity ({int(n_bad_y)} non-finite "
+                             "values).")
+        if n_bad_w:
+            raise ValueError("Input sample_weight contains NaN or infinity.")
+        if n_neg:
+            raise ValueError("Negative values in data passed to sample_weight.")
+        self.total_weight = float(parts[:, 5].sum())
+        if not self.total_weight > 0:
+            raise ValueError("sample_weight must have a positive sum; all weights are zero")
+        counts = parts[:, 6]
+        self.n_pos = int(counts.sum())
+        mean_y = float(parts[:, 7].sum()) / self.total_weight
+        self.atol = 1e-12 * math.sqrt(float(parts[:, 8].sum()) / self.total_weight) + 1e-300
+        # column standard deviations over the positive-weight rows (Chan's pairwise combination),
+        # used only to condition L-BFGS, as in memory
+        k_tot, mean, m2 = 0.0, np.zeros(d), np.zeros(d)
+        for k, mu, s2 in zip(counts, parts[:, 10:10 + d], parts[:, 10 + d:], strict=True):
+            if k == 0:
+                continue
+            delta = mu - mean
+            new = k_tot + k
+            mean = mean + delta * (k / new)
+            m2 = m2 + s2 + delta * delta * (k_tot * k / new)
+            k_tot = new
+        sd = np.sqrt(m2 / max(k_tot, 1.0))
+        self.col_mean, self.col_sd = mean, np.where(sd > 0, sd, 1.0)
+        # the scale floor of skrobust.scale.scale_floor: max(1e-10 spread, 1e-12 max|y|)
+        spread = sum_rows(_spread_block, 1, y, w, centre=mean_y)[0] / self.total_weight
+        magnitude = float(parts[:, 9].max())
+        self.floor = max(1e-10 * spread, 1e-12 * magnitude, 1e-300)
+
+    def sample(self, m, rng):
+        """``m`` rows drawn uniformly without replacement (all rows when ``m >= n``)."""
+        import dask
+
+        if m >= self.n:
+            return dask.compute(self.X, self.y, self.w)
+        gen = np.random.default_rng(int(rng.randint(0, 2**63 - 1, dtype=np.int64)))
+        return self.rows_at(np.sort(gen.choice(self.n, size=m, replace=False)))
+
+    def rows_at(self, idx):
+        """The rows ``idx`` (sorted) of X, y and the weights, gathered to the client."""
+        import dask
+
+        return dask.compute(self.X[idx], self.y[idx], self.w[idx])
+
+
+def _largest(w) -> float:
+    """``max(w)`` of a dask vector (0 for no rows, NaN if there is one), empty chunks allowed."""
+    import dask.array as da
+
+    tops = da.map_blocks(lambda b: np.max(b, initial=0.0, keepdims=True), w,
+                         chunks=((1,) * w.numblocks[0],), dtype=np.float64)
+    return float(tops.max().compute())
+
+
+def _check_rows_known(a, name):
+    if any(math.isnan(c) for c in a.chunks[0]):
+        raise ValueError(f"{name} has unknown chunk sizes (NaN in {name}.chunks); call "
+                         f"{name} = {name}.compute_chunk_sizes() first (one pass), or build it "
+                         "with known lengths, e.g. ddf.to_dask_array(lengths=True).")
+
+
+def _as_dask_vector(a, X, name):
+    import dask.array as da
+
+    if a is None:
+        return da.ones(X.shape[0], chunks=(X.chunks[0],), dtype=np.float64)
+    if _is_dataframe(a):
+        raise TypeError(f"{name} is a dask DataFrame/Series; pass a dask array, e.g. "
+                        f"{name}.to_dask_array(lengths=True), chunked like X.")
+    if not isinstance(a, da.Array):
+        a = np.asarray(a)
+        if a.ndim == 2 and a.shape[1] == 1:
+            a = a[:, 0]
+        if a.ndim != 1 or a.shape[0] != X.shape[0]:
+            raise ValueError(f"Found input variables with inconsistent numbers of samples: "
+                             f"X has {X.shape[0]} rows, {name} has shape {a.shape}")
+        # embedded in the graph: fine for small n, pass a dask array for large data
+        return da.from_array(a, chunks=(X.chunks[0],))
+    if a.ndim == 2 and a.shape[1] == 1:
+        a = a[:, 0]
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got a dask array of shape {a.shape}")
+    _check_rows_known(a, name)
+    if a.shape[0] != X.shape[0]:
+        raise ValueError(f"Found input variables with inconsistent numbers of samples: "
+                         f"[{X.shape[0]}, {a.shape[0]}] (X and {name})")
+    if tuple(a.chunks[0]) != tuple(X.chunks[0]):
+        raise ValueError(f"{name} is chunked differently from X's rows ({name}.chunks[0] = "
+                         f"{_short(a.chunks[0])}, X.chunks[0] = {_short(X.chunks[0])}); "
+                         f"rechunk it: {name} = {name}.rechunk((X.chunks[0],))")
+    if a.dtype.kind not in "fiub":
+        raise ValueError(f"{name} must be numeric, got dtype {a.dtype}")
+    return a
+
+
+def _short(chunks):
+    chunks = tuple(chunks)
+    return str(chunks) if len(chunks) <= 6 else f"({chunks[0]}, {chunks[1]}, ..., {chunks[-1]})"
+
+
+def _is_dataframe(a) -> bool:
+    mod = type(a).__module__
+    return mod.startswith(("dask.dataframe", "dask_expr", "dask_cudf"))
+
+
+def check_x(X):
+    """Check a dask ``X`` for a fit or a prediction: a 2-D numeric array of dense chunks,
+    chunked by rows only."""
+    import dask.array as da
+
+    if _is_dataframe(X):
+        raise TypeError("X is a dask DataFrame; pass a dask array with known chunk sizes, "
+                        "e.g. X = ddf.to_dask_array(lengths=True).")
+    if not isinstance(X, da.Array):
+        raise TypeError(f"y or sample_weight is a dask collection, so X must be a dask array "
+                        f"too (got {type(X).__name__}); use da.from_array(X, chunks=...)")
+    if X.ndim != 2:
+        raise ValueError(f"Expected a 2-D dask array X, got {X.ndim}-D (shape {X.shape}); "
+                         "reshape a single feature with X[:, None]")
+    if X.dtype.kind not in "fiub":
+        raise ValueError(f"X must be numeric, got dtype {X.dtype}")
+    _check_dense_chunks(X)
+    if X.numblocks[1] != 1:
+        raise ValueError(f"X is chunked along its columns ({X.numblocks[1]} column chunks); "
+                         f"the dask backend needs whole rows in every chunk: use "
+                         f"X = X.rechunk({{1: {X.shape[1]}}}) (row chunks of 10-500 MB work "
+                         "well).")
+    return X
+
+
+def check_layout(X, y, sample_weight):
+    """Check shapes and chunking without computing anything; float64 lazy inputs."""
+    check_x(X)
+    _check_rows_known(X, "X")
+    n, d = X.shape
+    if n < 1:
+        raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of "
+                         "1 is required.")
+    if d < 1:
+        raise ValueError(f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of "
+                         "1 is required.")
+    if y is None:
+        raise ValueError("y is required (got None)")
+    y = _as_dask_vector(y, X, "y")
+    w = _as_dask_vector(sample_weight, X, "sample_weight")
+    return _drop_empty_chunks(X.astype(np.float64, copy=False), y.astype(np.float64, copy=False),
+                              w.astype(np.float64, copy=False))
+

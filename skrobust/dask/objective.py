@@ -1,0 +1,279 @@
+"""The M-estimation objective over row-chunked dask arrays.
+
+:class:`DaskObjective` implements the protocol of
+:mod:`skrobust.solvers.objective`, so the in-memory solvers
+(:func:`~skrobust.solvers.mestimate.irls` with its Newton steps,
+:func:`~skrobust.solvers.lbfgs.lbfgs`) and starts run on it unchanged.
+Every method is one graph with one task per chunk: the chunk kernels build a
+:class:`~skrobust.solvers.design.LinearDesign` of their chunk and call the
+in-memory pass functions (:func:`~skrobust.solvers.objective.pass_sums`,
+the fused loops of the loss), and return the chunk's residuals with its
+packed sums, which are tree-summed.  Residuals stay in the workers
+(persisted; the solvers hold them as handles).  An evaluation also returns
+the Gram of ``[A, u]`` with the weights ``s psi'(u)``, so a Newton step
+needs no second pass (capability ``hessian_in_pass``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..losses._fused import block_sums, curvature, row_pass
+from ..scale import rho_sums
+from ..solvers.capabilities import Capabilities
+from ..solvers.design import LinearDesign, penalty_diagonal, solve_normal_equations
+from ..solvers.objective import MProblem, pass_sums, point_from_sums, rescale_sums
+from ._reduce import DaskRows, packed_pass, sum_rows
+from ._validate import _block, _check_lengths
+
+S_SAMPLE_SIZE = 20_000
+"""Rows gathered to the client for the fast-S start of an MM fit (``init="s"``); the S-scale
+is then the M-scale of all residuals.  ``n`` or more: the in-memory S-estimate exactly."""
+
+#: what a dask objective does: row samples (gathered), column moments, the Hessian in a pass
+DASK = Capabilities(row_sample=True, columns=True, hessian_in_pass=True)
+
+
+def _chunk(X, fit_intercept):
+    return LinearDesign(np.ascontiguousarray(_block(X)), fit_intercept)
+
+
+def _eval_block(X, y, w, ref, r_in, *, beta, scale, loss, joint, fit_intercept, hessian, L):
+    """``[r, sum w rho, sum w u psi, change2, A'(w psi), vec(B'VB)]`` with ``B = [A, u]``,
+    ``V = w psi'(u)`` (the Gram with ``hessian``); ``r_in`` given: those residuals."""
+    m = _check_lengths(_block(X), y, w, ref, r_in)
+    out = np.zeros(m + L)
+    if m == 0:
+        return out
+    design = _chunk(X, fit_intercept)
+    p = design.n_params
+    stats = out[m:]
+    if r_in is None:
+        r, xg, sums = pass_sums(design, y, w, loss, joint, beta, scale, ref, out[:m],
+                                block_sums(loss), row_pass(loss))
+    else:
+        r = out[:m]
+        r[:] = r_in
+        xg, sums = rescale_sums(design, w, loss, joint, r, scale, block_sums(loss))
+    stats[0], stats[1] = sums[0], sums[1]
+    stats[2] = sums[2] if ref is not None else 0.0
+    stats[3:3 + p] = xg
+    if hessian:
+        u = r / scale
+        stats[3 + p:] = design.gram_ext(curvature(loss, u, w), [u]).ravel()
+    return out
+
+
+def _irls_block(X, y, w, r, *, scale, loss, fit_intercept):
+    """``[vec(A'VA), A'Vy, count(V > 0)]``, ``V = w weight(r / scale) / w0`` (``w``: no loss)."""
+    m = _check_lengths(_block(X), y, w, r)
+    design = _chunk(X, fit_intercept)
+    p = design.n_params
+    out = np.zeros((1, p * p + p + 1))
+    if m == 0:
+        return out
+    v = w if loss is None else w * (loss.weight(r / scale) / loss.weight_at_zero())
+    G, h = design.gram(v, y)
+    out[0, :p * p], out[0, p * p:p * p + p] = G.ravel(), h
+    out[0, -1] = np.count_nonzero(v > 0)
+    return out
+
+
+def _residual_block(X, y, w, ref, last, *, beta, fit_intercept, L):
+    """``[r, sum w (r - ref)**2, step'W last, last'W last, step'W step]``, ``step = ref - r``."""
+    m = _check_lengths(_block(X), y, w, ref, last)
+    out = np.zeros(m + L)
+    if m == 0:
+        return out
+    r = out[:m]
+    r[:] = y - _chunk(X, fit_intercept).predict(beta)
+    if ref is not None:
+        out[m] = np.dot(w, (r - ref) ** 2)
+        if last is not None:
+            step = ref - r
+            out[m + 1:] = np.dot(w * step, last), np.dot(w * last, last), np.dot(w * step, step)
+    return out
+
+
+def _square_sums(r, w):
+    return np.array([float(np.dot(w, r * r))])
+
+
+class DaskObjective:
+    """The M-estimation objective of :class:`~skrobust.dask._validate.DaskData` (dask arrays).
+
+    Parameters
+    ----------
+    data : DaskData
+        The validated, persisted inputs.
+    loss, scale_rule, alpha
+        As for :class:`~skrobust.solvers.objective.MProblem`.
+    rows : DaskRows, default=None
+        The reducer of the scale rules (shared between objectives of one fit).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pytest
+    >>> dask = pytest.importorskip("dask")
+    >>> import dask.array as da
+    >>> from skrobust.dask import DaskData, DaskObjective
+    >>> from skrobust.losses import get_loss
+    >>> from skrobust.scale import FixedScale
+    >>> from skrobust.solvers.mestimate import irls
+    >>> X = np.arange(40.0)[:, None]
+    >>> data = DaskData(da.from_array(X, chunks=(10, 1)), da.from_array(2.0 * X[:, 0] + 1.0,
+    ...                 chunks=10), None, fit_intercept=True)
+    >>> with dask.config.set(scheduler="synchronous"):
+    ...     fit = irls(DaskObjective(data, get_loss("huber"), FixedScale(1.0)))
+    >>> np.round(fit.beta, 6)
+    array([2., 1.])
+    """
+
+    capabilities = DASK
+
+    def __init__(self, data, loss, scale_rule, alpha=0.0, rows=None):
+        self.data, self.loss, self.scale_rule, self.alpha = data, loss, scale_rule, float(alpha)
+        self.w0 = loss.weight_at_zero()
+        self.total_weight, self.atol = data.total_weight, data.atol
+        self.n_samples, self.n_params = data.n, data.p
+        self.fit_intercept = data.fit_intercept
+        self.penalty = penalty_diagonal(data.p, data.fit_intercept, self.alpha)
+        self._shape = LinearDesign(np.empty((0, data.d)), data.fit_intercept)  # penalty terms
+        self.rows = DaskRows(data.w, data.total_weight, data.n_pos) if rows is None else rows
+
+    @property
+    def joint(self) -> bool:
+        return bool(self.scale_rule.penalty_in_scale_units)
+
+    @property
+    def newton(self) -> bool:
+        return bool(self.loss.convex) and bool(self.loss.symmetric)
+
+    def penalty_factor(self, scale: float) -> float:
+        return scale if self.joint else 1.0
+
+    def with_loss(self, loss, scale_rule=None) -> DaskObjective:
+        return DaskObjective(self.data, loss, self.scale_rule if scale_rule is None
+                             else scale_rule, self.alpha, self.rows)
+
+    def _inputs(self, *extra):
+        d = self.data
+        return (d.X, d.y, d.w) + extra
+
+    # ------------------------------------------------------------ passes
+    def residuals(self, beta):
+        return self.advance(beta, None)[0]
+
+    def advance(self, beta, r_old, last_step=None, products=False):
+        """Residuals of ``beta`` (persisted), their change from ``r_old`` and, with
+        ``products``, the step ``r_old - r`` and its products with ``last_step``: one pass."""
+        last = last_step if products else None
+        r, st = packed_pass(_residual_block, 4, self.data.rows, *self._inputs(r_old, last),
+                            beta=np.asarray(beta, dtype=np.float64),
+                            fit_intercept=self.fit_intercept)
+        if r_old is None:
+            return r, math.nan, None, None
+        if not products:
+            return r, float(st[0]), None, None
+        return r, float(st[0]), r_old - r, None if last is None else tuple(map(float, st[1:]))
+
+    def _sums(self, beta, scale, reference=None, r_in=None, hessian=False):
+        p = self.n_params
+        L = 3 + p + ((p + 1) ** 2 if hessian else 0)
+        kwargs = dict(beta=np.asarray(beta, dtype=np.float64), scale=float(scale),
+                      loss=self.loss, joint=self.joint, fit_intercept=self.fit_intercept,
+                      hessian=hessian)
+        r, st = packed_pass(_eval_block, L, self.data.rows, *self._inputs(reference, r_in),
+                            **kwargs)
+        sums = [st[0], st[1], st[2] if reference is not None else math.nan]
+        point = point_from_sums(self, beta, scale, r, st[3:3 + p], sums,
+                                self._shape.penalty_value(beta, self.alpha),
+                                self._shape.penalty_grad(beta, self.alpha))
+        if hessian:
+            point.hessian = self._hessian(st[3 + p:].reshape(p + 1, p + 1), scale)
+        return point
+
+    def _hessian(self, G, scale):
+        p = self.n_params
+        if self.joint:
+            H = G * (2.0 / (self.w0 * scale))
+            H[np.arange(p), np.arange(p)] += 2.0 * self.penalty
+        else:
+            H = G[:p, :p] * (2.0 / self.w0)
+            H[np.diag_indices_from(H)] += 2.0 * self.penalty
+        return H
+
+    def evaluate(self, beta, scale, reference=None, out=None, newton=False):
+        # the Gram only for a point a Newton step starts from (not for L-BFGS), and not with
+        # a re-estimated scale: the pass at the next scale (rescale) supplies that Hessian
+        hessian = newton and self.newton and (self.joint or bool(self.scale_rule.fixed))
+        return self._sums(beta, scale, reference, hessian=hessian)
+
+    def rescale(self, point, scale):
+        if scale == point.scale:
+            return point
+        new = self._sums(point.beta, scale, r_in=point.r, hessian=self.newton)
+        new.r = point.r  # the same residuals: keep the persisted handle
+        return new
+
+    def hessian(self, point):
+        """The Hessian at an evaluated point whose pass did not return it (one pass)."""
+        return self._sums(point.beta, point.scale, r_in=point.r, hessian=True).hessian
+
+    def objective(self, beta, scale, residuals=None) -> float:
+        r = self.residuals(beta) if residuals is None else residuals
+        rho = self.rows.sum(rho_sums, 2, r, scale=scale, loss=self.loss)[0]
+        data = 2.0 * rho / self.w0
+        pen = self._shape.penalty_value(beta, self.alpha)
+        if self.joint:
+            return scale * (self.total_weight + data) + pen
+        return scale * scale * data + pen
+
+    def exact_fit(self, residuals) -> bool:
+        ss = self.rows.sum(_square_sums, 1, residuals)[0]
+        return math.sqrt(ss / self.total_weight) <= 1e3 * self.atol
+
+    def _solve(self, residuals, scale, loss, alpha):
+        p = self.n_params
+        st = sum_rows(_irls_block, p * p + p + 1, *self._inputs(residuals), scale=scale,
+                      loss=loss, fit_intercept=self.fit_intercept)
+        if not st[-1] > 0:
+            return None
+        G = st[:p * p].reshape(p, p)
+        G[np.diag_indices_from(G)] += penalty_diagonal(p, self.fit_intercept, alpha)
+        return solve_normal_equations(G, st[p * p:p * p + p])
+
+    def irls_step(self, residuals, scale):
+        return self._solve(residuals, scale, self.loss, self.alpha * self.penalty_factor(scale))
+
+    def least_squares(self, rows=None):
+        if rows is not None:
+            Xs, ys, ws = self.data.rows_at(rows)
+            if ws.sum() > 0:
+                return MProblem(LinearDesign(Xs, self.fit_intercept), ys, ws, self.loss,
+                                self.scale_rule, self.alpha).least_squares()
+        return self._solve(None, 1.0, None, self.alpha)
+
+    ridge = least_squares
+
+    # ------------------------------------------------------------ row samples
+    def subproblem(self, rows):
+        """The in-memory problem on the gathered ``rows``, weights rescaled to the same total."""
+        Xs, ys, ws = self.data.rows_at(rows)
+        total = float(ws.sum())
+        if not total > 0:
+            return None
+        return MProblem(LinearDesign(Xs, self.fit_intercept), ys,
+                        ws * (self.total_weight / total), self.loss, self.scale_rule, self.alpha)
+
+    def s_sample(self, rng):
+        """The rows of the S-start (:data:`S_SAMPLE_SIZE`, drawn with ``rng``) and whether
+        they are all the rows."""
+        Xs, ys, ws = self.data.sample(S_SAMPLE_SIZE, rng)
+        return LinearDesign(Xs, self.fit_intercept), ys, ws, Xs.shape[0] >= self.n_samples
+
+    def column_moments(self):
+        return self.data.col_mean, self.data.col_sd
