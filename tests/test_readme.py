@@ -49,3 +49,14 @@ def test_tabular_block_claims_hold():
     assert mm.aliased_.sum() == 2  # drop=None: each full set of one-hot columns has one alias
     assert mm.outliers_[:200].all() and mm.outliers_[200:].mean() < 0.03
     assert search.best_params_ == {"robustregressor__loss": "tukey"}
+
+
+def test_quantile_block_claims_hold():
+    namespace = {}
+    block = next(b for b in BLOCKS if "noncrossing=True" in b)
+    exec(compile(block, "README.md quantile block", "exec"), namespace)
+    qr, fan = namespace["qr"], namespace["fan"]
+    assert fan.shape == (namespace["X"].shape[0], 5)
+    assert (np.diff(fan, axis=1) >= 0).all()
+    # quantreg: rq(foodexp ~ income, tau = 0.5, data = engel) gives income 0.5601806
+    assert abs(qr.coef_[2, 0] - 0.5601806) < 1e-6
