@@ -23,14 +23,17 @@ First fit, 1000 x 5 (Gaussian design, 10% vertical outliers):
 GridSearchCV: ``GridSearchCV(est, {"alpha": 8 values}, cv=5)`` = 40 fits on
 the same 1000 x 5 data, for ``RobustRegressor()`` and scikit-learn's
 ``HuberRegressor()``, each with ``n_jobs=1`` and ``n_jobs=2`` in its own
-fresh process (loky starts the worker processes anew).  Times are wall clock
-of ``GridSearchCV.fit`` (the workers' CPU time is not the parent's), after
-the parent's imports.  **overhead = t(n_jobs=2) - t(n_jobs=1)**: what the
-parallel run pays beyond the serial one (worker start-up, imports in each
-worker, numba kernels loaded or compiled in each worker), in seconds; the
-"ratio" column is skrobust's overhead / HuberRegressor's.  40 fits of
-1000 x 5 take milliseconds each, so on 2 cores the parallel run cannot win
-back its start-up; the overhead is the number to keep small.
+fresh process (loky starts the worker processes anew), after the parent's
+imports.  ``t`` is the CPU time of ``GridSearchCV.fit`` in the process and
+its worker processes (``getrusage`` of self and of the children, after the
+workers exit), the steady number on a shared machine; wall clock is shown
+in brackets.  **overhead = t(n_jobs=2) - t(n_jobs=1)**: what the parallel
+run pays beyond the serial one (worker start-up, imports in each worker,
+numba kernels loaded or compiled in each worker); the ratio printed last is
+skrobust's overhead / HuberRegressor's.  40 fits of 1000 x 5 take
+milliseconds each, so on 2 cores the parallel run cannot win back its
+start-up; the overhead is the number to keep small.  "cold" runs every
+process with an empty numba cache (every worker compiles).
 
 Run ``python benchmarks/bench_first_fit.py`` (about a minute; each row is
 the median of ``--repeats`` fresh processes, default 3).  BLAS is pinned to
@@ -134,11 +137,23 @@ def child_grid(library, n_jobs):
         est = HuberRegressor()
     X, y = _data()
     search = GridSearchCV(est, {"alpha": ALPHAS}, cv=5, n_jobs=n_jobs)
-    t0 = time.perf_counter()
+    c0, t0 = _cpu_with_children(), time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         search.fit(X, y)
-    return {"wall": time.perf_counter() - t0}
+    wall = time.perf_counter() - t0
+    if n_jobs != 1:  # the workers' CPU time is counted once they have exited
+        from joblib.externals.loky import get_reusable_executor
+
+        get_reusable_executor().shutdown(wait=True)
+    return {"wall": wall, "cpu": _cpu_with_children() - c0}
+
+
+def _cpu_with_children():
+    import resource
+
+    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
+                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
 def run_child(env, *args):
@@ -195,27 +210,36 @@ def main(argv=None):
             for name in names:
                 print("   ", name)
 
-    print("\nGridSearchCV, 40 fits; wall s; overhead = t(n_jobs=2) - t(n_jobs=1)")
-    print(f"{'library':14s} {'cache':5s} {'n_jobs=1':>9s} {'n_jobs=2':>9s} {'overhead':>9s}")
+    print("\nGridSearchCV, 40 fits; overhead = t(n_jobs=2) - t(n_jobs=1), "
+          "CPU s of the process and its workers (wall s in brackets)")
+    print(f"{'library':14s} {'cache':5s} {'n_jobs=1':>15s} {'n_jobs=2':>15s} {'overhead':>15s}")
     overhead = {}
+
+    def grid_row(library, state, env_for):
+        runs = {jobs: [run_child(env_for(), "grid", library, str(jobs))
+                       for _ in range(args.repeats)] for jobs in (1, 2)}
+        t = {jobs: {k: statistics.median(r[k] for r in rs) for k in ("cpu", "wall")}
+             for jobs, rs in runs.items()}
+        over = {k: t[2][k] - t[1][k] for k in ("cpu", "wall")}
+        cells = [f"{v['cpu']:6.2f} ({v['wall']:5.2f})" for v in (t[1], t[2], over)]
+        print(f"{library:14s} {state:5s} " + " ".join(f"{c:>15s}" for c in cells))
+        return over
+
     with tempfile.TemporaryDirectory() as cache:
         env = child_env(cache)
         run_child(env, "first", "huber")  # warms the cache
         for library in ("HuberRegressor", "skrobust"):
-            t = {jobs: statistics.median(run_child(env, "grid", library, str(jobs))["wall"]
-                                         for _ in range(args.repeats))
-                 for jobs in (1, 2)}
-            overhead[library] = t[2] - t[1]
-            print(f"{library:14s} {'warm':5s} {t[1]:9.3f} {t[2]:9.3f} {overhead[library]:9.3f}")
-    for _ in range(1):
-        t = {}
-        for jobs in (1, 2):
-            with tempfile.TemporaryDirectory() as cache:
-                t[jobs] = run_child(child_env(cache), "grid", "skrobust", str(jobs))["wall"]
-        print(f"{'skrobust':14s} {'cold':5s} {t[1]:9.3f} {t[2]:9.3f} {t[2] - t[1]:9.3f}")
-    print(f"overhead ratio skrobust / HuberRegressor (warm cache): "
-          f"{overhead['skrobust'] / max(overhead['HuberRegressor'], 1e-9):.2f}")
+            overhead[library] = grid_row(library, "warm", lambda: env)
 
+    def cold_env():  # a fresh, empty cache for every run
+        return child_env(tempfile.mkdtemp(dir=cold_root))
+
+    with tempfile.TemporaryDirectory() as cold_root:
+        overhead["cold"] = grid_row("skrobust", "cold", cold_env)
+    for state, key in (("warm", "skrobust"), ("cold", "cold")):
+        print(f"overhead ratio skrobust ({state} cache) / HuberRegressor: "
+              f"{overhead[key]['cpu'] / overhead['HuberRegressor']['cpu']:.2f} CPU, "
+              f"{overhead[key]['wall'] / overhead['HuberRegressor']['wall']:.2f} wall")
 
 if __name__ == "__main__":
     main()

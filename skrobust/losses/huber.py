@@ -21,10 +21,11 @@ HUBER_FUSED_KIND = 0
 @njit(cache=True, nogil=True, inline="always")
 def huber_rho_at(u, c):
     a = abs(u)
-    # capped at the float64 maximum: u**2 and c |u| may overflow
-    inside = min(0.5 * a * a, _BIG)
-    outside = min(c * (a - 0.5 * c), _BIG)
-    return inside if a <= c else (outside if a > c else a)  # NaN in, NaN out
+    # u**2 / 2 = u (u / 2) inside, c (|u| - c / 2) outside: one product of selected
+    # factors (cheap in the fused loops), capped at the float64 maximum (it may overflow)
+    outside = a > c
+    rho = min((c if outside else a) * (a - 0.5 * c if outside else 0.5 * a), _BIG)
+    return rho if a == a else a  # NaN in, NaN out
 
 
 @njit(cache=True, nogil=True, inline="always")
