@@ -17,6 +17,11 @@ first use in a process.  Passes over fewer than :data:`FUSED_MIN_ROWS` rows
 take the residuals and sums from NumPy and the loss's own pointwise kernel
 (which the fit needs anyway, for its weights): a small fit compiles no fused
 kernel at all, and its passes cost microseconds either way.
+
+numba's disk cache checks only the file of the kernel itself: after editing a
+one-point function in ``huber.py`` or ``tukey.py``, delete the cached
+``_fused.*.nbi``/``.nbc`` files (``__pycache__``), or the fused loops keep
+the old formula.  An installation rewrites every file, so users never see it.
 """
 
 from __future__ import annotations
