@@ -23,14 +23,18 @@ def huber_rho_at(u, c):
     a = abs(u)
     # u**2 / 2 = u (u / 2) inside, c (|u| - c / 2) outside: one product of selected
     # factors (cheap in the fused loops), capped at the float64 maximum (it may overflow)
+    # (conditional expressions rather than min/max: numba compiles those as functions
+    # of their own, a fresh process pays for each; same values, NaN included)
     outside = a > c
-    rho = min((c if outside else a) * (a - 0.5 * c if outside else 0.5 * a), _BIG)
+    rho = (c if outside else a) * (a - 0.5 * c if outside else 0.5 * a)
+    rho = _BIG if rho > _BIG else rho
     return rho if a == a else a  # NaN in, NaN out
 
 
 @njit(cache=True, nogil=True, inline="always")
 def huber_psi_at(u, c):
-    return min(max(u, -c), c)
+    clipped = -c if u < -c else u  # min(max(u, -c), c)
+    return c if clipped > c else clipped
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -21,10 +21,13 @@ TUKEY_FUSED_KIND = 1
 def tukey_rho_at(u, c):
     # c**2/6 (1 - (1 - q)**3) = u**2 (1/2 - q/2 + q**2/6): no cancellation
     # for small |u|; capped at the float64 maximum (c**2 may overflow)
-    cap = min(c * c / 6.0, _BIG)
+    # (conditional expressions rather than min: see huber_rho_at)
+    cap = c * c / 6.0
+    cap = _BIG if cap > _BIG else cap
     a = abs(u)
     q = (a / c) ** 2
-    inside = min(a * a * (0.5 - 0.5 * q + q * q / 6.0), cap)
+    inside = a * a * (0.5 - 0.5 * q + q * q / 6.0)
+    inside = cap if inside > cap else inside
     return inside if a <= c else (cap if a > c else a)  # NaN in, NaN out
 
 
