@@ -7,6 +7,14 @@ an unwritable home (and no ``NUMBA_CACHE_DIR``) has none, and numba's own
 decorator then raises ``RuntimeError: cannot cache function ...``, so the
 import failed.  This decorator compiles such a kernel without a disk cache
 instead (each process then compiles it once, on first use).
+
+Compile policy: no signature lists, so nothing compiles at import; a kernel
+compiles (or loads from the disk cache) on its first call, for the types of
+that call.  Callers pass float64 arrays and floats only, one signature per
+kernel (the losses cast their input once); a loss's four pointwise
+functions share one kernel; short passes run NumPy around that kernel
+rather than a fused kernel of their own (``skrobust.losses._fused``).
+``benchmarks/bench_first_fit.py`` counts what a first fit compiles.
 """
 
 from __future__ import annotations

@@ -31,6 +31,8 @@ from ._numba import njit
 BAND = 64
 #: above this many observations per unit of weight, ``p / n`` is below double precision
 COUNT_CAP = 2.0**52
+#: below this many entries column_magnitudes uses NumPy (the kernel pays off on large X)
+_SMALL = 1 << 16
 
 
 def power_of_two_unit(magnitude: float) -> float:
@@ -87,6 +89,9 @@ def column_magnitudes(X) -> np.ndarray:
         return np.maximum(np.asarray(top, dtype=np.float64),
                           -np.asarray(bottom, dtype=np.float64))
     X = np.asarray(X)
+    if X.size < _SMALL:
+        # a small temporary, and no kernel to compile or load in a fresh process
+        return np.abs(X).max(axis=0).astype(np.float64)
     if X.dtype != np.float64 or not (X.flags.c_contiguous or X.flags.f_contiguous):
         X = np.asarray(X, dtype=np.float64, order="C")
     out = np.zeros(X.shape[1])

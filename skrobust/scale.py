@@ -164,7 +164,7 @@ def _abs_median_near(r, w, guess):
     it; the middle values are then selected (or, with weights, sorted) among
     the copies only.
     """
-    from .losses._fused import abs_window
+    from ._scale_kernels import abs_window
 
     lo, hi = guess * (1.0 - _WINDOW_WIDTH), guess * (1.0 + _WINDOW_WIDTH)
     r = np.ascontiguousarray(r, dtype=np.float64)

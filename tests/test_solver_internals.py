@@ -13,7 +13,7 @@ import pytest
 import scipy.sparse as sp
 
 from skrobust.losses import get_loss
-from skrobust.losses._fused import block_sums, curvature, row_pass
+from skrobust.losses._fused import FUSED_MIN_ROWS, block_sums, curvature, row_pass
 from skrobust.scale import FixedScale, HuberProposal2Scale, MADScale, mad_scale
 from skrobust.solvers import mestimate
 from skrobust.solvers.design import LinearDesign
@@ -154,6 +154,11 @@ def test_windowed_mad_with_equal_weights_equals_the_unweighted_mad():
 FUSED = [("huber", 1.345), ("tukey", 4.685), ("huber", 0.5), ("tukey", 1.0)]
 
 
+# below FUSED_MIN_ROWS the passes run NumPy around the loss's pointwise kernel, above it
+# the fused kernels: both must equal the loss object
+SIZES = [401, FUSED_MIN_ROWS + 3]
+
+
 def _residuals(seed=5, n=401):
     rng = np.random.default_rng(seed)
     r = 3.0 * rng.standard_t(2, n)
@@ -161,10 +166,11 @@ def _residuals(seed=5, n=401):
     return r
 
 
+@pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize("name,c", FUSED)
-def test_fused_block_sums_equal_the_loss_object(name, c):
+def test_fused_block_sums_equal_the_loss_object(name, c, n):
     loss = get_loss(name, c=c)
-    r = _residuals()
+    r = _residuals(n=n)
     s = np.random.default_rng(6).uniform(0, 2, r.size)
     ref = r + 0.1
     inv_scale = 1 / 1.7
@@ -178,28 +184,20 @@ def test_fused_block_sums_equal_the_loss_object(name, c):
     assert change == pytest.approx(float(s @ (r - ref) ** 2), rel=1e-12)
 
 
-@pytest.mark.parametrize("name,c", FUSED)
-def test_fused_curvature_equals_the_loss_object(name, c):
-    loss = get_loss(name, c=c)
-    u = _residuals()
-    s = np.random.default_rng(7).uniform(0, 2, u.size)
-    np.testing.assert_allclose(curvature(loss, u, s), s * loss.psi_deriv(u), rtol=1e-13,
-                               atol=1e-15)
-
-
+@pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize("name,c", FUSED)
 @pytest.mark.parametrize("has_ref", [False, True])
-def test_fused_row_pass_equals_dense_numpy(name, c, has_ref):
+def test_fused_row_pass_equals_dense_numpy(name, c, has_ref, n):
     loss = get_loss(name, c=c)
     rng = np.random.default_rng(8)
-    X = rng.standard_normal((301, 5))
-    y = 4.0 * rng.standard_t(2, 301)
+    X = rng.standard_normal((n, 5))
+    y = 4.0 * rng.standard_t(2, n)
     beta = rng.standard_normal(6)
-    s = rng.uniform(0, 2, 301)
+    s = rng.uniform(0, 2, n)
     ref = y - 0.2 if has_ref else None
     design = LinearDesign(X, True)
     r, xg, sums = design.row_pass(beta, y, row_pass(loss), (s, 1 / 1.7, ref))
-    A = np.c_[X, np.ones(301)]
+    A = np.c_[X, np.ones(n)]
     r_ref = y - A @ beta
     u = r_ref / 1.7
     g = s * loss.psi(u)
@@ -215,8 +213,32 @@ def test_fused_row_pass_equals_dense_numpy(name, c, has_ref):
 def test_losses_without_fused_loops_fall_back():
     loss = get_loss("cauchy")
     assert block_sums(loss) is None and row_pass(loss) is None
-    u, s = _residuals(), np.full(401, 0.5)
-    np.testing.assert_array_equal(curvature(loss, u, s), s * loss.psi_deriv(u))
+
+
+@pytest.mark.parametrize("name", ["huber", "tukey", "cauchy"])
+def test_curvature_is_the_weighted_psi_deriv(name):
+    loss = get_loss(name)
+    u, s = np.array([0.0, 0.5, -2.0, 30.0]), np.array([2.0, 1.0, 0.5, 3.0])
+    expected = {"huber": [2.0, 1.0, 0.0, 0.0],
+                "tukey": [2.0, (1 - 0.5**2 / 4.685**2) * (1 - 5 * 0.5**2 / 4.685**2), None, 0.0],
+                "cauchy": [2.0, None, None, None]}[name]
+    got = curvature(loss, u, s)
+    for value, want in zip(got, expected, strict=True):
+        if want is not None:
+            assert value == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(7, 3), (70_000, 1)])  # NumPy below 2**16 entries, numba above
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_column_magnitudes_are_the_column_maxima_of_abs(shape, order):
+    from skrobust._units import column_magnitudes
+
+    rng = np.random.default_rng(3)
+    X = np.asarray(rng.standard_t(3, shape) * [10.0 ** k for k in range(shape[1])], order=order)
+    X[0, 0] = -1e30  # a float32 still
+    np.testing.assert_array_equal(column_magnitudes(X), np.abs(X).max(axis=0))
+    np.testing.assert_array_equal(column_magnitudes(X.astype(np.float32)),
+                                  np.abs(X.astype(np.float32)).max(axis=0))
 
 
 # ----------------------------------------------------- LinearDesign against NumPy

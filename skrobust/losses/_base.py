@@ -2,8 +2,11 @@
 
 A loss is a frozen dataclass.  Its four pointwise functions (``rho``, ``psi``,
 ``weight``, ``psi_deriv``) are numba kernels defined in the loss's own module
-with the signature ``kernel(u, *params, out)``; this base class only casts the
-input once, calls the kernel and restores the shape and dtype.
+with the signature ``kernel(u, *params, out)``, or one kernel for the four,
+``kernel(u, *params, what, out)`` with ``what`` one of :data:`RHO`, :data:`PSI`,
+:data:`WEIGHT`, :data:`PSI_DERIV` (a fit then compiles one kernel, not four);
+this base class only casts the input once, calls the kernel and restores the
+shape and dtype.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from typing import ClassVar
 import numpy as np
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+#: ``what`` of a loss's one pointwise kernel: which function it evaluates
+RHO, PSI, WEIGHT, PSI_DERIV = 0, 1, 2, 3
 
 
 def check_positive(name: str, value) -> float:
@@ -104,11 +110,15 @@ class RobustLoss(LossParameters):
     redescending: ClassVar[bool] = False
     symmetric: ClassVar[bool] = True  # rho(-u) == rho(u); False for the quantile loss
 
-    # kernels(u, *params, out) -> None, set by subclasses as staticmethods
+    # kernels(u, *params, out) -> None, set by subclasses as staticmethods; or one
+    # kernel(u, *params, what, out) for the four
     _rho_kernel: ClassVar = None
     _psi_kernel: ClassVar = None
     _weight_kernel: ClassVar = None
     _psi_deriv_kernel: ClassVar = None
+    _pointwise_kernel: ClassVar = None
+    # which loss the fused loops of ._fused run (None: they do not apply)
+    _fused_kind: ClassVar = None
 
     # ------------------------------------------------------------------ params
     def _kernel_args(self) -> tuple:
@@ -143,30 +153,33 @@ class RobustLoss(LossParameters):
         return replace(self, c=c)
 
     # ------------------------------------------------------------- evaluation
-    def _apply(self, kernel, u):
+    def _apply(self, kernel, u, what):
         u = real_array(u, "u")
         # The kernels run in float64 only (one compiled signature each);
         # float32 input is cast back, clipped so that it stays finite.
-        out = run_kernel(kernel, u, self._kernel_args(), "u")
+        if self._pointwise_kernel is not None:
+            out = run_kernel(self._pointwise_kernel, u, (*self._kernel_args(), what), "u")
+        else:
+            out = run_kernel(kernel, u, self._kernel_args(), "u")
         if u.dtype == np.float32:
             return np.clip(out, -_FLOAT32_MAX, _FLOAT32_MAX).astype(np.float32)
         return out
 
     def rho(self, u):
         """Loss value ``rho(u)``, elementwise."""
-        return self._apply(self._rho_kernel, u)
+        return self._apply(self._rho_kernel, u, RHO)
 
     def psi(self, u):
         """Influence function ``psi(u) = d rho / du``, elementwise."""
-        return self._apply(self._psi_kernel, u)
+        return self._apply(self._psi_kernel, u, PSI)
 
     def weight(self, u):
         """IRLS weight ``psi(u) / u`` (its limit at ``u = 0``), elementwise."""
-        return self._apply(self._weight_kernel, u)
+        return self._apply(self._weight_kernel, u, WEIGHT)
 
     def psi_deriv(self, u):
         """Derivative of ``psi`` (the curvature ``rho''``), elementwise."""
-        return self._apply(self._psi_deriv_kernel, u)
+        return self._apply(self._psi_deriv_kernel, u, PSI_DERIV)
 
     def weight_at_zero(self) -> float:
         """``weight(0)``, the largest IRLS weight for losses with ``shape <= 2``."""

@@ -6,11 +6,22 @@ needs, for each block of residuals ``r``, the gradient weights
 and ``sum s (r - r_previous)**2`` (the convergence test).
 Through the loss object that is two kernel calls and half a dozen NumPy
 temporaries per block; the kernels here do it in one loop without
-temporaries.  They reproduce the formulas of :mod:`.huber` and :mod:`.tukey`
-exactly (same caps at the float64 maximum).
+temporaries.  They call the loss modules' own one-point functions
+(:func:`~skrobust.losses.huber.huber_rho_at`, ...), so every formula is
+written once; which loss a loop runs is the loss's ``_fused_kind``
+(metadata of the loss class; None: no fused loops, the solver uses the
+loss's own methods).
 
-:func:`block_sums` returns the fused kernel for a loss, or None when the
-loss has none (the solver then uses the loss's own methods).
+Compilation: a kernel is compiled (or loaded from numba's cache) on its
+first use in a process.  Passes over fewer than :data:`FUSED_MIN_ROWS` rows
+take the residuals and sums from NumPy and the loss's own pointwise kernel
+(which the fit needs anyway, for its weights): a small fit compiles no fused
+kernel at all, and its passes cost microseconds either way.
+
+numba's disk cache checks only the file of the kernel itself: after editing a
+one-point function in ``huber.py`` or ``tukey.py``, delete the cached
+``_fused.*.nbi``/``.nbc`` files (``__pycache__``), or the fused loops keep
+the old formula.  An installation rewrites every file, so users never see it.
 """
 
 from __future__ import annotations
@@ -18,9 +29,11 @@ from __future__ import annotations
 import numpy as np
 
 from .._numba import njit
+from .huber import huber_psi_at, huber_rho_at
+from .tukey import TUKEY_FUSED_KIND, tukey_psi_at, tukey_rho_at
 
-_BIG = 1.7976931348623157e308  # float64 max
-
+#: passes over at least this many rows run the fused kernels; shorter ones run NumPy
+FUSED_MIN_ROWS = 4096
 
 # Only reassociation of the sums is allowed (no finite-math or signed-zero
 # assumptions): it lets LLVM vectorise the reductions, 3-4x faster, and the
@@ -29,47 +42,26 @@ _FASTMATH = {"reassoc"}
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _huber_rho_psi(u, c):
-    psi = min(max(u, -c), c)
-    # 0.5 psi**2 + c (|u| - c)_+ is u**2/2 inside and c (|u| - c/2) outside
-    return min(0.5 * psi * psi + c * max(abs(u) - c, 0.0), _BIG), psi
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _tukey_rho_psi(u, c, cap):
-    a = abs(u)
-    inside = a <= c
-    uc = u / c if inside else 0.0
-    q = uc * uc
-    t = 1.0 - q
-    psi = u * t * t if inside else 0.0
-    rho = min(a * a * (0.5 - 0.5 * q + q * q / 6.0), cap) if inside else cap
-    return rho, psi
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _rho_psi(u, c, cap, tukey):
-    # ``tukey`` is loop-invariant in every caller, so the branch is hoisted out of the loops
-    if tukey:
-        return _tukey_rho_psi(u, c, cap)
-    return _huber_rho_psi(u, c)
+def _rho_psi(u, kind, c):
+    # ``kind`` is loop-invariant in every caller, so the branch is hoisted out of the loops
+    if kind == TUKEY_FUSED_KIND:
+        return tukey_rho_at(u, c), tukey_psi_at(u, c)
+    return huber_rho_at(u, c), huber_psi_at(u, c)
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def fused_block_sums(r, s, inv_scale, c, tukey, g, ref):
-    """``g = s * psi(u)`` with ``u = r * inv_scale`` for Huber's (or Tukey's) loss.
+def fused_block_sums(r, s, inv_scale, kind, c, g, ref):
+    """``g = s * psi(u)`` with ``u = r * inv_scale`` for the loss ``kind`` (tuning ``c``).
 
     Returns ``sum s rho(u)``, ``sum s u psi(u)`` and ``sum s (r - ref)**2``
     (pass ``ref = r`` when there is no reference).
     """
-    # branch-free (selects, no jumps): residuals straddle +-c unpredictably
-    cap = min(c * c / 6.0, _BIG)
     sum_rho = 0.0
     sum_upsi = 0.0
     change = 0.0
     for i in range(r.shape[0]):
         u = r[i] * inv_scale
-        rho, psi = _rho_psi(u, c, cap, tukey)
+        rho, psi = _rho_psi(u, kind, c)
         g[i] = s[i] * psi
         sum_rho += s[i] * rho
         sum_upsi += s[i] * (u * psi)
@@ -79,14 +71,13 @@ def fused_block_sums(r, s, inv_scale, c, tukey, g, ref):
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def fused_rows(X, y, coef, intercept, s, inv_scale, c, tukey, ref, has_ref, r, xg):
+def fused_rows(X, y, coef, intercept, s, inv_scale, kind, c, ref, has_ref, r, xg):
     """The whole pass in one loop over the rows of a C-contiguous ``X``.
 
     ``r = y - X coef - intercept``, ``xg += X' g`` with ``g = s psi(r * inv_scale)``
-    for Huber's (or Tukey's) loss; returns ``sum s rho``, ``sum s u psi``,
+    for the loss ``kind`` (tuning ``c``); returns ``sum s rho``, ``sum s u psi``,
     ``sum g`` and ``sum s (r - ref)**2``.
     """
-    cap = min(c * c / 6.0, _BIG)
     n, d = X.shape
     sum_rho = 0.0
     sum_upsi = 0.0
@@ -99,7 +90,7 @@ def fused_rows(X, y, coef, intercept, s, inv_scale, c, tukey, ref, has_ref, r, x
         ri = y[i] - acc - intercept
         r[i] = ri
         u = ri * inv_scale
-        rho, psi = _rho_psi(u, c, cap, tukey)
+        rho, psi = _rho_psi(u, kind, c)
         g = s[i] * psi
         sum_rho += s[i] * rho
         sum_upsi += s[i] * (u * psi)
@@ -112,74 +103,57 @@ def fused_rows(X, y, coef, intercept, s, inv_scale, c, tukey, ref, has_ref, r, x
     return sum_rho, sum_upsi, sum_g, change
 
 
-def _tukey_flag(loss):
-    # True for Tukey, False for Huber, None for losses without fused kernels
-    from .huber import Huber
-    from .tukey import Tukey
+def _fused_args(loss):
+    """``(kind, c)`` of the fused loops for ``loss``, or None when it has none."""
+    kind = getattr(loss, "_fused_kind", None)
+    if kind is None:
+        return None
+    (c,) = loss._kernel_args()
+    return kind, float(c)
 
-    return {Huber: False, Tukey: True}.get(type(loss))
+
+def _numpy_sums(loss, r, s, inv_scale, g, ref):
+    # fused_block_sums through the loss's pointwise kernel, for short passes
+    u = r * inv_scale
+    psi = loss.psi(u)
+    np.multiply(s, psi, out=g)
+    diff = r - ref
+    return (float(np.dot(s, loss.rho(u))), float(np.dot(s, u * psi)),
+            float(np.dot(s * diff, diff)))
 
 
 def row_pass(loss):
     """The one-loop pass ``kernel(X, y, coef, intercept, s, inv_scale, ref, r, xg)`` or None.
 
     ``ref`` is the reference residual vector or None; returns the four sums
-    of :func:`fused_rows`.
+    of :func:`fused_rows` (from NumPy below :data:`FUSED_MIN_ROWS` rows).
     """
-    tukey = _tukey_flag(loss)
-    if tukey is None:
+    args = _fused_args(loss)
+    if args is None:
         return None
-    c = float(loss.c)
+    kind, c = args
 
     def fused(X, y, coef, intercept, s, inv_scale, ref, r, xg):
-        has_ref = ref is not None
-        return fused_rows(X, y, coef, float(intercept), s, float(inv_scale), c, tukey,
-                          ref if has_ref else r, has_ref, r, xg)
+        intercept, inv_scale = float(intercept), float(inv_scale)
+        if X.shape[0] >= FUSED_MIN_ROWS:
+            has_ref = ref is not None
+            return fused_rows(X, y, coef, intercept, s, inv_scale, kind, c,
+                              ref if has_ref else r, has_ref, r, xg)
+        np.dot(X, coef, out=r)
+        np.subtract(y, r, out=r)
+        if intercept != 0.0:
+            r -= intercept
+        g = np.empty_like(r)
+        sum_rho, sum_upsi, change = _numpy_sums(loss, r, s, inv_scale, g,
+                                                r if ref is None else ref)
+        xg += g @ X
+        return sum_rho, sum_upsi, float(g.sum()), change
 
     return fused
 
 
-@njit(cache=True, nogil=True)
-def abs_window(r, w, lo, hi, values, weights):
-    """Split ``|r|`` around the window ``[lo, hi]`` in one pass (for a median near a guess).
-
-    Copies the ``|r|`` inside the window into ``values`` (and their weights
-    ``w`` into ``weights``, when ``w`` has the length of ``r``); returns the
-    number of values below ``lo``, their total weight and the number copied.
-    """
-    weighted = w.shape[0] == r.shape[0]
-    n_below = 0
-    w_below = 0.0
-    k = 0
-    for i in range(r.shape[0]):
-        a = abs(r[i])
-        if a < lo:
-            n_below += 1
-            if weighted:
-                w_below += w[i]
-        elif a <= hi:
-            values[k] = a
-            if weighted:
-                weights[k] = w[i]
-            k += 1
-    return n_below, w_below, k
-
-
-@njit(cache=True, nogil=True)
-def fused_curvature(u, s, c, tukey, out):
-    """``out = s * psi'(u)`` for Huber's (``s`` inside ``+-c``, else 0) or Tukey's loss."""
-    for i in range(u.shape[0]):
-        inside = abs(u[i]) <= c
-        if tukey:
-            uc = u[i] / c if inside else 0.0
-            q = uc * uc
-            out[i] = s[i] * ((1.0 - q) * (1.0 - 5.0 * q)) if inside else 0.0
-        else:
-            out[i] = s[i] if inside else 0.0
-
-
 def curvature(loss, u, s):
-    """``s * psi'(u)``, through a fused kernel for Huber and Tukey.
+    """``s * psi'(u)``, the weights of the Newton step's Gram.
 
     Examples
     --------
@@ -189,14 +163,7 @@ def curvature(loss, u, s):
     >>> curvature(get_loss("huber", c=1.0), np.array([0.5, -3.0]), np.array([2.0, 2.0]))
     array([2., 0.])
     """
-    tukey = _tukey_flag(loss)
-    if tukey is None:
-        return s * loss.psi_deriv(u)
-    u = np.ascontiguousarray(u, dtype=np.float64)
-    s = np.ascontiguousarray(s, dtype=np.float64)
-    out = np.empty_like(u)
-    fused_curvature(u, s, float(loss.c), tukey, out)
-    return out
+    return s * loss.psi_deriv(u)
 
 
 def block_sums(loss):
@@ -214,12 +181,14 @@ def block_sums(loss):
     >>> kernel(r, np.ones(2), 1.0, g, r), g
     ((2.625, 3.25, 0.0), array([ 0.5, -1. ]))
     """
-    tukey = _tukey_flag(loss)
-    if tukey is None:
+    args = _fused_args(loss)
+    if args is None:
         return None
-    c = float(loss.c)
+    kind, c = args
 
     def fused(r, s, inv_scale, g, ref):
-        return fused_block_sums(r, s, float(inv_scale), c, tukey, g, ref)
+        if r.shape[0] < FUSED_MIN_ROWS:
+            return _numpy_sums(loss, r, s, inv_scale, g, ref)
+        return fused_block_sums(r, s, float(inv_scale), kind, c, g, ref)
 
     return fused

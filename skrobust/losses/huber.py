@@ -7,44 +7,66 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from .._numba import njit
-from ._base import RobustLoss, check_positive
+from ._base import PSI, RHO, WEIGHT, RobustLoss, check_positive
 
 _BIG = 1.7976931348623157e308  # float64 max
 
+#: ``_fused_kind`` of the loss: the fused loops of :mod:`._fused` run its formulas
+HUBER_FUSED_KIND = 0
+
+
+# The four functions at one point.  The fused loops of :mod:`._fused` call the same
+# ones, so every formula is written once; select-friendly (no side effects in either
+# arm), so that LLVM vectorises the loops over residuals.
+@njit(cache=True, nogil=True, inline="always")
+def huber_rho_at(u, c):
+    a = abs(u)
+    # u**2 / 2 = u (u / 2) inside, c (|u| - c / 2) outside: one product of selected
+    # factors (cheap in the fused loops), capped at the float64 maximum (it may overflow)
+    # (conditional expressions rather than min/max: numba compiles those as functions
+    # of their own, a fresh process pays for each; same values, NaN included)
+    outside = a > c
+    rho = (c if outside else a) * (a - 0.5 * c if outside else 0.5 * a)
+    rho = _BIG if rho > _BIG else rho
+    return rho if a == a else a  # NaN in, NaN out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def huber_psi_at(u, c):
+    clipped = -c if u < -c else u  # min(max(u, -c), c)
+    return c if clipped > c else clipped
+
+
+@njit(cache=True, nogil=True, inline="always")
+def huber_weight_at(u, c):
+    a = abs(u)
+    return 1.0 if a <= c else c / a
+
+
+@njit(cache=True, nogil=True, inline="always")
+def huber_psi_deriv_at(u, c):
+    a = abs(u)
+    return 1.0 if a <= c else (0.0 if a > c else a)  # NaN in, NaN out
+
 
 @njit(cache=True, nogil=True)
-def huber_rho(u, c, out):
-    for i in range(u.shape[0]):
-        a = abs(u[i])
-        # capped at the float64 maximum: u**2 and c |u| may overflow
-        if a <= c:
-            h = 0.5 * a
-            out[i] = h * a if a < 1e150 or h < _BIG / a else _BIG
-        elif a > c:
-            d = a - 0.5 * c
-            out[i] = c * d if d < _BIG / c else _BIG
-        else:  # NaN in, NaN out (every comparison above is False)
-            out[i] = a
+def huber_pointwise(u, c, what, out):
+    """``out = f(u)`` for ``f`` = rho, psi, weight or psi' (``what``, see ``_base``).
 
-
-@njit(cache=True, nogil=True)
-def huber_psi(u, c, out):
-    for i in range(u.shape[0]):
-        out[i] = min(max(u[i], -c), c)
-
-
-@njit(cache=True, nogil=True)
-def huber_weight(u, c, out):
-    for i in range(u.shape[0]):
-        a = abs(u[i])
-        out[i] = 1.0 if a <= c else c / a
-
-
-@njit(cache=True, nogil=True)
-def huber_psi_deriv(u, c, out):
-    for i in range(u.shape[0]):
-        a = abs(u[i])
-        out[i] = 1.0 if a <= c else (0.0 if a > c else a)  # NaN in, NaN out
+    One kernel for the four functions: a fit compiles (or loads) one, not four.
+    """
+    if what == RHO:
+        for i in range(u.shape[0]):
+            out[i] = huber_rho_at(u[i], c)
+    elif what == PSI:
+        for i in range(u.shape[0]):
+            out[i] = huber_psi_at(u[i], c)
+    elif what == WEIGHT:
+        for i in range(u.shape[0]):
+            out[i] = huber_weight_at(u[i], c)
+    else:
+        for i in range(u.shape[0]):
+            out[i] = huber_psi_deriv_at(u[i], c)
 
 
 @dataclass(frozen=True)
@@ -75,10 +97,8 @@ class Huber(RobustLoss):
     convex: ClassVar[bool] = True
     redescending: ClassVar[bool] = False
 
-    _rho_kernel: ClassVar = staticmethod(huber_rho)
-    _psi_kernel: ClassVar = staticmethod(huber_psi)
-    _weight_kernel: ClassVar = staticmethod(huber_weight)
-    _psi_deriv_kernel: ClassVar = staticmethod(huber_psi_deriv)
+    _fused_kind: ClassVar = HUBER_FUSED_KIND
+    _pointwise_kernel: ClassVar = staticmethod(huber_pointwise)
 
     @property
     def default_c(self) -> float:

@@ -6,56 +6,73 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from .._numba import njit
-from ._base import RobustLoss, check_positive
+from ._base import PSI, RHO, WEIGHT, RobustLoss, check_positive
 
 _BIG = 1.7976931348623157e308  # float64 max
 
+#: ``_fused_kind`` of the loss: the fused loops of :mod:`._fused` run its formulas
+TUKEY_FUSED_KIND = 1
 
-@njit(cache=True, nogil=True)
-def tukey_rho(u, c, out):
+
+# The four functions at one point.  The fused loops of :mod:`._fused` call the same
+# ones, so every formula is written once; select-friendly (no side effects in either
+# arm), so that LLVM vectorises the loops over residuals.
+@njit(cache=True, nogil=True, inline="always")
+def tukey_rho_at(u, c):
     # c**2/6 (1 - (1 - q)**3) = u**2 (1/2 - q/2 + q**2/6): no cancellation
     # for small |u|; capped at the float64 maximum (c**2 may overflow)
-    cap = min(c * c / 6.0, _BIG)
-    for i in range(u.shape[0]):
-        a = abs(u[i])
-        if a <= c:
-            q = (a / c) ** 2
-            out[i] = min(a * a * (0.5 - 0.5 * q + q * q / 6.0), cap)
-        elif a > c:
-            out[i] = cap
-        else:  # NaN in, NaN out (every comparison above is False)
-            out[i] = a
+    # (conditional expressions rather than min: see huber_rho_at)
+    cap = c * c / 6.0
+    cap = _BIG if cap > _BIG else cap
+    a = abs(u)
+    q = (a / c) ** 2
+    inside = a * a * (0.5 - 0.5 * q + q * q / 6.0)
+    inside = cap if inside > cap else inside
+    return inside if a <= c else (cap if a > c else a)  # NaN in, NaN out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def tukey_psi_at(u, c):
+    t = 1.0 - (u / c) ** 2
+    inside = u * t * t
+    a = abs(u)
+    return inside if a <= c else (0.0 if a > c else u)  # NaN in, NaN out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def tukey_weight_at(u, c):
+    t = 1.0 - (u / c) ** 2
+    inside = t * t
+    a = abs(u)
+    return inside if a <= c else (0.0 if a > c else u)  # NaN in, NaN out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def tukey_psi_deriv_at(u, c):
+    q = (u / c) ** 2
+    inside = (1.0 - q) * (1.0 - 5.0 * q)
+    a = abs(u)
+    return inside if a <= c else (0.0 if a > c else u)  # NaN in, NaN out
 
 
 @njit(cache=True, nogil=True)
-def tukey_psi(u, c, out):
-    for i in range(u.shape[0]):
-        if abs(u[i]) <= c:
-            t = 1.0 - (u[i] / c) ** 2
-            out[i] = u[i] * t * t
-        else:
-            out[i] = 0.0 if abs(u[i]) > c else u[i]  # NaN in, NaN out
+def tukey_pointwise(u, c, what, out):
+    """``out = f(u)`` for ``f`` = rho, psi, weight or psi' (``what``, see ``_base``).
 
-
-@njit(cache=True, nogil=True)
-def tukey_weight(u, c, out):
-    for i in range(u.shape[0]):
-        if abs(u[i]) <= c:
-            t = 1.0 - (u[i] / c) ** 2
-            out[i] = t * t
-        else:
-            out[i] = 0.0 if abs(u[i]) > c else u[i]  # NaN in, NaN out
-
-
-@njit(cache=True, nogil=True)
-def tukey_psi_deriv(u, c, out):
-    for i in range(u.shape[0]):
-        if abs(u[i]) <= c:
-            q = (u[i] / c) ** 2
-            out[i] = (1.0 - q) * (1.0 - 5.0 * q)
-        else:
-            out[i] = 0.0 if abs(u[i]) > c else u[i]  # NaN in, NaN out
-
+    One kernel for the four functions: a fit compiles (or loads) one, not four.
+    """
+    if what == RHO:
+        for i in range(u.shape[0]):
+            out[i] = tukey_rho_at(u[i], c)
+    elif what == PSI:
+        for i in range(u.shape[0]):
+            out[i] = tukey_psi_at(u[i], c)
+    elif what == WEIGHT:
+        for i in range(u.shape[0]):
+            out[i] = tukey_weight_at(u[i], c)
+    else:
+        for i in range(u.shape[0]):
+            out[i] = tukey_psi_deriv_at(u[i], c)
 
 
 # The M-scale of the S-estimator uses Tukey's rho normalised to supremum 1,
@@ -89,6 +106,7 @@ def tukey_scaled_weights(r, w, s, c, out):
         else:
             out[i] = 0.0
 
+
 @dataclass(frozen=True)
 class Tukey(RobustLoss):
     """Tukey's biweight loss.
@@ -118,10 +136,8 @@ class Tukey(RobustLoss):
     convex: ClassVar[bool] = False
     redescending: ClassVar[bool] = True
 
-    _rho_kernel: ClassVar = staticmethod(tukey_rho)
-    _psi_kernel: ClassVar = staticmethod(tukey_psi)
-    _weight_kernel: ClassVar = staticmethod(tukey_weight)
-    _psi_deriv_kernel: ClassVar = staticmethod(tukey_psi_deriv)
+    _fused_kind: ClassVar = TUKEY_FUSED_KIND
+    _pointwise_kernel: ClassVar = staticmethod(tukey_pointwise)
 
     @property
     def default_c(self) -> float:

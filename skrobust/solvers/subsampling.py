@@ -42,7 +42,6 @@ _MAX_DRAW_FACTOR = 20  # "simple": at most this many times n_subsets draws
 _BATCH_BUDGET = 4_000_000  # largest (subsets x p**2) stack of "simple" subsets at once
 
 
-@njit(cache=True, nogil=True)
 def _build_subsets(A, y, draws, tol, betas, done):
     """Row-by-row elimination of the rows ``draws[s]`` into subset ``s``; returns rows skipped.
 
@@ -51,17 +50,24 @@ def _build_subsets(A, y, draws, tol, betas, done):
     ``p`` such rows were found.
     """
     m, p = A.shape
-    n_sets, n_draws = draws.shape
+    # work arrays allocated here, not in the kernel: NumPy's allocators compiled into a
+    # kernel cost a fresh process a quarter of a second
     U = np.empty((p, p))  # reduced rows; row k is zero in the pivot columns of rows < k
-    z = np.empty(p)
-    piv = np.empty(p, dtype=np.int64)
-    used = np.zeros(p, dtype=np.bool_)
-    a = np.empty(p)
     seen = np.full(m, -1, dtype=np.int64)
+    return _build_subsets_kernel(A, y, draws, tol, betas, done, U, np.empty(p),
+                                 np.empty(p, dtype=np.int64), np.zeros(p, dtype=np.bool_),
+                                 np.empty(p), seen)
+
+
+@njit(cache=True, nogil=True)
+def _build_subsets_kernel(A, y, draws, tol, betas, done, U, z, piv, used, a, seen):
+    p = A.shape[1]
+    n_sets, n_draws = draws.shape
     n_skipped = 0
     for s in range(n_sets):
         k = 0
-        used[:] = False
+        for j in range(p):
+            used[j] = False
         for t in range(n_draws):
             i = draws[s, t]
             if seen[i] == s:
