@@ -24,13 +24,10 @@ from ..losses._fused import block_sums, curvature, row_pass
 from ..scale import rho_sums
 from ..solvers.capabilities import Capabilities
 from ..solvers.design import LinearDesign, penalty_diagonal, solve_normal_equations
+from ..solvers.fast_s import large_sample
 from ..solvers.objective import MProblem, pass_sums, point_from_sums, rescale_sums
 from ._reduce import DaskRows, packed_pass, sum_rows
 from ._validate import _block, _check_lengths
-
-S_SAMPLE_SIZE = 20_000
-"""Rows gathered to the client for the fast-S start of an MM fit (``init="s"``); the S-scale
-is then the M-scale of all residuals.  ``n`` or more: the in-memory S-estimate exactly."""
 
 #: what a dask objective does: row samples (gathered), column moments, the Hessian in a pass
 DASK = Capabilities(row_sample=True, columns=True, hessian_in_pass=True)
@@ -270,10 +267,13 @@ class DaskObjective:
                         ws * (self.total_weight / total), self.loss, self.scale_rule, self.alpha)
 
     def s_sample(self, rng):
-        """The rows of the S-start (:data:`S_SAMPLE_SIZE`, drawn with ``rng``) and whether
-        they are all the rows."""
-        Xs, ys, ws = self.data.sample(S_SAMPLE_SIZE, rng)
-        return LinearDesign(Xs, self.fit_intercept), ys, ws, Xs.shape[0] >= self.n_samples
+        """The rows of the S-start and whether they are all the rows: the positive-weight
+        rows, or above :data:`~skrobust.solvers.fast_s.LARGE_N_ROWS` of them the uniform
+        sample that in-memory fast-S draws with the same Generator ``rng``
+        (:func:`~skrobust.solvers.fast_s.large_sample`)."""
+        picked = large_sample(rng, self.data.n_pos)
+        Xs, ys, ws = self.data.positive_rows(picked)
+        return LinearDesign(Xs, self.fit_intercept), ys, ws, picked is None
 
     def column_moments(self):
         return self.data.col_mean, self.data.col_sd
