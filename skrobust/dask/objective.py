@@ -63,34 +63,45 @@ def _eval_block(X, y, w, ref, r_in, *, beta, scale, loss, joint, fit_intercept, 
     return out
 
 
-def _irls_block(X, y, w, r, *, scale, loss, fit_intercept):
+def _irls_sums(design, y, w, r, scale, loss):
     """``[vec(A'VA), A'Vy, count(V > 0)]``, ``V = w weight(r / scale) / w0`` (``w``: no loss)."""
-    m = _check_lengths(_block(X), y, w, r)
-    design = _chunk(X, fit_intercept)
     p = design.n_params
-    out = np.zeros((1, p * p + p + 1))
-    if m == 0:
-        return out
+    out = np.zeros(p * p + p + 1)
     v = w if loss is None else w * (loss.weight(r / scale) / loss.weight_at_zero())
     G, h = design.gram(v, y)
-    out[0, :p * p], out[0, p * p:p * p + p] = G.ravel(), h
-    out[0, -1] = np.count_nonzero(v > 0)
+    out[:p * p], out[p * p:p * p + p] = G.ravel(), h
+    out[-1] = np.count_nonzero(v > 0)
     return out
 
 
-def _residual_block(X, y, w, ref, last, *, beta, fit_intercept, L):
-    """``[r, sum w (r - ref)**2, step'W last, last'W last, step'W step]``, ``step = ref - r``."""
+def _irls_block(X, y, w, r, *, scale, loss, fit_intercept):
+    m = _check_lengths(_block(X), y, w, r)
+    design = _chunk(X, fit_intercept)
+    p = design.n_params
+    if m == 0:
+        return np.zeros((1, p * p + p + 1))
+    return _irls_sums(design, y, w, r, scale, loss)[None, :]
+
+
+def _residual_block(X, y, w, ref, last, *, beta, fit_intercept, L, scale=None, loss=None):
+    """``[r, sum w (r - ref)**2, step'W last, last'W last, step'W step]``, ``step = ref - r``;
+    with ``scale``, then the IRLS sums of ``r`` (:func:`_irls_sums`) and ``sum w rho(r/scale)``."""
     m = _check_lengths(_block(X), y, w, ref, last)
     out = np.zeros(m + L)
     if m == 0:
         return out
+    design = _chunk(X, fit_intercept)
     r = out[:m]
-    r[:] = y - _chunk(X, fit_intercept).predict(beta)
+    r[:] = y - design.predict(beta)
     if ref is not None:
         out[m] = np.dot(w, (r - ref) ** 2)
         if last is not None:
             step = ref - r
-            out[m + 1:] = np.dot(w * step, last), np.dot(w * last, last), np.dot(w * step, step)
+            out[m + 1:m + 4] = (np.dot(w * step, last), np.dot(w * last, last),
+                                np.dot(w * step, step))
+    if scale is not None:
+        out[m + 4:-1] = _irls_sums(design, y, w, r, scale, loss)
+        out[-1] = rho_sums(r, w, scale=scale, loss=loss)[0]
     return out
 
 
@@ -140,6 +151,7 @@ class DaskObjective:
         self.penalty = penalty_diagonal(data.p, data.fit_intercept, self.alpha)
         self._shape = LinearDesign(np.empty((0, data.d)), data.fit_intercept)  # penalty terms
         self.rows = DaskRows(data.w, data.total_weight, data.n_pos) if rows is None else rows
+        self._ahead = None  # (residuals, scale, IRLS sums, sum w rho) of the last advance
 
     @property
     def joint(self) -> bool:
@@ -168,14 +180,21 @@ class DaskObjective:
         """Residuals of ``beta`` (persisted), their change from ``r_old`` and, with
         ``products``, the step ``r_old - r`` and its products with ``last_step``: one pass."""
         last = last_step if products else None
-        r, st = packed_pass(_residual_block, 4, self.data.rows, *self._inputs(r_old, last),
+        # classic IRLS at a fixed scale: the next step's weighted Gram and the objective of
+        # these residuals come from the same pass (one graph per iteration)
+        scale = None if self.newton or not self.scale_rule.fixed else self.scale_rule.value
+        p = self.n_params
+        r, st = packed_pass(_residual_block, 4 if scale is None else p * p + p + 6,
+                            self.data.rows, *self._inputs(r_old, last),
                             beta=np.asarray(beta, dtype=np.float64),
-                            fit_intercept=self.fit_intercept)
+                            fit_intercept=self.fit_intercept, scale=scale, loss=self.loss)
+        if scale is not None:
+            self._ahead = (r, scale, st[4:-1], st[-1])
         if r_old is None:
             return r, math.nan, None, None
         if not products:
             return r, float(st[0]), None, None
-        return r, float(st[0]), r_old - r, None if last is None else tuple(map(float, st[1:]))
+        return r, float(st[0]), r_old - r, None if last is None else tuple(map(float, st[1:4]))
 
     def _sums(self, beta, scale, reference=None, r_in=None, hessian=False):
         p = self.n_params
@@ -220,9 +239,17 @@ class DaskObjective:
         """The Hessian at an evaluated point whose pass did not return it (one pass)."""
         return self._sums(point.beta, point.scale, r_in=point.r, hessian=True).hessian
 
+    def _computed(self, residuals, scale):
+        """The IRLS sums and ``sum w rho`` of ``residuals`` at ``scale`` from their pass."""
+        ahead = self._ahead
+        return ahead[2:] if ahead is not None and ahead[0] is residuals and ahead[1] == scale \
+            else None
+
     def objective(self, beta, scale, residuals=None) -> float:
         r = self.residuals(beta) if residuals is None else residuals
-        rho = self.rows.sum(rho_sums, 2, r, scale=scale, loss=self.loss)[0]
+        done = self._computed(r, scale)
+        rho = self.rows.sum(rho_sums, 2, r, scale=scale, loss=self.loss)[0] if done is None \
+            else done[1]
         data = 2.0 * rho / self.w0
         pen = self._shape.penalty_value(beta, self.alpha)
         if self.joint:
@@ -235,8 +262,10 @@ class DaskObjective:
 
     def _solve(self, residuals, scale, loss, alpha):
         p = self.n_params
+        done = self._computed(residuals, scale) if loss is self.loss else None
         st = sum_rows(_irls_block, p * p + p + 1, *self._inputs(residuals), scale=scale,
-                      loss=loss, fit_intercept=self.fit_intercept)
+                      loss=loss, fit_intercept=self.fit_intercept) if done is None \
+            else done[0].copy()
         if not st[-1] > 0:
             return None
         G = st[:p * p].reshape(p, p)
