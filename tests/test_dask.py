@@ -236,6 +236,28 @@ def test_cluster_killed_worker_does_not_change_the_fit(client, data):
 
 # ----------------------------------------------------------------- synchronous scheduler
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_mad_selection_counted_in_the_pass_keeps_the_fit(sync, data, monkeypatch, weighted):
+    from skrobust.dask import _median
+
+    # the MAD by selection rounds (not gathered at once); the evaluation passes count the
+    # first round's edges, so each median needs one pass (the gather) more
+    monkeypatch.setattr(_median, "MEDIAN_GATHER_CAP", 500)
+    rounds = []
+    real = _median.weighted_abs_median
+
+    def spy(*args, **kwargs):
+        med, info = real(*args, return_info=True, **kwargs)
+        rounds.append((kwargs.get("counted") is not None, info["passes"]))
+        return med
+
+    monkeypatch.setattr(_median, "weighted_abs_median", spy)
+    est = check_parity(data, "huber", {"scale": "mad"}, weighted)
+    assert est.n_iter_ > 2
+    assert sum(used for used, _ in rounds) >= est.n_iter_ - 1
+    assert rounds[-1] == (True, 1)  # near convergence: the gather only
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 def test_sub_sample_mm_is_the_in_memory_large_n_fit(sync, monkeypatch, weighted):
     X, y = contaminated(20_000, seed=2, leverage=0.25)  # 10% vertical + 25% leverage outliers
     # the large-n path of fast-S (a row sample, then the M-scale of all rows) from 5000 rows

@@ -21,11 +21,12 @@ import math
 import numpy as np
 
 from ..losses._fused import block_sums, curvature, row_pass
-from ..scale import rho_sums
+from ..scale import MAD_NORMAL_CONSTANT, MADScale, rho_sums
 from ..solvers.capabilities import Capabilities
 from ..solvers.design import LinearDesign, penalty_diagonal, solve_normal_equations
 from ..solvers.fast_s import large_sample
 from ..solvers.objective import MProblem, pass_sums, point_from_sums, rescale_sums
+from ._median import _count_block
 from ._reduce import DaskRows, packed_pass, sum_rows
 from ._validate import _block, _check_lengths
 
@@ -37,9 +38,11 @@ def _chunk(X, fit_intercept):
     return LinearDesign(np.ascontiguousarray(_block(X)), fit_intercept)
 
 
-def _eval_block(X, y, w, ref, r_in, *, beta, scale, loss, joint, fit_intercept, hessian, L):
-    """``[r, sum w rho, sum w u psi, change2, A'(w psi), vec(B'VB)]`` with ``B = [A, u]``,
-    ``V = w psi'(u)`` (the Gram with ``hessian``); ``r_in`` given: those residuals."""
+def _eval_block(X, y, w, ref, r_in, *, beta, scale, loss, joint, fit_intercept, hessian, L,
+                edges=None):
+    """``[r, sum w rho, sum w u psi, change2, A'(w psi), vec(B'VB), counts]`` with
+    ``B = [A, u]``, ``V = w psi'(u)`` (the Gram with ``hessian``), the counts of ``|r|`` at
+    ``edges`` (the median's first round, with ``edges``); ``r_in`` given: those residuals."""
     m = _check_lengths(_block(X), y, w, ref, r_in)
     out = np.zeros(m + L)
     if m == 0:
@@ -59,7 +62,10 @@ def _eval_block(X, y, w, ref, r_in, *, beta, scale, loss, joint, fit_intercept, 
     stats[3:3 + p] = xg
     if hessian:
         u = r / scale
-        stats[3 + p:] = design.gram_ext(curvature(loss, u, w), [u]).ravel()
+        stats[3 + p:3 + p + (p + 1) ** 2] = design.gram_ext(curvature(loss, u, w), [u]).ravel()
+    if edges is not None:
+        stats[-4 * (edges.size + 1):] = _count_block(r, w, lo=-math.inf, hi=math.inf,
+                                                     edges=edges)[0]
     return out
 
 
@@ -198,18 +204,25 @@ class DaskObjective:
 
     def _sums(self, beta, scale, reference=None, r_in=None, hessian=False):
         p = self.n_params
-        L = 3 + p + ((p + 1) ** 2 if hessian else 0)
+        H = (p + 1) ** 2 if hessian else 0
+        # new residuals whose MAD comes next: the median's first counting round in this pass
+        hint = float(scale) * MAD_NORMAL_CONSTANT
+        edges = self.rows.next_edges(hint) if r_in is None and isinstance(
+            self.scale_rule, MADScale) else None
+        L = 3 + p + H + (0 if edges is None else 4 * (edges.size + 1))
         kwargs = dict(beta=np.asarray(beta, dtype=np.float64), scale=float(scale),
                       loss=self.loss, joint=self.joint, fit_intercept=self.fit_intercept,
-                      hessian=hessian)
+                      hessian=hessian, edges=edges)
         r, st = packed_pass(_eval_block, L, self.data.rows, *self._inputs(reference, r_in),
                             **kwargs)
+        if edges is not None:
+            self.rows.counted(r, hint, edges, st[3 + p + H:])
         sums = [st[0], st[1], st[2] if reference is not None else math.nan]
         point = point_from_sums(self, beta, scale, r, st[3:3 + p], sums,
                                 self._shape.penalty_value(beta, self.alpha),
                                 self._shape.penalty_grad(beta, self.alpha))
         if hessian:
-            point.hessian = self._hessian(st[3 + p:].reshape(p + 1, p + 1), scale)
+            point.hessian = self._hessian(st[3 + p:3 + p + H].reshape(p + 1, p + 1), scale)
         return point
 
     def _hessian(self, G, scale):
