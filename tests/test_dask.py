@@ -293,6 +293,22 @@ def test_large_data_warm_start_reaches_the_same_optimum(sync, data, monkeypatch)
         assert_same_fit(est, ref)
 
 
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("scale", ["mad", "joint", "proposal2"])
+def test_sampled_hessian_takes_the_in_memory_steps(sync, data, monkeypatch, scale, weighted):
+    X, y, sw = data
+    # the in-memory thresholds of the warm start and of the Hessian of a row sample
+    monkeypatch.setattr(mestimate, "WARM_MIN_ROWS", 1_000)
+    monkeypatch.setattr(mestimate, "WARM_ROWS", 2_000)
+    monkeypatch.setattr(mestimate, "HESSIAN_MIN_ROWS", 4_000)
+    monkeypatch.setattr(mestimate, "HESSIAN_ROWS", 1_500)
+    sw = sw if weighted else None
+    ref = RobustRegressor(loss="huber", scale=scale).fit(X, y, sw)
+    est = RobustRegressor(loss="huber", scale=scale).fit(*to_dask(X, y, sw))
+    assert_same_fit(est, ref)
+    assert est.n_iter_ == ref.n_iter_  # the same sampled Hessians: the same steps
+
+
 def test_zero_length_chunk_float32_and_no_intercept(sync, data):
     X, y, _ = data
     chunks = (3000, 0, 4000, 5000)

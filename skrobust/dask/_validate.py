@@ -154,20 +154,27 @@ class DaskData:
         when None), gathered to the client."""
         import dask
 
-        if picked is None:
-            if self.n_pos == self.n:
-                return dask.compute(self.X, self.y, self.w)
-            keep = self.w > 0
-            return dask.compute(self.X[keep], self.y[keep], self.w[keep])
+        if picked is not None:
+            return self.rows_at(self.positive_index(picked))
         if self.n_pos == self.n:
-            return self.rows_at(picked)
-        # the rows of the picked positions: per chunk, its picks among its positive rows
+            return dask.compute(self.X, self.y, self.w)
+        keep = self.w > 0
+        return dask.compute(self.X[keep], self.y[keep], self.w[keep])
+
+    def positive_index(self, picked):
+        """The row indices of the sorted positions ``picked`` among the positive-weight rows."""
+        import dask
+
+        picked = np.asarray(picked, dtype=np.int64)
+        if self.n_pos == self.n:
+            return picked
+        # per chunk, its picks among its positive rows
         starts = np.cumsum((0,) + self.pos_counts)
         chunk = np.searchsorted(starts, picked, side="right") - 1
         offsets = np.cumsum((0,) + self.rows)
         parts = [dask.delayed(_positive_at)(block, picked[chunk == j] - starts[j]) + offsets[j]
                  for j, block in enumerate(self.w.to_delayed()) if np.any(chunk == j)]
-        return self.rows_at(np.concatenate(dask.compute(*parts)))
+        return np.concatenate(dask.compute(*parts))
 
     def rows_at(self, idx):
         """The rows ``idx`` (sorted) of X, y and the weights, gathered to the client."""

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..losses._fused import block_sums, curvature, row_pass
 from ..scale import MAD_NORMAL_CONSTANT, MADScale, rho_sums
+from ..solvers import mestimate
 from ..solvers.capabilities import Capabilities
 from ..solvers.design import LinearDesign, penalty_diagonal, solve_normal_equations
 from ..solvers.fast_s import large_sample
@@ -32,18 +33,21 @@ from ._validate import _block, _check_lengths
 
 #: what a dask objective does: row samples (gathered), column moments, the Hessian in a pass
 DASK = Capabilities(row_sample=True, columns=True, hessian_in_pass=True)
+#: from HESSIAN_MIN_ROWS rows: the Hessian of a gathered row sample, as in memory
+DASK_SAMPLED_HESSIAN = Capabilities(row_sample=True, columns=True, gram=True)
 
 
 def _chunk(X, fit_intercept):
     return LinearDesign(np.ascontiguousarray(_block(X)), fit_intercept)
 
 
-def _eval_block(X, y, w, ref, r_in, *, beta, scale, loss, joint, fit_intercept, hessian, L,
-                edges=None):
-    """``[r, sum w rho, sum w u psi, change2, A'(w psi), vec(B'VB), counts]`` with
+def _eval_block(X, y, w, ref, r_in, marks, *, beta, scale, loss, joint, fit_intercept,
+                hessian, L, edges=None, n_marked=0):
+    """``[r, sum w rho, sum w u psi, change2, A'(w psi), vec(B'VB), counts, r_marked]`` with
     ``B = [A, u]``, ``V = w psi'(u)`` (the Gram with ``hessian``), the counts of ``|r|`` at
-    ``edges`` (the median's first round, with ``edges``); ``r_in`` given: those residuals."""
-    m = _check_lengths(_block(X), y, w, ref, r_in)
+    ``edges`` (the median's first round, with ``edges``) and the residuals of the Hessian
+    sample rows at their places (``marks``: 1-based places); ``r_in`` given: those residuals."""
+    m = _check_lengths(_block(X), y, w, ref, r_in, marks)
     out = np.zeros(m + L)
     if m == 0:
         return out
@@ -64,8 +68,20 @@ def _eval_block(X, y, w, ref, r_in, *, beta, scale, loss, joint, fit_intercept, 
         u = r / scale
         stats[3 + p:3 + p + (p + 1) ** 2] = design.gram_ext(curvature(loss, u, w), [u]).ravel()
     if edges is not None:
-        stats[-4 * (edges.size + 1):] = _count_block(r, w, lo=-math.inf, hi=math.inf,
-                                                     edges=edges)[0]
+        at = L - n_marked - 4 * (edges.size + 1)
+        stats[at:L - n_marked] = _count_block(r, w, lo=-math.inf, hi=math.inf, edges=edges)[0]
+    if marks is not None:
+        sel = marks > 0
+        stats[L - n_marked + marks[sel] - 1] = r[sel]
+    return out
+
+
+def _marks_block(w, rows, block_info=None):
+    """1-based places of the sorted ``rows`` in this chunk (0: not sampled)."""
+    start, stop = block_info[0]["array-location"][0]
+    out = np.zeros(w.shape[0], dtype=np.int64)
+    lo, hi = np.searchsorted(rows, [start, stop])
+    out[rows[lo:hi] - start] = np.arange(lo + 1, hi + 1)
     return out
 
 
@@ -146,13 +162,15 @@ class DaskObjective:
     array([2., 1.])
     """
 
-    capabilities = DASK
-
     def __init__(self, data, loss, scale_rule, alpha=0.0, rows=None):
         self.data, self.loss, self.scale_rule, self.alpha = data, loss, scale_rule, float(alpha)
         self.w0 = loss.weight_at_zero()
         self.total_weight, self.atol = data.total_weight, data.atol
-        self.n_samples, self.n_params = data.n, data.p
+        # row samples are positions among the positive-weight rows, as in memory
+        self.n_samples, self.n_params = data.n_pos, data.p
+        self.capabilities = DASK if data.n_pos < mestimate.HESSIAN_MIN_ROWS \
+            else DASK_SAMPLED_HESSIAN
+        self._sample = None  # (positions, design, weights, marks) of the Hessian sample
         self.fit_intercept = data.fit_intercept
         self.penalty = penalty_diagonal(data.p, data.fit_intercept, self.alpha)
         self._shape = LinearDesign(np.empty((0, data.d)), data.fit_intercept)  # penalty terms
@@ -209,20 +227,24 @@ class DaskObjective:
         hint = float(scale) * MAD_NORMAL_CONSTANT
         edges = self.rows.next_edges(hint) if r_in is None and isinstance(
             self.scale_rule, MADScale) else None
-        L = 3 + p + H + (0 if edges is None else 4 * (edges.size + 1))
+        marks = None if self._sample is None else self._sample[3]
+        n_marked = 0 if marks is None else self._sample[0].size
+        L = 3 + p + H + (0 if edges is None else 4 * (edges.size + 1)) + n_marked
         kwargs = dict(beta=np.asarray(beta, dtype=np.float64), scale=float(scale),
                       loss=self.loss, joint=self.joint, fit_intercept=self.fit_intercept,
-                      hessian=hessian, edges=edges)
-        r, st = packed_pass(_eval_block, L, self.data.rows, *self._inputs(reference, r_in),
-                            **kwargs)
+                      hessian=hessian, edges=edges, n_marked=n_marked)
+        r, st = packed_pass(_eval_block, L, self.data.rows,
+                            *self._inputs(reference, r_in, marks), **kwargs)
         if edges is not None:
-            self.rows.counted(r, hint, edges, st[3 + p + H:])
+            self.rows.counted(r, hint, edges, st[3 + p + H:L - n_marked])
         sums = [st[0], st[1], st[2] if reference is not None else math.nan]
         point = point_from_sums(self, beta, scale, r, st[3:3 + p], sums,
                                 self._shape.penalty_value(beta, self.alpha),
                                 self._shape.penalty_grad(beta, self.alpha))
         if hessian:
             point.hessian = self._hessian(st[3 + p:3 + p + H].reshape(p + 1, p + 1), scale)
+        if marks is not None:
+            point.r_rows = st[L - n_marked:]
         return point
 
     def _hessian(self, G, scale):
@@ -238,15 +260,35 @@ class DaskObjective:
     def evaluate(self, beta, scale, reference=None, out=None, newton=False):
         # the Gram only for a point a Newton step starts from (not for L-BFGS), and not with
         # a re-estimated scale: the pass at the next scale (rescale) supplies that Hessian
-        hessian = newton and self.newton and (self.joint or bool(self.scale_rule.fixed))
+        in_pass = self.newton and self.capabilities.hessian_in_pass
+        hessian = newton and in_pass and (self.joint or bool(self.scale_rule.fixed))
         return self._sums(beta, scale, reference, hessian=hessian)
 
     def rescale(self, point, scale):
         if scale == point.scale:
             return point
-        new = self._sums(point.beta, scale, r_in=point.r, hessian=self.newton)
-        new.r = point.r  # the same residuals: keep the persisted handle
+        new = self._sums(point.beta, scale, r_in=point.r,
+                         hessian=self.newton and self.capabilities.hessian_in_pass)
+        new.r, new.r_rows = point.r, point.r_rows  # the same residuals: keep the handle
         return new
+
+    def hessian_sample(self, rows):
+        """The Hessian sample (positions among the positive-weight rows), gathered once:
+        ``(its design, None, its weights)``; later passes return its residuals."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if self._sample is None or not np.array_equal(self._sample[0], rows):
+            import dask
+
+            index = self.data.positive_index(rows)
+            Xs, _, ws = self.data.rows_at(index)
+            marks = self.data.w.map_blocks(_marks_block, rows=index, dtype=np.int64,
+                                           meta=np.empty((0,), dtype=np.int64))
+            (marks,) = dask.persist(marks)
+            self._sample = (rows, LinearDesign(Xs, self.fit_intercept), ws, marks)
+        return self._sample[1], None, self._sample[2]
+
+    def hessian_rows_weight(self, rows) -> float:
+        return float(self.hessian_sample(rows)[2].sum())
 
     def hessian(self, point):
         """The Hessian at an evaluated point whose pass did not return it (one pass)."""
@@ -290,7 +332,7 @@ class DaskObjective:
 
     def least_squares(self, rows=None):
         if rows is not None:
-            Xs, ys, ws = self.data.rows_at(rows)
+            Xs, ys, ws = self.data.positive_rows(rows)
             if ws.sum() > 0:
                 return MProblem(LinearDesign(Xs, self.fit_intercept), ys, ws, self.loss,
                                 self.scale_rule, self.alpha).least_squares()
@@ -300,8 +342,9 @@ class DaskObjective:
 
     # ------------------------------------------------------------ row samples
     def subproblem(self, rows):
-        """The in-memory problem on the gathered ``rows``, weights rescaled to the same total."""
-        Xs, ys, ws = self.data.rows_at(rows)
+        """The in-memory problem on the gathered ``rows`` (positions among the positive-weight
+        rows), weights rescaled to the same total."""
+        Xs, ys, ws = self.data.positive_rows(rows)
         total = float(ws.sum())
         if not total > 0:
             return None
