@@ -17,8 +17,10 @@ its level before the fit) and the largest relative difference of the
 coefficients (the two fits must agree).
 
 Fits: Huber with the MAD scale (``RobustRegressor(loss="huber")``: Newton steps,
-warm start on a 65536-row sample) and Tukey's MM (``loss="tukey"``: fast-S on a
-20000-row sample, then IRLS with the S-scale fixed).
+warm start on a 16384-row sample, the Hessian of a 65536-row sample from 2**18
+rows) and Tukey's MM (``loss="tukey"``: fast-S on the in-memory fit's uniform
+sample of 32768 rows above 100 000 rows, then IRLS with the S-scale fixed).
+The graphs per fit are counted at the client.
 
 Run ``python benchmarks/bench_dask.py`` (``--sizes 1e6 5e6 2e7`` by default; the
 2e7 size takes several minutes on 2 cores).
