@@ -235,6 +235,15 @@ def test_cluster_killed_worker_does_not_change_the_fit(client, data):
 
 
 # ----------------------------------------------------------------- synchronous scheduler
+def test_weighted_mm_gathers_the_positive_rows_for_fast_s(sync, data):
+    X, y, sw = data  # zero weights: fast-S runs on the positive-weight rows, as in memory
+    ref = RobustRegressor(loss="tukey", random_state=1).fit(X, y, sw)
+    est = RobustRegressor(loss="tukey", random_state=1).fit(*to_dask(X, y, sw))
+    assert rel(est.s_coef_, ref.s_coef_) < 1e-12
+    assert rel(est.s_scale_, ref.s_scale_) < 1e-12
+    assert_same_fit(est, ref)
+
+
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 def test_mad_selection_counted_in_the_pass_keeps_the_fit(sync, data, monkeypatch, weighted):
     from skrobust.dask import _median
