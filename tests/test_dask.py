@@ -20,7 +20,6 @@ from sklearn.base import clone
 
 from skrobust import RobustRegressor
 from skrobust.dask import DaskRows, robustness_weights, weighted_abs_median
-from skrobust.dask import objective as dask_objective
 from skrobust.losses import get_loss
 from skrobust.scale import (
     HuberProposal2Scale,
@@ -29,7 +28,7 @@ from skrobust.scale import (
     m_scale_of,
     weighted_median,
 )
-from skrobust.solvers import mestimate
+from skrobust.solvers import fast_s, mestimate
 from skrobust.solvers.fast_s import S_BREAKDOWN_B, S_TUKEY_C, m_scale
 
 dask = pytest.importorskip("dask")
@@ -169,9 +168,8 @@ def test_fit_matches_in_memory(sync, data, loss, params, weighted):
     check_parity(data, loss, params, weighted)
 
 
-def test_cluster_mm_matches_in_memory_on_the_same_s_sample(client, data, monkeypatch):
-    X, y, _ = data
-    monkeypatch.setattr(dask_objective, "S_SAMPLE_SIZE", N)  # the S-sample is the whole data
+def test_cluster_mm_matches_in_memory(client, data):
+    X, y, _ = data  # below LARGE_N_ROWS: fast-S on all rows, gathered
     ref = RobustRegressor(loss="tukey", random_state=3).fit(X, y)
     est = RobustRegressor(loss="tukey", random_state=3).fit(*to_dask(X, y))
     assert_same_fit(est, ref)
@@ -237,20 +235,60 @@ def test_cluster_killed_worker_does_not_change_the_fit(client, data):
 
 
 # ----------------------------------------------------------------- synchronous scheduler
-def test_sub_sample_mm_keeps_its_breakdown_point(sync, monkeypatch):
+def test_weighted_mm_gathers_the_positive_rows_for_fast_s(sync, data):
+    X, y, sw = data  # zero weights: fast-S runs on the positive-weight rows, as in memory
+    ref = RobustRegressor(loss="tukey", random_state=1).fit(X, y, sw)
+    est = RobustRegressor(loss="tukey", random_state=1).fit(*to_dask(X, y, sw))
+    assert rel(est.s_coef_, ref.s_coef_) < 1e-12
+    assert rel(est.s_scale_, ref.s_scale_) < 1e-12
+    assert_same_fit(est, ref)
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_mad_selection_counted_in_the_pass_keeps_the_fit(sync, data, monkeypatch, weighted):
+    from skrobust.dask import _median
+
+    # the MAD by selection rounds (not gathered at once); the evaluation passes count the
+    # first round's edges, so each median needs one pass (the gather) more
+    monkeypatch.setattr(_median, "MEDIAN_GATHER_CAP", 500)
+    rounds = []
+    real = _median.weighted_abs_median
+
+    def spy(*args, **kwargs):
+        med, info = real(*args, return_info=True, **kwargs)
+        rounds.append((kwargs.get("counted") is not None, info["passes"]))
+        return med
+
+    monkeypatch.setattr(_median, "weighted_abs_median", spy)
+    est = check_parity(data, "huber", {"scale": "mad"}, weighted)
+    assert est.n_iter_ > 2
+    assert sum(used for used, _ in rounds) >= est.n_iter_ - 1
+    assert rounds[-1] == (True, 1)  # near convergence: the gather only
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_sub_sample_mm_is_the_in_memory_large_n_fit(sync, monkeypatch, weighted):
     X, y = contaminated(20_000, seed=2, leverage=0.25)  # 10% vertical + 25% leverage outliers
-    monkeypatch.setattr(dask_objective, "S_SAMPLE_SIZE", 3_000)
-    dX, dy = to_dask(X, y, chunk=2500)
-    est = RobustRegressor(loss="tukey", random_state=0).fit(dX, dy)
+    # the large-n path of fast-S (a row sample, then the M-scale of all rows) from 5000 rows
+    monkeypatch.setattr(fast_s, "LARGE_N_ROWS", 5_000)
+    monkeypatch.setattr(fast_s, "SAMPLE_ROWS", 3_000)
+    sw = np.random.default_rng(1).integers(0, 3, y.size).astype(float) if weighted else None
+    ref = RobustRegressor(loss="tukey", random_state=0).fit(X, y, sample_weight=sw)
+    dX, dy, dw = to_dask(X, y, sw, chunk=2500)
+    est = RobustRegressor(loss="tukey", random_state=0).fit(dX, dy, sample_weight=dw)
+    # the same rows drawn, the same S-start and the same MM-estimate as in memory
+    assert rel(est.s_coef_, ref.s_coef_) < 1e-9
+    assert rel(est.s_scale_, ref.s_scale_) < 1e-9
+    assert_same_fit(est, ref)
+    if weighted:
+        return
     again = RobustRegressor(loss="tukey", random_state=0).fit(dX, dy)
     np.testing.assert_array_equal(est.coef_, again.coef_)  # seeded by random_state
-    np.testing.assert_allclose(est.coef_, COEF, atol=0.05)
+    np.testing.assert_allclose(est.coef_, COEF, atol=0.05)  # the breakdown point holds
     assert abs(est.intercept_ - 2.0) < 0.05
     # the S-scale is the full-data M-scale of the S-coefficients' residuals
     r = y - X @ est.s_coef_ - est.s_intercept_
     assert rel(est.s_scale_, m_scale(r, n_params=D + 1)) < 1e-8
-    ref = RobustRegressor(loss="tukey", random_state=0).fit(X, y)
-    assert rel(est.coef_, ref.coef_) < 2e-2  # another S-start, the same MM-estimate nearly
 
 
 def test_large_data_warm_start_reaches_the_same_optimum(sync, data, monkeypatch):
@@ -262,6 +300,22 @@ def test_large_data_warm_start_reaches_the_same_optimum(sync, data, monkeypatch)
         ref = RobustRegressor(loss="huber", scale=scale).fit(X, y, sw)
         est = RobustRegressor(loss="huber", scale=scale).fit(*to_dask(X, y, sw))
         assert_same_fit(est, ref)
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("scale", ["mad", "joint", "proposal2"])
+def test_sampled_hessian_takes_the_in_memory_steps(sync, data, monkeypatch, scale, weighted):
+    X, y, sw = data
+    # the in-memory thresholds of the warm start and of the Hessian of a row sample
+    monkeypatch.setattr(mestimate, "WARM_MIN_ROWS", 1_000)
+    monkeypatch.setattr(mestimate, "WARM_ROWS", 2_000)
+    monkeypatch.setattr(mestimate, "HESSIAN_MIN_ROWS", 4_000)
+    monkeypatch.setattr(mestimate, "HESSIAN_ROWS", 1_500)
+    sw = sw if weighted else None
+    ref = RobustRegressor(loss="huber", scale=scale).fit(X, y, sw)
+    est = RobustRegressor(loss="huber", scale=scale).fit(*to_dask(X, y, sw))
+    assert_same_fit(est, ref)
+    assert est.n_iter_ == ref.n_iter_  # the same sampled Hessians: the same steps
 
 
 def test_zero_length_chunk_float32_and_no_intercept(sync, data):

@@ -43,7 +43,7 @@ from ._median import MEDIAN_GATHER_CAP, weighted_abs_median
 from ._reduce import DaskRows as DaskRows
 from ._validate import DaskData as DaskData
 from ._validate import _as_dask_vector, check_x
-from .objective import S_SAMPLE_SIZE, DaskObjective
+from .objective import DaskObjective
 
 
 def is_dask_input(*arrays) -> bool:
@@ -170,7 +170,6 @@ def robustness_weights(estimator, X, y):
 
 __all__ = [
     "MEDIAN_GATHER_CAP",
-    "S_SAMPLE_SIZE",
     "DaskObjective",
     "predict_dask",
     "robustness_weights",

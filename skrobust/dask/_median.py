@@ -71,6 +71,11 @@ def _count_block(r, w, *, lo, hi, edges):
                       + np.bincount(j + 1, minlength=k + 1)[:k])
     return out
 
+def hint_edges(hint, width):
+    """The counting edges of a first round around a hinted median."""
+    return hint * np.exp(np.linspace(-width, width, _MAX_EDGES))
+
+
 def _gather_block(r, w, lo, hi):
     a, sel = _inside(r, w, lo, hi)
     return np.stack([a[sel], w[sel]])
@@ -78,7 +83,7 @@ def _gather_block(r, w, lo, hi):
 
 
 def weighted_abs_median(r, w, total_weight=None, *, hint=None, hint_width=_HINT_WIDTH,
-                        count=None, cap=None, return_info=False):
+                        count=None, cap=None, return_info=False, counted=None):
     """Exact weighted median of ``|r|`` by distributed selection (no global sort, no rechunk).
 
     Uses :func:`skrobust.scale.weighted_median`'s definition: with
@@ -113,6 +118,9 @@ def weighted_abs_median(r, w, total_weight=None, *, hint=None, hint_width=_HINT_
         Gather threshold; :data:`MEDIAN_GATHER_CAP` when None.
     return_info : bool, default=False
         Also return ``{"passes": int}``.
+    counted : tuple, default=None
+        ``(edges, counts)``: the first round's counts (:func:`_count_block` over all
+        values), computed by another pass over ``r``.
 
     Returns
     -------
@@ -149,8 +157,10 @@ def weighted_abs_median(r, w, total_weight=None, *, hint=None, hint_width=_HINT_
     for _round in range(_MAX_SELECTION_ROUNDS):
         if count_in <= cap:
             break
-        if _round == 0 and hint is not None and hint > 0 and math.isfinite(hint):
-            edges = hint * np.exp(np.linspace(-hint_width, hint_width, _MAX_EDGES))
+        if _round == 0 and counted is not None:
+            edges, cnt = counted
+        elif _round == 0 and hint is not None and hint > 0 and math.isfinite(hint):
+            edges = hint_edges(hint, hint_width)
         else:
             k = int(min(max(_SKETCH_MIN, -(-2 * _MAX_EDGES // nb)), _MAX_EDGES))
             sk = rows_of(_sketch_block, 3 + k, r, w, lo=lo, hi=hi, k=k).compute()
@@ -164,8 +174,9 @@ def weighted_abs_median(r, w, total_weight=None, *, hint=None, hint_width=_HINT_
                 edges = edges[np.linspace(0, edges.size - 1, _MAX_EDGES).round().astype(int)]
                 edges = np.unique(edges)
         E = edges.size
-        cnt = sum_rows(_count_block, 4 * (E + 1), r, w, lo=lo, hi=hi, edges=edges)
-        passes += 1
+        if not (_round == 0 and counted is not None):
+            cnt = sum_rows(_count_block, 4 * (E + 1), r, w, lo=lo, hi=hi, edges=edges)
+            passes += 1
         w_le = np.cumsum(cnt[:E + 1])[:E]  # weight of values <= e_j (inside the bracket)
         w_lt = np.cumsum(cnt[E + 1:2 * E + 2])[:E]  # weight of values < e_j
         c_le = np.cumsum(cnt[2 * E + 2:3 * E + 3])

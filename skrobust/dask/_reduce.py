@@ -63,7 +63,18 @@ def packed_pass(fn, L, rows, *arrays, **kwargs):
     tails = packed.map_blocks(_tail, L=L, chunks=((1,) * len(rows), (L,)), new_axis=1,
                               dtype=np.float64, meta=np.empty((0, 0)))
     r, total = dask.persist(r, tails.sum(axis=0, split_every=SPLIT_EVERY))
-    return r, total.compute()
+    return r, _value(total)
+
+
+def _value(persisted):
+    """A persisted one-chunk array's value: on a cluster its future's result (no second
+    graph), else (local schedulers) the array computed in place."""
+    try:
+        from distributed import futures_of
+    except ImportError:  # pragma: no cover - dask without distributed
+        futures_of = None
+    futures = futures_of(persisted) if futures_of is not None else []
+    return futures[0].result() if len(futures) == 1 else persisted.compute()
 
 
 def _sum_block(r, w, *, row_sums, size, **kwargs):
@@ -84,16 +95,31 @@ class DaskRows(Reducer):
     def __init__(self, w, total, n_positive, cap=None):
         self.w, self.total, self.n_positive, self.cap = w, float(total), int(n_positive), cap
         self._width = None
+        self._counted = None  # (residuals, guess, edges, counts) from a pass that made them
 
     def sum(self, fn, size, residuals, **kwargs) -> np.ndarray:
         return sum_rows(_sum_block, size, residuals, self.w, row_sums=fn, size=size, **kwargs)
+
+    def next_edges(self, guess):
+        """The edges of the first counting round of ``abs_median(r, guess)``: a pass that
+        makes ``r`` can count them (:meth:`counted`), which saves that round its pass."""
+        from ._median import _HINT_WIDTH, MEDIAN_GATHER_CAP, hint_edges
+
+        if self.n_positive <= (MEDIAN_GATHER_CAP if self.cap is None else self.cap):
+            return None  # gathered at once
+        return hint_edges(guess, _HINT_WIDTH if self._width is None else self._width)
+
+    def counted(self, residuals, guess, edges, counts):
+        self._counted = (residuals, guess, edges, counts)
 
     def abs_median(self, residuals, guess=None) -> float:
         from ._median import _HINT_WIDTH, weighted_abs_median
 
         width = _HINT_WIDTH if self._width is None or guess is None else self._width
+        c = self._counted
+        counted = c[2:] if c is not None and c[0] is residuals and c[1] == guess else None
         med = weighted_abs_median(residuals, self.w, self.total, hint=guess, hint_width=width,
-                                  count=self.n_positive, cap=self.cap)
+                                  count=self.n_positive, cap=self.cap, counted=counted)
         if guess is not None and guess > 0 and med > 0:
             # the next bracket: a few times the last change (the iterations converge), and
             # wide enough for the middle order statistics (gaps of about 1 / n relatively)

@@ -127,6 +127,7 @@ class DaskData:
         if not self.total_weight > 0:
             raise ValueError("sample_weight must have a positive sum; all weights are zero")
         counts = parts[:, 6]
+        self.pos_counts = tuple(int(k) for k in counts)
         self.n_pos = int(counts.sum())
         mean_y = float(parts[:, 7].sum()) / self.total_weight
         self.atol = 1e-12 * math.sqrt(float(parts[:, 8].sum()) / self.total_weight) + 1e-300
@@ -148,20 +149,42 @@ class DaskData:
         magnitude = float(parts[:, 9].max())
         self.floor = max(1e-10 * spread, 1e-12 * magnitude, 1e-300)
 
-    def sample(self, m, rng):
-        """``m`` rows drawn uniformly without replacement (all rows when ``m >= n``)."""
+    def positive_rows(self, picked=None):
+        """The positive-weight rows at the sorted positions ``picked`` among them (all of them
+        when None), gathered to the client."""
         import dask
 
-        if m >= self.n:
+        if picked is not None:
+            return self.rows_at(self.positive_index(picked))
+        if self.n_pos == self.n:
             return dask.compute(self.X, self.y, self.w)
-        gen = np.random.default_rng(int(rng.randint(0, 2**63 - 1, dtype=np.int64)))
-        return self.rows_at(np.sort(gen.choice(self.n, size=m, replace=False)))
+        keep = self.w > 0
+        return dask.compute(self.X[keep], self.y[keep], self.w[keep])
+
+    def positive_index(self, picked):
+        """The row indices of the sorted positions ``picked`` among the positive-weight rows."""
+        import dask
+
+        picked = np.asarray(picked, dtype=np.int64)
+        if self.n_pos == self.n:
+            return picked
+        # per chunk, its picks among its positive rows
+        starts = np.cumsum((0,) + self.pos_counts)
+        chunk = np.searchsorted(starts, picked, side="right") - 1
+        offsets = np.cumsum((0,) + self.rows)
+        parts = [dask.delayed(_positive_at)(block, picked[chunk == j] - starts[j]) + offsets[j]
+                 for j, block in enumerate(self.w.to_delayed()) if np.any(chunk == j)]
+        return np.concatenate(dask.compute(*parts))
 
     def rows_at(self, idx):
         """The rows ``idx`` (sorted) of X, y and the weights, gathered to the client."""
         import dask
 
         return dask.compute(self.X[idx], self.y[idx], self.w[idx])
+
+
+def _positive_at(w, positions):
+    return np.flatnonzero(w > 0)[positions]
 
 
 def _largest(w) -> float:

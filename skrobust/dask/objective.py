@@ -21,29 +21,33 @@ import math
 import numpy as np
 
 from ..losses._fused import block_sums, curvature, row_pass
-from ..scale import rho_sums
+from ..scale import MAD_NORMAL_CONSTANT, MADScale, rho_sums
+from ..solvers import mestimate
 from ..solvers.capabilities import Capabilities
 from ..solvers.design import LinearDesign, penalty_diagonal, solve_normal_equations
+from ..solvers.fast_s import large_sample
 from ..solvers.objective import MProblem, pass_sums, point_from_sums, rescale_sums
+from ._median import _count_block
 from ._reduce import DaskRows, packed_pass, sum_rows
 from ._validate import _block, _check_lengths
 
-S_SAMPLE_SIZE = 20_000
-"""Rows gathered to the client for the fast-S start of an MM fit (``init="s"``); the S-scale
-is then the M-scale of all residuals.  ``n`` or more: the in-memory S-estimate exactly."""
-
 #: what a dask objective does: row samples (gathered), column moments, the Hessian in a pass
 DASK = Capabilities(row_sample=True, columns=True, hessian_in_pass=True)
+#: from HESSIAN_MIN_ROWS rows: the Hessian of a gathered row sample, as in memory
+DASK_SAMPLED_HESSIAN = Capabilities(row_sample=True, columns=True, gram=True)
 
 
 def _chunk(X, fit_intercept):
     return LinearDesign(np.ascontiguousarray(_block(X)), fit_intercept)
 
 
-def _eval_block(X, y, w, ref, r_in, *, beta, scale, loss, joint, fit_intercept, hessian, L):
-    """``[r, sum w rho, sum w u psi, change2, A'(w psi), vec(B'VB)]`` with ``B = [A, u]``,
-    ``V = w psi'(u)`` (the Gram with ``hessian``); ``r_in`` given: those residuals."""
-    m = _check_lengths(_block(X), y, w, ref, r_in)
+def _eval_block(X, y, w, ref, r_in, marks, *, beta, scale, loss, joint, fit_intercept,
+                hessian, L, edges=None, n_marked=0):
+    """``[r, sum w rho, sum w u psi, change2, A'(w psi), vec(B'VB), counts, r_marked]`` with
+    ``B = [A, u]``, ``V = w psi'(u)`` (the Gram with ``hessian``), the counts of ``|r|`` at
+    ``edges`` (the median's first round, with ``edges``) and the residuals of the Hessian
+    sample rows at their places (``marks``: 1-based places); ``r_in`` given: those residuals."""
+    m = _check_lengths(_block(X), y, w, ref, r_in, marks)
     out = np.zeros(m + L)
     if m == 0:
         return out
@@ -62,38 +66,64 @@ def _eval_block(X, y, w, ref, r_in, *, beta, scale, loss, joint, fit_intercept, 
     stats[3:3 + p] = xg
     if hessian:
         u = r / scale
-        stats[3 + p:] = design.gram_ext(curvature(loss, u, w), [u]).ravel()
+        stats[3 + p:3 + p + (p + 1) ** 2] = design.gram_ext(curvature(loss, u, w), [u]).ravel()
+    if edges is not None:
+        at = L - n_marked - 4 * (edges.size + 1)
+        stats[at:L - n_marked] = _count_block(r, w, lo=-math.inf, hi=math.inf, edges=edges)[0]
+    if marks is not None:
+        sel = marks > 0
+        stats[L - n_marked + marks[sel] - 1] = r[sel]
+    return out
+
+
+def _marks_block(w, rows, block_info=None):
+    """1-based places of the sorted ``rows`` in this chunk (0: not sampled)."""
+    start, stop = block_info[0]["array-location"][0]
+    out = np.zeros(w.shape[0], dtype=np.int64)
+    lo, hi = np.searchsorted(rows, [start, stop])
+    out[rows[lo:hi] - start] = np.arange(lo + 1, hi + 1)
+    return out
+
+
+def _irls_sums(design, y, w, r, scale, loss):
+    """``[vec(A'VA), A'Vy, count(V > 0)]``, ``V = w weight(r / scale) / w0`` (``w``: no loss)."""
+    p = design.n_params
+    out = np.zeros(p * p + p + 1)
+    v = w if loss is None else w * (loss.weight(r / scale) / loss.weight_at_zero())
+    G, h = design.gram(v, y)
+    out[:p * p], out[p * p:p * p + p] = G.ravel(), h
+    out[-1] = np.count_nonzero(v > 0)
     return out
 
 
 def _irls_block(X, y, w, r, *, scale, loss, fit_intercept):
-    """``[vec(A'VA), A'Vy, count(V > 0)]``, ``V = w weight(r / scale) / w0`` (``w``: no loss)."""
     m = _check_lengths(_block(X), y, w, r)
     design = _chunk(X, fit_intercept)
     p = design.n_params
-    out = np.zeros((1, p * p + p + 1))
     if m == 0:
-        return out
-    v = w if loss is None else w * (loss.weight(r / scale) / loss.weight_at_zero())
-    G, h = design.gram(v, y)
-    out[0, :p * p], out[0, p * p:p * p + p] = G.ravel(), h
-    out[0, -1] = np.count_nonzero(v > 0)
-    return out
+        return np.zeros((1, p * p + p + 1))
+    return _irls_sums(design, y, w, r, scale, loss)[None, :]
 
 
-def _residual_block(X, y, w, ref, last, *, beta, fit_intercept, L):
-    """``[r, sum w (r - ref)**2, step'W last, last'W last, step'W step]``, ``step = ref - r``."""
+def _residual_block(X, y, w, ref, last, *, beta, fit_intercept, L, scale=None, loss=None):
+    """``[r, sum w (r - ref)**2, step'W last, last'W last, step'W step]``, ``step = ref - r``;
+    with ``scale``, then the IRLS sums of ``r`` (:func:`_irls_sums`) and ``sum w rho(r/scale)``."""
     m = _check_lengths(_block(X), y, w, ref, last)
     out = np.zeros(m + L)
     if m == 0:
         return out
+    design = _chunk(X, fit_intercept)
     r = out[:m]
-    r[:] = y - _chunk(X, fit_intercept).predict(beta)
+    r[:] = y - design.predict(beta)
     if ref is not None:
         out[m] = np.dot(w, (r - ref) ** 2)
         if last is not None:
             step = ref - r
-            out[m + 1:] = np.dot(w * step, last), np.dot(w * last, last), np.dot(w * step, step)
+            out[m + 1:m + 4] = (np.dot(w * step, last), np.dot(w * last, last),
+                                np.dot(w * step, step))
+    if scale is not None:
+        out[m + 4:-1] = _irls_sums(design, y, w, r, scale, loss)
+        out[-1] = rho_sums(r, w, scale=scale, loss=loss)[0]
     return out
 
 
@@ -132,17 +162,20 @@ class DaskObjective:
     array([2., 1.])
     """
 
-    capabilities = DASK
-
     def __init__(self, data, loss, scale_rule, alpha=0.0, rows=None):
         self.data, self.loss, self.scale_rule, self.alpha = data, loss, scale_rule, float(alpha)
         self.w0 = loss.weight_at_zero()
         self.total_weight, self.atol = data.total_weight, data.atol
-        self.n_samples, self.n_params = data.n, data.p
+        # row samples are positions among the positive-weight rows, as in memory
+        self.n_samples, self.n_params = data.n_pos, data.p
+        self.capabilities = DASK if data.n_pos < mestimate.HESSIAN_MIN_ROWS \
+            else DASK_SAMPLED_HESSIAN
+        self._sample = None  # (positions, design, weights, marks) of the Hessian sample
         self.fit_intercept = data.fit_intercept
         self.penalty = penalty_diagonal(data.p, data.fit_intercept, self.alpha)
         self._shape = LinearDesign(np.empty((0, data.d)), data.fit_intercept)  # penalty terms
         self.rows = DaskRows(data.w, data.total_weight, data.n_pos) if rows is None else rows
+        self._ahead = None  # (residuals, scale, IRLS sums, sum w rho) of the last advance
 
     @property
     def joint(self) -> bool:
@@ -171,29 +204,47 @@ class DaskObjective:
         """Residuals of ``beta`` (persisted), their change from ``r_old`` and, with
         ``products``, the step ``r_old - r`` and its products with ``last_step``: one pass."""
         last = last_step if products else None
-        r, st = packed_pass(_residual_block, 4, self.data.rows, *self._inputs(r_old, last),
+        # classic IRLS at a fixed scale: the next step's weighted Gram and the objective of
+        # these residuals come from the same pass (one graph per iteration)
+        scale = None if self.newton or not self.scale_rule.fixed else self.scale_rule.value
+        p = self.n_params
+        r, st = packed_pass(_residual_block, 4 if scale is None else p * p + p + 6,
+                            self.data.rows, *self._inputs(r_old, last),
                             beta=np.asarray(beta, dtype=np.float64),
-                            fit_intercept=self.fit_intercept)
+                            fit_intercept=self.fit_intercept, scale=scale, loss=self.loss)
+        if scale is not None:
+            self._ahead = (r, scale, st[4:-1], st[-1])
         if r_old is None:
             return r, math.nan, None, None
         if not products:
             return r, float(st[0]), None, None
-        return r, float(st[0]), r_old - r, None if last is None else tuple(map(float, st[1:]))
+        return r, float(st[0]), r_old - r, None if last is None else tuple(map(float, st[1:4]))
 
     def _sums(self, beta, scale, reference=None, r_in=None, hessian=False):
         p = self.n_params
-        L = 3 + p + ((p + 1) ** 2 if hessian else 0)
+        H = (p + 1) ** 2 if hessian else 0
+        # new residuals whose MAD comes next: the median's first counting round in this pass
+        hint = float(scale) * MAD_NORMAL_CONSTANT
+        edges = self.rows.next_edges(hint) if r_in is None and isinstance(
+            self.scale_rule, MADScale) else None
+        marks = None if self._sample is None else self._sample[3]
+        n_marked = 0 if marks is None else self._sample[0].size
+        L = 3 + p + H + (0 if edges is None else 4 * (edges.size + 1)) + n_marked
         kwargs = dict(beta=np.asarray(beta, dtype=np.float64), scale=float(scale),
                       loss=self.loss, joint=self.joint, fit_intercept=self.fit_intercept,
-                      hessian=hessian)
-        r, st = packed_pass(_eval_block, L, self.data.rows, *self._inputs(reference, r_in),
-                            **kwargs)
+                      hessian=hessian, edges=edges, n_marked=n_marked)
+        r, st = packed_pass(_eval_block, L, self.data.rows,
+                            *self._inputs(reference, r_in, marks), **kwargs)
+        if edges is not None:
+            self.rows.counted(r, hint, edges, st[3 + p + H:L - n_marked])
         sums = [st[0], st[1], st[2] if reference is not None else math.nan]
         point = point_from_sums(self, beta, scale, r, st[3:3 + p], sums,
                                 self._shape.penalty_value(beta, self.alpha),
                                 self._shape.penalty_grad(beta, self.alpha))
         if hessian:
-            point.hessian = self._hessian(st[3 + p:].reshape(p + 1, p + 1), scale)
+            point.hessian = self._hessian(st[3 + p:3 + p + H].reshape(p + 1, p + 1), scale)
+        if marks is not None:
+            point.r_rows = st[L - n_marked:]
         return point
 
     def _hessian(self, G, scale):
@@ -209,23 +260,51 @@ class DaskObjective:
     def evaluate(self, beta, scale, reference=None, out=None, newton=False):
         # the Gram only for a point a Newton step starts from (not for L-BFGS), and not with
         # a re-estimated scale: the pass at the next scale (rescale) supplies that Hessian
-        hessian = newton and self.newton and (self.joint or bool(self.scale_rule.fixed))
+        in_pass = self.newton and self.capabilities.hessian_in_pass
+        hessian = newton and in_pass and (self.joint or bool(self.scale_rule.fixed))
         return self._sums(beta, scale, reference, hessian=hessian)
 
     def rescale(self, point, scale):
         if scale == point.scale:
             return point
-        new = self._sums(point.beta, scale, r_in=point.r, hessian=self.newton)
-        new.r = point.r  # the same residuals: keep the persisted handle
+        new = self._sums(point.beta, scale, r_in=point.r,
+                         hessian=self.newton and self.capabilities.hessian_in_pass)
+        new.r, new.r_rows = point.r, point.r_rows  # the same residuals: keep the handle
         return new
+
+    def hessian_sample(self, rows):
+        """The Hessian sample (positions among the positive-weight rows), gathered once:
+        ``(its design, None, its weights)``; later passes return its residuals."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if self._sample is None or not np.array_equal(self._sample[0], rows):
+            import dask
+
+            index = self.data.positive_index(rows)
+            Xs, _, ws = self.data.rows_at(index)
+            marks = self.data.w.map_blocks(_marks_block, rows=index, dtype=np.int64,
+                                           meta=np.empty((0,), dtype=np.int64))
+            (marks,) = dask.persist(marks)
+            self._sample = (rows, LinearDesign(Xs, self.fit_intercept), ws, marks)
+        return self._sample[1], None, self._sample[2]
+
+    def hessian_rows_weight(self, rows) -> float:
+        return float(self.hessian_sample(rows)[2].sum())
 
     def hessian(self, point):
         """The Hessian at an evaluated point whose pass did not return it (one pass)."""
         return self._sums(point.beta, point.scale, r_in=point.r, hessian=True).hessian
 
+    def _computed(self, residuals, scale):
+        """The IRLS sums and ``sum w rho`` of ``residuals`` at ``scale`` from their pass."""
+        ahead = self._ahead
+        return ahead[2:] if ahead is not None and ahead[0] is residuals and ahead[1] == scale \
+            else None
+
     def objective(self, beta, scale, residuals=None) -> float:
         r = self.residuals(beta) if residuals is None else residuals
-        rho = self.rows.sum(rho_sums, 2, r, scale=scale, loss=self.loss)[0]
+        done = self._computed(r, scale)
+        rho = self.rows.sum(rho_sums, 2, r, scale=scale, loss=self.loss)[0] if done is None \
+            else done[1]
         data = 2.0 * rho / self.w0
         pen = self._shape.penalty_value(beta, self.alpha)
         if self.joint:
@@ -238,8 +317,10 @@ class DaskObjective:
 
     def _solve(self, residuals, scale, loss, alpha):
         p = self.n_params
+        done = self._computed(residuals, scale) if loss is self.loss else None
         st = sum_rows(_irls_block, p * p + p + 1, *self._inputs(residuals), scale=scale,
-                      loss=loss, fit_intercept=self.fit_intercept)
+                      loss=loss, fit_intercept=self.fit_intercept) if done is None \
+            else done[0].copy()
         if not st[-1] > 0:
             return None
         G = st[:p * p].reshape(p, p)
@@ -251,7 +332,7 @@ class DaskObjective:
 
     def least_squares(self, rows=None):
         if rows is not None:
-            Xs, ys, ws = self.data.rows_at(rows)
+            Xs, ys, ws = self.data.positive_rows(rows)
             if ws.sum() > 0:
                 return MProblem(LinearDesign(Xs, self.fit_intercept), ys, ws, self.loss,
                                 self.scale_rule, self.alpha).least_squares()
@@ -261,8 +342,9 @@ class DaskObjective:
 
     # ------------------------------------------------------------ row samples
     def subproblem(self, rows):
-        """The in-memory problem on the gathered ``rows``, weights rescaled to the same total."""
-        Xs, ys, ws = self.data.rows_at(rows)
+        """The in-memory problem on the gathered ``rows`` (positions among the positive-weight
+        rows), weights rescaled to the same total."""
+        Xs, ys, ws = self.data.positive_rows(rows)
         total = float(ws.sum())
         if not total > 0:
             return None
@@ -270,10 +352,13 @@ class DaskObjective:
                         ws * (self.total_weight / total), self.loss, self.scale_rule, self.alpha)
 
     def s_sample(self, rng):
-        """The rows of the S-start (:data:`S_SAMPLE_SIZE`, drawn with ``rng``) and whether
-        they are all the rows."""
-        Xs, ys, ws = self.data.sample(S_SAMPLE_SIZE, rng)
-        return LinearDesign(Xs, self.fit_intercept), ys, ws, Xs.shape[0] >= self.n_samples
+        """The rows of the S-start and whether they are all the rows: the positive-weight
+        rows, or above :data:`~skrobust.solvers.fast_s.LARGE_N_ROWS` of them the uniform
+        sample that in-memory fast-S draws with the same Generator ``rng``
+        (:func:`~skrobust.solvers.fast_s.large_sample`)."""
+        picked = large_sample(rng, self.data.n_pos)
+        Xs, ys, ws = self.data.positive_rows(picked)
+        return LinearDesign(Xs, self.fit_intercept), ys, ws, picked is None
 
     def column_moments(self):
         return self.data.col_mean, self.data.col_sd

@@ -383,7 +383,7 @@ def _checked(design, y, sample_weight, floor):
     return y, w, floor
 
 
-def _fast_s(design, y, w, *, large_n_rows=LARGE_N_ROWS, sample_rows=SAMPLE_ROWS,
+def _fast_s(design, y, w, *, large_n_rows=None, sample_rows=None,
             random_state=None, c=S_TUKEY_C, b=S_BREAKDOWN_B, floor=1e-300, progress=None,
             **options):
     """:func:`fast_s` on checked input (what the estimator's start calls): float64 ``y``,
@@ -393,10 +393,12 @@ def _fast_s(design, y, w, *, large_n_rows=LARGE_N_ROWS, sample_rows=SAMPLE_ROWS,
     rng = _as_generator(random_state)
     pos = np.flatnonzero(w > 0)
     n_pos = pos.shape[0]
-    if n_pos <= large_n_rows or n_pos <= sample_rows:
+    picked = large_sample(rng, n_pos, large_n_rows, sample_rows)
+    if picked is None:
         return _fast_s_rows(design, y, w, pos, rng, c=c, b=b, floor=floor, progress=progress,
                             **options)
-    rows = np.sort(pos[rng.choice(n_pos, size=sample_rows, replace=False)])
+    rows = pos[picked]
+    sample_rows = rows.size
     progress.line("s-start", f"fast-S on a uniform sample of {sample_rows} of {n_pos} rows")
     fit = _fast_s_rows(design.subset(rows), y[rows], w[rows], np.arange(sample_rows), rng, c=c,
                        b=b, floor=floor, progress=progress, **options)
@@ -406,6 +408,20 @@ def _fast_s(design, y, w, *, large_n_rows=LARGE_N_ROWS, sample_rows=SAMPLE_ROWS,
     fit.sample_rows = sample_rows
     progress.line("s-start", f"M-scale of all {n_pos} residuals {fit.scale:.6g}")
     return fit
+
+
+def large_sample(rng, n_pos, large_n_rows=None, sample_rows=None):
+    """The sorted positions, among ``n_pos`` positive-weight rows, of the large-n row sample
+    (drawn with the Generator ``rng``), or None when fast-S runs on all rows.
+
+    The one draw of the sample, shared with the dask objective (which gathers these rows);
+    None thresholds are :data:`LARGE_N_ROWS` and :data:`SAMPLE_ROWS`.
+    """
+    large_n_rows = LARGE_N_ROWS if large_n_rows is None else large_n_rows
+    sample_rows = SAMPLE_ROWS if sample_rows is None else sample_rows
+    if n_pos <= large_n_rows or n_pos <= sample_rows:
+        return None
+    return np.sort(rng.choice(n_pos, size=sample_rows, replace=False))
 
 
 def _fast_s_rows(design, y, w, pos, rng, *, n_subsets=500, n_best=2, k_fast=1, c=S_TUKEY_C,

@@ -57,12 +57,10 @@ class _Hessian:
 
     def __init__(self, problem: MProblem, rows=None):
         self.problem = problem
-        self.rows = rows
-        s = problem.sample_weight
         if rows is None:
-            self.s = s
-        else:
-            sub = s[rows]
+            self.design, self.rows, self.s = problem.design, None, problem.sample_weight
+        else:  # the design holding the sample (a gathered one on dask) and its rows in it
+            self.design, self.rows, sub = problem.hessian_sample(rows)
             self.s = sub * (problem.total_weight / float(sub.sum()))
         self.v = None
         self.K = None
@@ -72,8 +70,9 @@ class _Hessian:
 
     def __call__(self, point: _Point):
         problem = self.problem
-        design = problem.design
-        r = point.r if self.rows is None else point.r[self.rows]
+        design = self.design
+        r = point.r_rows if point.r_rows is not None else (
+            point.r if self.rows is None else point.r[self.rows])
         u = r / point.scale
         v = curvature(problem.loss, u, self.s)
         if self.K is None:
@@ -112,7 +111,7 @@ class _Hessian:
         # the size of the residuals (no cancellation when |y| >> scale)
         self.z = np.array(r, dtype=np.float64)  # a copy: point.r is a reused buffer
         self.beta_ref = point.beta.copy()
-        self.K = self.problem.design.gram_ext(v, [self.z], rows=self.rows)
+        self.K = self.design.gram_ext(v, [self.z], rows=self.rows)
         self.v = v
         self.grams += 1
 

@@ -65,6 +65,7 @@ class _Point:
     grad: np.ndarray  # over beta, and the scale last for the joint objective
     change2: float = math.nan  # sum s (r - reference)**2, when a reference was given
     hessian: np.ndarray | None = None  # set by objectives with ``hessian_in_pass``
+    r_rows: np.ndarray | None = None  # residuals at the Hessian sample rows (dask: r is a handle)
 
 
 def sample_rows(n_samples: int, n_rows: int) -> np.ndarray:
@@ -296,6 +297,10 @@ class MProblem:
 
     def hessian_rows_weight(self, rows) -> float:
         return float(self.sample_weight[rows].sum())
+
+    def hessian_sample(self, rows):
+        """``(design, rows in it, weights of the rows)`` of a Hessian row sample."""
+        return self.design, rows, self.sample_weight[rows]
 
     # --------------------------------------------------------- evaluation
     def evaluate(self, beta, scale, reference=None, out=None, newton=False) -> _Point:

@@ -35,7 +35,7 @@ from ..losses import Barron, get_loss
 from ..scale import FixedScale, MADScale, m_scale_of, scale_floor
 from .aliasing import expand_coef
 from .design import LinearDesign
-from .fast_s import S_BREAKDOWN_B, S_TUKEY_C, _fast_s, _fast_s_sampled
+from .fast_s import S_BREAKDOWN_B, S_TUKEY_C, _as_generator, _fast_s, _fast_s_sampled
 from .kernel_design import (
     KernelDesign,
     effective_degrees_of_freedom,
@@ -164,6 +164,9 @@ def s_start(problem, units, rng, *, ms=False, s_columns=None, hold_scale=True, p
     holds the S-scale fixed.
     """
     rule = problem.scale_rule
+    # one Generator for the row sample and fast-S, so a dask objective draws the rows that
+    # fast-S draws in memory (ms_start seeds its two fast-S runs from ``rng`` itself)
+    rng = rng if ms else _as_generator(rng)
     design, y, weights, complete = problem.s_sample(rng)
     counts = units.frequency_weights(weights)
     if not complete:
