@@ -60,11 +60,13 @@ def _fit_in_fresh_process(cache, loss, n):
 
 
 @pytest.mark.parametrize("n", [1000, 5000])
-def test_a_warm_cache_compiles_nothing_for_a_huber_fit(tmp_path, n):
-    # 5000 rows run the fused loops too (skrobust.losses._fused.FUSED_MIN_ROWS)
-    cold = _fit_in_fresh_process(tmp_path, "huber", n)
+@pytest.mark.parametrize("loss", ["huber", "tukey"])
+def test_a_warm_cache_compiles_nothing(tmp_path, loss, n):
+    # 5000 rows run the fused loops too (skrobust.losses._fused.FUSED_MIN_ROWS), and for
+    # the MM fit ("tukey") the large-n nested subsampling of the S-start
+    cold = _fit_in_fresh_process(tmp_path, loss, n)
     assert cold["compiled"] and cold["cache_hits"] == 0
-    warm = _fit_in_fresh_process(tmp_path, "huber", n)
+    warm = _fit_in_fresh_process(tmp_path, loss, n)
     assert warm["compiled"] == []
     assert warm["cache_hits"] > 0
 
@@ -75,3 +77,13 @@ def test_a_small_huber_fit_compiles_only_the_loss_kernel(tmp_path):
     cold = _fit_in_fresh_process(tmp_path, "huber", 1000)
     own = [name for name in cold["compiled"] if "<locals>" not in name]  # not numba's own
     assert own == ["huber_pointwise"]
+
+
+def test_a_small_mm_fit_compiles_only_the_tukey_kernels(tmp_path):
+    # the S-start's M-scales, I-steps, candidate selection and refinement are Python loops
+    # around the chi sum and the weights of skrobust.losses.tukey, its 500 small elemental
+    # subsets are built in NumPy; the M-step runs NumPy around the loss's pointwise kernel.
+    # No helper kernel, no second signature, none of numba's own allocation routines.
+    cold = _fit_in_fresh_process(tmp_path, "tukey", 1000)
+    assert sorted(cold["compiled"]) == ["tukey_chi_sum_slope", "tukey_pointwise",
+                                        "tukey_scaled_weights"]
