@@ -13,9 +13,8 @@ import math
 
 import numpy as np
 
-from .._numba import njit
 from ..losses.tukey import tukey_chi_sum_slope, tukey_scaled_weights
-from ..scale import MAD_NORMAL_CONSTANT
+from ..scale import MAD_NORMAL_CONSTANT, weighted_median
 from .design import solve_normal_equations
 from .mscale import _SCALE_MAX_ITER, _SCALE_TOL, _m_scale_core
 
@@ -36,37 +35,6 @@ def _rows_i_step(R, w, s, c, denom, b, floor, W):
         sk = max(float(s[k]) * math.sqrt(g / b), floor)
         s[k] = sk
         tukey_scaled_weights(R[k], w, sk, c, W[k])
-
-
-@njit(cache=True, nogil=True)
-def _rows_weighted_median_abs(R, w):
-    """Weighted median of ``|R[k]|`` per row, with :func:`weighted_median`'s convention."""
-    n_rows, m = R.shape
-    total = 0.0
-    for i in range(m):
-        total += w[i]
-    half = 0.5 * total
-    tol = 1e-12 * total
-    out = np.empty(n_rows)
-    a = np.empty(m)
-    for k in range(n_rows):
-        for i in range(m):
-            a[i] = abs(R[k, i])
-        order = np.argsort(a, kind="mergesort")
-        cum = 0.0
-        lower = np.nan
-        upper = np.nan
-        for j in range(m):
-            cum += w[order[j]]
-            if np.isnan(lower) and cum >= half - tol:
-                lower = a[order[j]]
-            if cum > half + tol:
-                upper = a[order[j]]
-                break
-        if np.isnan(upper):
-            upper = a[order[m - 1]]
-        out[k] = 0.5 * (lower + upper)
-    return out
 
 
 def _select_best(R, w, denom, b, c, s_start, n_best, floor):
@@ -119,7 +87,8 @@ class _Sample:
         if self.uniform:
             med = np.median(np.abs(R), axis=1)
         else:
-            med = _rows_weighted_median_abs(R, self.w)
+            # a row at a time: as fast as a batched sort, and no kernel to compile
+            med = np.array([weighted_median(np.abs(r), self.w) for r in R])
         return med / MAD_NORMAL_CONSTANT
 
     def wls(self, Wt, B_prev):
