@@ -86,52 +86,55 @@ def _build_subsets_numpy(A, y, draws, tol, betas, done):
     dup_sorted[:, 1:] = srt[:, 1:] == srt[:, :-1]
     np.put_along_axis(repeat, order, dup_sorted, axis=1)
     eligible = ~repeat
-    a = A[draws]  # (sets, draws, p): each stream's rows, reduced round by round
+    # working arrays of the subsets still being built (subset ids[j]), columns first so
+    # that NumPy's loops run over the long axes
+    a = A.T[:, draws]  # (p, sets, draws): each stream's rows, reduced round by round
     z = y[draws]
-    amax = np.max(np.abs(a), axis=2)
+    threshold = tol * np.max(np.abs(a), axis=0)
+    ids = np.arange(n_sets)
+    used = np.zeros((p, n_sets, 1), dtype=np.bool_)
+    start = np.zeros(n_sets, dtype=np.int64)
     U = np.zeros((n_sets, p, p))
     zU = np.zeros((n_sets, p))
     piv = np.zeros((n_sets, p), dtype=np.int64)
-    used = np.zeros((n_sets, p), dtype=np.bool_)
-    start = np.zeros(n_sets, dtype=np.int64)
     position = np.arange(n_draws)
-    active = np.arange(n_sets)
     n_skipped = 0
     for k in range(p):
-        absa = np.abs(a[active])
-        absa[np.isnan(absa)] = 0.0  # the kernel never picks a NaN pivot
-        absa[np.broadcast_to(used[active][:, None, :], absa.shape)] = -1.0
-        best = np.argmax(absa, axis=2)
-        bval = np.take_along_axis(absa, best[:, :, None], axis=2)[:, :, 0]
-        ahead = eligible[active] & (position >= start[active][:, None])
-        passing = ahead & (bval > tol * amax[active])
+        absa = np.abs(a)
+        # the kernel never picks a used column or a NaN as pivot
+        absa = np.where(used | np.isnan(absa), -1.0, absa)
+        ahead = eligible & (position >= start[:, None])
+        passing = ahead & (np.max(absa, axis=0) > threshold)
         found = passing.any(axis=1)
         first = np.where(found, np.argmax(passing, axis=1), n_draws)
         n_skipped += int(np.count_nonzero(ahead & (position < first[:, None])))
-        active, first, best = active[found], first[found], best[found]
-        if active.size == 0:
+        if not found.all():  # these subsets cannot finish: drop them
+            a, absa, used = a[:, found], absa[:, found], used[:, found]
+            z, threshold, eligible = z[found], threshold[found], eligible[found]
+            ids, first = ids[found], first[found]
+        if ids.size == 0:
             break
-        rows = a[active, first]
-        U[active, k] = rows
-        zU[active, k] = z[active, first]
-        pk = best[np.arange(active.size), first]
-        piv[active, k] = pk
-        used[active, pk] = True
-        start[active] = first + 1
+        ar = np.arange(ids.size)
+        rows = a[:, ar, first]  # (p, subsets): the accepted rows
+        pk = np.argmax(absa[:, ar, first], axis=0)
+        U[ids, k] = rows.T
+        zU[ids, k] = z[ar, first]
+        piv[ids, k] = pk
+        used[pk, ar] = True
+        start = first + 1
         if k == p - 1:
             break
         # the later rows of each stream, reduced against the accepted row
-        sub = a[active]
-        ar = np.arange(active.size)
-        f = sub[ar, :, pk] / rows[ar, pk][:, None]
+        f = a[pk, ar] / rows[pk, ar][:, None]
         nonzero = f != 0.0
-        sub = np.where(nonzero[:, :, None], sub - f[:, :, None] * rows[:, None, :], sub)
-        sub[ar, :, pk] = 0.0
-        a[active] = sub
-        zs = z[active]
-        z[active] = np.where(nonzero, zs - f * zU[active, k][:, None], zs)
+        reduced_a, reduced_z = a - f * rows[:, :, None], z - f * zU[ids, k][:, None]
+        if nonzero.all():
+            a, z = reduced_a, reduced_z
+        else:  # the kernel leaves a row with f = 0 as it is (not even the sign of a zero)
+            a, z = np.where(nonzero, reduced_a, a), np.where(nonzero, reduced_z, z)
+        a[pk, ar] = 0.0
     finished = np.zeros(n_sets, dtype=np.bool_)
-    finished[active] = True
+    finished[ids] = True
     done[:] = finished
     F = np.flatnonzero(finished)
     ar = np.arange(F.size)
