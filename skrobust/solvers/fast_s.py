@@ -41,11 +41,13 @@ samples, every elemental subset singular).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from .._progress import Progress
+from ..losses.tukey import tukey_chi_sum_slope, tukey_scaled_weights
 from ._result import SolverResult
 from .design import checked_frequency_weights, solve_normal_equations
 from .mscale import (
@@ -57,7 +59,7 @@ from .mscale import (
     _m_scale,
     m_scale,
 )
-from .s_candidates import _rows_i_step, _Sample
+from .s_candidates import _Sample
 from .subsampling import elemental_fits
 
 _LARGE_N = 2000  # robustbase's fast.s.large.n
@@ -205,20 +207,18 @@ def _refine_s(design, y, w, beta0, scale0=None, *, c=S_TUKEY_C, b=S_BREAKDOWN_B,
         s = _m_scale(r, w, c, b, p, None, floor)
     else:
         s = max(float(scale0), floor)
-    v = np.empty((1, y.shape[0]))  # the candidates' I-step kernel on one row of residuals
-    s_row = np.empty(1)
+    v = np.empty_like(y)
     converged = False
     message = ""
     n_iter = 0
     with np.errstate(all="ignore"):
         for n_iter in range(1, max_iter + 1):
-            s_row[0] = s
-            _rows_i_step(r[None, :], w, s_row, c, denom, b, floor, v)
-            s = float(s_row[0])
+            s = max(s * math.sqrt(tukey_chi_sum_slope(r, w, s, c)[0] / denom / b), floor)
+            tukey_scaled_weights(r, w, s, c, v)
             if not np.any(v > 0):
                 message = "every robustness weight is zero"
                 break
-            G, h = design.gram(v[0], y)
+            G, h = design.gram(v, y)
             beta_new = solve_normal_equations(G, h)
             if not np.all(np.isfinite(beta_new)):
                 message = "the weighted least-squares step gave non-finite coefficients"
