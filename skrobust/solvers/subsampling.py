@@ -20,7 +20,10 @@ Columns are equilibrated (divided by their root mean square) first, so the
 rank decision does not depend on the units of the columns.  The random order
 comes from the caller's NumPy ``Generator`` (draws with replacement whose
 repeats are skipped: that is a uniformly random order without replacement),
-so a ``random_state`` reproduces every subset.
+so a ``random_state`` reproduces every subset.  Small batches of subsets (500
+subsets of up to 7 rows) are built in NumPy, so that a fresh process need not
+compile the numba kernel that builds the larger ones; both give the same subsets
+bit for bit.
 """
 
 from __future__ import annotations
