@@ -36,7 +36,8 @@ start-up; the overhead is the number to keep small.  "cold" runs every
 process with an empty numba cache (every worker compiles).
 
 Run ``python benchmarks/bench_first_fit.py`` (about a minute; each row is
-the median of ``--repeats`` fresh processes, default 3).  BLAS is pinned to
+the median of ``--repeats`` fresh processes, default 3; ``--first-only``
+skips GridSearchCV, ``--kernels`` lists what the cold first fits compiled).  BLAS is pinned to
 one thread in the children.
 """
 
@@ -176,6 +177,8 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--kernels", action="store_true",
                         help="list the kernels compiled by the cold first fits")
+    parser.add_argument("--first-only", action="store_true",
+                        help="only the first fits, not the GridSearchCV runs")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -209,6 +212,9 @@ def main(argv=None):
             print(f"\ncompiled by a cold first {loss} fit ({len(names)}):")
             for name in names:
                 print("   ", name)
+
+    if args.first_only:
+        return
 
     print("\nGridSearchCV, 40 fits; overhead = t(n_jobs=2) - t(n_jobs=1), "
           "CPU s of the process and its workers (wall s in brackets)")

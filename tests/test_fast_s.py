@@ -410,6 +410,55 @@ def test_nonsingular_fits_on_rank_deficient_rows():
     assert betas.shape == (0, 3) and n_unfinished == 10
 
 
+def _subsets_both_ways(A, y, draws, tol=1e-10):
+    from skrobust.solvers.subsampling import _build_subsets_kernel, _build_subsets_numpy
+
+    m, p = A.shape
+    out = []
+    for build in ("numpy", "kernel"):
+        betas, done = np.zeros((draws.shape[0], p)), np.zeros(draws.shape[0], dtype=bool)
+        if build == "numpy":
+            n_skipped = _build_subsets_numpy(A, y, draws, tol, betas, done)
+        else:
+            n_skipped = _build_subsets_kernel(
+                A, y, draws, tol, betas, done, np.empty((p, p)), np.empty(p),
+                np.empty(p, dtype=np.int64), np.zeros(p, dtype=bool), np.empty(p),
+                np.full(m, -1, dtype=np.int64))
+        out.append((betas, done, n_skipped))
+    return out
+
+
+@pytest.mark.parametrize("design", ["gaussian", "one_hot", "dependent_column", "integers"])
+def test_small_batches_of_subsets_in_numpy_equal_the_kernel_bit_for_bit(design):
+    # the NumPy builder (small batches, no compilation) and the numba kernel (large ones)
+    # must give the same fits, the same finished subsets and the same count of skipped rows
+    from skrobust.solvers.subsampling import _equilibrate
+
+    rng = np.random.default_rng(8)
+    for m, p in [(9, 1), (40, 3), (200, 6), (120, 7)]:
+        if design == "gaussian":
+            A = rng.normal(size=(m, p))
+        elif design == "one_hot":  # rare levels: streams that do not reach full rank
+            A = np.eye(p)[rng.choice(p, size=m, p=np.r_[0.9, np.full(p - 1, 0.1 / (p - 1))]
+                                     if p > 1 else None)]
+        elif design == "dependent_column":  # rank p - 1: no subset finishes
+            A = rng.normal(size=(m, p))
+            A[:, -1] = A[:, 0] - 2.0 * A[:, -2 if p > 1 else 0]
+        else:  # ties between pivot candidates
+            A = rng.integers(-2, 3, size=(m, p)).astype(float)
+        A = _equilibrate(A)[0]
+        y = rng.normal(size=m)
+        draws = rng.integers(0, m, size=(50, 2 * p + 20))  # with repeated indices
+        (b1, d1, n1), (b2, d2, n2) = _subsets_both_ways(A, y, draws)
+        np.testing.assert_array_equal(b1, b2)
+        np.testing.assert_array_equal(d1, d2)
+        assert n1 == n2
+    if design == "dependent_column":
+        assert not d1.any()
+    elif design == "gaussian":
+        assert d1.all()
+
+
 def test_candidate_least_squares_in_chunks_equal_one_batch():
     from skrobust.solvers.s_candidates import _Sample
 

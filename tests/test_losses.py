@@ -509,7 +509,7 @@ def test_no_nan_or_inf_with_extreme_c(name, c):
 @pytest.mark.parametrize("c", [1.54764, 4.685])
 def test_tukey_scale_kernels_are_the_normalised_loss(c):
     # the S-estimator's M-scale sums chi = rho / rho(inf) and weighs by the loss's weight
-    from skrobust.losses.tukey import tukey_chi_sum, tukey_scaled_weights
+    from skrobust.losses.tukey import tukey_chi_sum_slope, tukey_scaled_weights
 
     rng = np.random.default_rng(3)
     r = rng.standard_t(2, size=200) * 3.0
@@ -517,7 +517,13 @@ def test_tukey_scale_kernels_are_the_normalised_loss(c):
     s = 1.7
     loss = get_loss("tukey", c=c)
     chi = loss.rho(r / s) / loss.max_rho
-    assert tukey_chi_sum(r, w, s, c) == pytest.approx(np.dot(w, chi), rel=1e-13)
+    total, slope = tukey_chi_sum_slope(r, w, s, c)
+    assert total == pytest.approx(np.dot(w, chi), rel=1e-13)
+    # the slope is the derivative of the sum in log s (a central difference)
+    h = 1e-6
+    numeric = (tukey_chi_sum_slope(r, w, s * np.exp(h), c)[0]
+               - tukey_chi_sum_slope(r, w, s * np.exp(-h), c)[0]) / (2 * h)
+    assert slope < 0 and slope == pytest.approx(numeric, rel=1e-6)
     assert chi.max() == 1.0 and chi.min() < 0.5  # both branches are exercised
     out = np.empty_like(r)
     tukey_scaled_weights(r, w, s, c, out)

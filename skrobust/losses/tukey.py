@@ -79,11 +79,20 @@ def tukey_pointwise(u, c, what, out):
 # chi(u) = rho(u) / rho(inf) = 3 q - 3 q**2 + q**3 with q = (u/c)**2 (1 beyond c),
 # and the IRLS weights of the S-refinement; both at u = r / s.  Residuals are
 # finite there (the S-estimator rejects non-finite rows), so no NaN branch.
+# Two kernels serve every M-scale, I-step and S-refinement step (Python loops around
+# them, skrobust.solvers.mscale and .s_candidates): a fresh process compiles these two.
 @njit(cache=True, nogil=True)
-def tukey_chi_sum(r, w, s, c):
-    """``sum_i w_i chi(r_i / s)``: Tukey's rho with tuning ``c`` normalised to supremum 1."""
+def tukey_chi_sum_slope(r, w, s, c):
+    """``sum_i w_i chi(r_i / s)`` and its derivative in ``log s``.
+
+    ``chi`` is Tukey's rho with tuning ``c`` normalised to supremum 1; the
+    derivative is ``-sum_i w_i 6 q_i (1 - q_i)**2`` with ``q_i = (r_i / (c s))**2``
+    (zero beyond ``c``).  The fixed-point M-scale uses the sum only, the Newton
+    M-scale both.
+    """
     inv = 1.0 / (s * c)
     total = 0.0
+    slope = 0.0
     for i in range(r.shape[0]):
         t = r[i] * inv
         t = t * t
@@ -91,7 +100,8 @@ def tukey_chi_sum(r, w, s, c):
             total += w[i]
         else:
             total += w[i] * t * (3.0 - 3.0 * t + t * t)
-    return total
+            slope -= w[i] * 6.0 * t * (1.0 - t) * (1.0 - t)
+    return total, slope
 
 
 @njit(cache=True, nogil=True)

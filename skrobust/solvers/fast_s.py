@@ -47,7 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._progress import Progress
-from ..losses.tukey import tukey_chi_sum, tukey_scaled_weights
+from ..losses.tukey import tukey_chi_sum_slope, tukey_scaled_weights
 from ._result import SolverResult
 from .design import checked_frequency_weights, solve_normal_equations
 from .mscale import (
@@ -213,7 +213,7 @@ def _refine_s(design, y, w, beta0, scale0=None, *, c=S_TUKEY_C, b=S_BREAKDOWN_B,
     n_iter = 0
     with np.errstate(all="ignore"):
         for n_iter in range(1, max_iter + 1):
-            s = max(s * math.sqrt(tukey_chi_sum(r, w, s, c) / denom / b), floor)
+            s = max(s * math.sqrt(tukey_chi_sum_slope(r, w, s, c)[0] / denom / b), floor)
             tukey_scaled_weights(r, w, s, c, v)
             if not np.any(v > 0):
                 message = "every robustness weight is zero"

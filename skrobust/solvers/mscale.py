@@ -23,8 +23,7 @@ import math
 
 import numpy as np
 
-from .._numba import njit
-from ..losses.tukey import tukey_chi_sum
+from ..losses.tukey import tukey_chi_sum_slope
 from ..scale import MAD_NORMAL_CONSTANT, weighted_median
 from .design import checked_frequency_weights
 
@@ -38,49 +37,25 @@ _SCALE_TOL = 1e-10  # robustbase's find_scale tolerance (ZERO)
 _SCALE_MAX_ITER = 200  # robustbase's maxit.scale
 
 
-@njit(cache=True, nogil=True)
+# The solvers of the scale equation are Python loops around one numba kernel, the
+# chi sum (with its slope) of skrobust.losses.tukey: a pass over the residuals per
+# step, so the loop's own cost is negligible, and a fresh process compiles one small
+# kernel for every M-scale of a fit instead of a kernel per solver and helper.
 def _nonzero_weight_and_max(r, w):
-    """The weight of the non-zero residuals and their largest magnitude."""
-    w_nonzero = 0.0
-    r_max = 0.0
-    for i in range(r.shape[0]):
-        if w[i] > 0.0 and r[i] != 0.0:
-            w_nonzero += w[i]
-            a = abs(r[i])
-            if a > r_max:
-                r_max = a
-    return w_nonzero, r_max
+    """The weight of the non-zero residuals (summed in order) and their largest magnitude."""
+    nonzero = (w > 0.0) & (r != 0.0)
+    if not nonzero.any():
+        return 0.0, 0.0
+    return float(np.cumsum(w[nonzero])[-1]), float(np.max(np.abs(r[nonzero])))
 
 
-@njit(cache=True, nogil=True)
 def _first_scale(s0, r_max, floor):
     s = s0
-    if not (s > 0.0 and s < np.inf):
+    if not (0.0 < s < math.inf):
         s = r_max
-    if s < floor:
-        s = floor
-    return s
+    return floor if s < floor else s
 
 
-@njit(cache=True, nogil=True)
-def _chi_sum_and_slope(r, w, s, c):
-    """``sum w chi(r/s)`` and its derivative in ``log s``, ``-sum w 6 q (1 - q)**2``
-    with ``q = (r / (c s))**2`` (``chi = 3q - 3q**2 + q**3``, 1 beyond ``c``)."""
-    inv = 1.0 / (s * c)
-    total = 0.0
-    slope = 0.0
-    for i in range(r.shape[0]):
-        q = r[i] * inv
-        q = q * q
-        if q >= 1.0:
-            total += w[i]
-        else:
-            total += w[i] * q * (3.0 - 3.0 * q + q * q)
-            slope -= w[i] * 6.0 * q * (1.0 - q) * (1.0 - q)
-    return total, slope
-
-
-@njit(cache=True, nogil=True)
 def _m_scale_newton(r, w, denom, b, c, s0, tol, max_iter, floor):
     """The root of :func:`_m_scale_core` by safeguarded Newton steps in ``log s``.
 
@@ -95,9 +70,9 @@ def _m_scale_newton(r, w, denom, b, c, s0, tol, max_iter, floor):
         return floor, True
     s = _first_scale(s0, r_max, floor)
     lo = floor  # the left side at lo is above b (it tends to w_nonzero / denom > b)
-    hi = np.inf
+    hi = math.inf
     for _ in range(max_iter):
-        total, slope = _chi_sum_and_slope(r, w, s, c)
+        total, slope = tukey_chi_sum_slope(r, w, s, c)
         g = total / denom - b
         if g == 0.0:
             return s, True
@@ -108,8 +83,8 @@ def _m_scale_newton(r, w, denom, b, c, s0, tol, max_iter, floor):
         s_new = -1.0
         if slope < 0.0:
             s_new = s * math.exp(min(-g * denom / slope, 700.0))
-        if not (s_new > lo and s_new < hi):
-            if hi == np.inf:
+        if not (lo < s_new < hi):
+            if hi == math.inf:
                 s_new = 2.0 * s
             elif lo <= floor:
                 s_new = 0.5 * s
@@ -123,18 +98,17 @@ def _m_scale_newton(r, w, denom, b, c, s0, tol, max_iter, floor):
     return s, False
 
 
-@njit(cache=True, nogil=True)
 def _m_scale_core(r, w, denom, b, c, s0, tol, max_iter, floor):
     """Solve ``sum w rho_c(r/s) / denom = b``; returns ``(scale, converged)``."""
     w_nonzero, r_max = _nonzero_weight_and_max(r, w)
     # As s -> 0 the left side tends to w_nonzero / denom: below b the M-scale is 0.
     if w_nonzero <= b * denom:
         return floor, True
-    s = _first_scale(s0, r_max, floor)
+    s = _first_scale(float(s0), r_max, floor)
     # robustbase's fixed point s**2 <- s**2 * mean_rho / b; monotone in s, so it
     # converges from any start (linearly).
     for _ in range(max_iter):
-        s_new = s * math.sqrt(tukey_chi_sum(r, w, s, c) / denom / b)
+        s_new = s * math.sqrt(tukey_chi_sum_slope(r, w, s, c)[0] / denom / b)
         if s_new < floor:
             s_new = floor
         if abs(s_new - s) <= tol * s:
@@ -143,9 +117,9 @@ def _m_scale_core(r, w, denom, b, c, s0, tol, max_iter, floor):
     # Fallback: bracket the root of the decreasing g(s) = mean_rho - b, bisect in log s.
     lo = s
     hi = s
-    while tukey_chi_sum(r, w, hi, c) / denom > b:
+    while tukey_chi_sum_slope(r, w, hi, c)[0] / denom > b:
         hi *= 2.0
-    while lo > floor and tukey_chi_sum(r, w, lo, c) / denom < b:
+    while lo > floor and tukey_chi_sum_slope(r, w, lo, c)[0] / denom < b:
         lo *= 0.5
     if lo < floor:
         lo = floor
@@ -153,12 +127,11 @@ def _m_scale_core(r, w, denom, b, c, s0, tol, max_iter, floor):
         if hi - lo <= tol * hi:
             break
         mid = math.sqrt(lo * hi)
-        if tukey_chi_sum(r, w, mid, c) / denom > b:
+        if tukey_chi_sum_slope(r, w, mid, c)[0] / denom > b:
             lo = mid
         else:
             hi = mid
     return 0.5 * (lo + hi), False
-
 
 
 def _check_floor(floor):
@@ -261,7 +234,7 @@ def _m_scale(r, w, c, b, n_params, scale0, floor, tol=1e-10, max_iter=200, newto
         scale0 = weighted_median(np.abs(r), w) / MAD_NORMAL_CONSTANT
     denom = float(w.sum()) - n_params
     core = _m_scale_newton if newton else _m_scale_core
-    s, _ = core(r, w, denom, b, c, float(scale0), float(tol), int(max_iter), floor)
+    s, _ = core(r, w, denom, b, c, float(scale0), float(tol), int(max_iter), float(floor))
     return float(s)
 
 

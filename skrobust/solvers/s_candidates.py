@@ -9,11 +9,12 @@ selection of the ``n_best`` smallest M-scales (:func:`_select_best`).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from .._numba import njit
-from ..losses.tukey import tukey_chi_sum, tukey_scaled_weights
-from ..scale import MAD_NORMAL_CONSTANT
+from ..losses.tukey import tukey_chi_sum_slope, tukey_scaled_weights
+from ..scale import MAD_NORMAL_CONSTANT, weighted_median
 from .design import solve_normal_equations
 from .mscale import _SCALE_MAX_ITER, _SCALE_TOL, _m_scale_core
 
@@ -21,54 +22,22 @@ _OUTER_BUDGET = 4_000_000  # largest (rows x p**2) table of outer products for b
 _GRAM_CHUNK = 250_000  # candidates' Grams solved at once hold at most this many values (or A's)
 
 
-@njit(cache=True, nogil=True)
-def _rows_chi_sum(R, w, s, c):
-    out = np.empty(R.shape[0])
+def _rows_i_step(R, w, s, c, denom, b, floor, W):
+    """The scale half of an I-step for each row ``k`` of residuals ``R``, in place.
+
+    One fixed-point step of the M-scale, ``s[k] <- max(s[k] sqrt(mean chi(R[k] / s[k])
+    / b), floor)`` with ``mean = sum / denom``, then ``W[k]`` the Tukey weights at the
+    new ``s[k]`` (times ``w``), as each step of :func:`~skrobust.solvers.fast_s.refine_s`.
+    A Python loop over the rows around the kernels of every M-scale: nothing more
+    to compile, at a few microseconds per row.
+    """
     for k in range(R.shape[0]):
-        out[k] = tukey_chi_sum(R[k], w, s[k], c)
-    return out
+        g = tukey_chi_sum_slope(R[k], w, s[k], c)[0] / denom
+        sk = max(float(s[k]) * math.sqrt(g / b), floor)
+        s[k] = sk
+        tukey_scaled_weights(R[k], w, sk, c, W[k])
 
 
-@njit(cache=True, nogil=True)
-def _rows_tukey_weights(R, w, s, c):
-    out = np.empty_like(R)
-    for k in range(R.shape[0]):
-        tukey_scaled_weights(R[k], w, s[k], c, out[k])
-    return out
-
-
-@njit(cache=True, nogil=True)
-def _rows_weighted_median_abs(R, w):
-    """Weighted median of ``|R[k]|`` per row, with :func:`weighted_median`'s convention."""
-    n_rows, m = R.shape
-    total = 0.0
-    for i in range(m):
-        total += w[i]
-    half = 0.5 * total
-    tol = 1e-12 * total
-    out = np.empty(n_rows)
-    a = np.empty(m)
-    for k in range(n_rows):
-        for i in range(m):
-            a[i] = abs(R[k, i])
-        order = np.argsort(a, kind="mergesort")
-        cum = 0.0
-        lower = np.nan
-        upper = np.nan
-        for j in range(m):
-            cum += w[order[j]]
-            if np.isnan(lower) and cum >= half - tol:
-                lower = a[order[j]]
-            if cum > half + tol:
-                upper = a[order[j]]
-                break
-        if np.isnan(upper):
-            upper = a[order[m - 1]]
-        out[k] = 0.5 * (lower + upper)
-    return out
-
-
-@njit(cache=True, nogil=True)
 def _select_best(R, w, denom, b, c, s_start, n_best, floor):
     """robustbase's candidate selection: keep the ``n_best`` smallest M-scales.
 
@@ -78,21 +47,17 @@ def _select_best(R, w, denom, b, c, s_start, n_best, floor):
     best_idx = np.full(n_best, -1, dtype=np.int64)
     best_sc = np.full(n_best, np.inf)
     worst_pos = 0
-    worst = np.inf
+    worst = math.inf
     for k in range(R.shape[0]):
         r = R[k]
-        if worst < np.inf and tukey_chi_sum(r, w, worst, c) / denom >= b:
+        if worst < math.inf and tukey_chi_sum_slope(r, w, worst, c)[0] / denom >= b:
             continue
         sc, _ = _m_scale_core(r, w, denom, b, c, s_start[k], _SCALE_TOL, _SCALE_MAX_ITER, floor)
         best_sc[worst_pos] = sc
         best_idx[worst_pos] = k
-        worst_pos = 0
-        for j in range(1, n_best):
-            if best_sc[j] > best_sc[worst_pos]:
-                worst_pos = j
-        worst = best_sc[worst_pos]
+        worst_pos = int(np.argmax(best_sc))
+        worst = float(best_sc[worst_pos])
     return best_idx, best_sc
-
 
 
 class _Sample:
@@ -123,7 +88,8 @@ class _Sample:
         if self.uniform:
             med = np.median(np.abs(R), axis=1)
         else:
-            med = _rows_weighted_median_abs(R, self.w)
+            # a row at a time: as fast as a batched sort, and no kernel to compile
+            med = np.array([weighted_median(np.abs(r), self.w) for r in R])
         return med / MAD_NORMAL_CONSTANT
 
     def wls(self, Wt, B_prev):
@@ -183,9 +149,8 @@ class _Sample:
             s = np.array(s_start, dtype=np.float64)
         s = np.maximum(s, floor)
         for _ in range(k_steps):
-            g = _rows_chi_sum(R, self.w, s, c) / self.denom
-            s = np.maximum(s * np.sqrt(g / b), floor)
-            Wt = _rows_tukey_weights(R, self.w, s, c)
+            Wt = np.empty_like(R)
+            _rows_i_step(R, self.w, s, c, self.denom, b, floor, Wt)
             B = self.wls(Wt, B)
             R = self.residuals(B)
         return B, s, R

@@ -20,7 +20,10 @@ Columns are equilibrated (divided by their root mean square) first, so the
 rank decision does not depend on the units of the columns.  The random order
 comes from the caller's NumPy ``Generator`` (draws with replacement whose
 repeats are skipped: that is a uniformly random order without replacement),
-so a ``random_state`` reproduces every subset.
+so a ``random_state`` reproduces every subset.  Small batches of subsets (500
+subsets of up to 7 rows) are built in NumPy, so that a fresh process need not
+compile the numba kernel that builds the larger ones; both give the same subsets
+bit for bit.
 """
 
 from __future__ import annotations
@@ -42,14 +45,22 @@ _MAX_DRAW_FACTOR = 20  # "simple": at most this many times n_subsets draws
 _BATCH_BUDGET = 4_000_000  # largest (subsets x p**2) stack of "simple" subsets at once
 
 
+_NUMPY_WORK = 1_000_000  # subsets x draws x p**2 up to which NumPy builds the subsets
+
+
 def _build_subsets(A, y, draws, tol, betas, done):
     """Row-by-row elimination of the rows ``draws[s]`` into subset ``s``; returns rows skipped.
 
     ``betas[s]`` receives the exact fit of the first ``p`` rows of ``draws[s]``
     that raise the rank (repeated indices are ignored), and ``done[s]`` whether
-    ``p`` such rows were found.
+    ``p`` such rows were found.  Small batches (at most ``_NUMPY_WORK`` of
+    ``n_subsets x n_draws x p**2``, e.g. 500 subsets of 6 rows) run
+    :func:`_build_subsets_numpy`, which a fresh process need not compile; larger
+    ones the numba kernel.  Both give bit-identical results.
     """
     m, p = A.shape
+    if draws.size * p * p <= _NUMPY_WORK:
+        return _build_subsets_numpy(A, y, draws, tol, betas, done)
     # work arrays allocated here, not in the kernel: NumPy's allocators compiled into a
     # kernel cost a fresh process a quarter of a second
     U = np.empty((p, p))  # reduced rows; row k is zero in the pivot columns of rows < k
@@ -57,6 +68,87 @@ def _build_subsets(A, y, draws, tol, betas, done):
     return _build_subsets_kernel(A, y, draws, tol, betas, done, U, np.empty(p),
                                  np.empty(p, dtype=np.int64), np.zeros(p, dtype=np.bool_),
                                  np.empty(p), seen)
+
+
+def _build_subsets_numpy(A, y, draws, tol, betas, done):
+    """:func:`_build_subsets_kernel`'s elimination for all subsets at once, in NumPy.
+
+    Round ``k`` finds, for every subset with ``k`` rows, the first row of its
+    stream (from where the last round stopped) that passes the rank test, then
+    reduces all its later rows against that row.  Every row thus meets the
+    accepted rows in the kernel's order with the kernel's arithmetic, so the
+    fits, the finished subsets and the count of skipped rows are the kernel's.
+    """
+    p = A.shape[1]
+    n_sets, n_draws = draws.shape
+    # a repeated index in a stream is ignored: only first occurrences are eligible
+    order = np.argsort(draws, axis=1, kind="stable")
+    repeat = np.zeros((n_sets, n_draws), dtype=np.bool_)
+    srt = np.take_along_axis(draws, order, axis=1)
+    dup_sorted = np.zeros((n_sets, n_draws), dtype=np.bool_)
+    dup_sorted[:, 1:] = srt[:, 1:] == srt[:, :-1]
+    np.put_along_axis(repeat, order, dup_sorted, axis=1)
+    eligible = ~repeat
+    # working arrays of the subsets still being built (subset ids[j]), columns first so
+    # that NumPy's loops run over the long axes
+    a = A.T[:, draws]  # (p, sets, draws): each stream's rows, reduced round by round
+    z = y[draws]
+    threshold = tol * np.max(np.abs(a), axis=0)
+    ids = np.arange(n_sets)
+    used = np.zeros((p, n_sets, 1), dtype=np.bool_)
+    start = np.zeros(n_sets, dtype=np.int64)
+    U = np.zeros((n_sets, p, p))
+    zU = np.zeros((n_sets, p))
+    piv = np.zeros((n_sets, p), dtype=np.int64)
+    position = np.arange(n_draws)
+    n_skipped = 0
+    for k in range(p):
+        absa = np.abs(a)
+        # the kernel never picks a used column or a NaN as pivot
+        absa = np.where(used | np.isnan(absa), -1.0, absa)
+        ahead = eligible & (position >= start[:, None])
+        passing = ahead & (np.max(absa, axis=0) > threshold)
+        found = passing.any(axis=1)
+        first = np.where(found, np.argmax(passing, axis=1), n_draws)
+        n_skipped += int(np.count_nonzero(ahead & (position < first[:, None])))
+        if not found.all():  # these subsets cannot finish: drop them
+            a, absa, used = a[:, found], absa[:, found], used[:, found]
+            z, threshold, eligible = z[found], threshold[found], eligible[found]
+            ids, first = ids[found], first[found]
+        if ids.size == 0:
+            break
+        ar = np.arange(ids.size)
+        rows = a[:, ar, first]  # (p, subsets): the accepted rows
+        pk = np.argmax(absa[:, ar, first], axis=0)
+        U[ids, k] = rows.T
+        zU[ids, k] = z[ar, first]
+        piv[ids, k] = pk
+        used[pk, ar] = True
+        start = first + 1
+        if k == p - 1:
+            break
+        # the later rows of each stream, reduced against the accepted row
+        f = a[pk, ar] / rows[pk, ar][:, None]
+        nonzero = f != 0.0
+        reduced_a, reduced_z = a - f * rows[:, :, None], z - f * zU[ids, k][:, None]
+        if nonzero.all():
+            a, z = reduced_a, reduced_z
+        else:  # the kernel leaves a row with f = 0 as it is (not even the sign of a zero)
+            a, z = np.where(nonzero, reduced_a, a), np.where(nonzero, reduced_z, z)
+        a[pk, ar] = 0.0
+    finished = np.zeros(n_sets, dtype=np.bool_)
+    finished[ids] = True
+    done[:] = finished
+    F = np.flatnonzero(finished)
+    ar = np.arange(F.size)
+    B = np.zeros((F.size, p))
+    for q in range(p - 1, -1, -1):
+        acc = zU[F, q]
+        for r in range(q + 1, p):
+            acc = acc - U[F, q, piv[F, r]] * B[ar, piv[F, r]]
+        B[ar, piv[F, q]] = acc / U[F, q, piv[F, q]]
+    betas[F] = B
+    return n_skipped
 
 
 @njit(cache=True, nogil=True)
