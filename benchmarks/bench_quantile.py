@@ -136,13 +136,13 @@ PUBLISHED = [
 ]
 
 
-def best_of(fn, repeats):
+def median_of(fn, repeats):
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         out = fn()
         times.append(time.perf_counter() - t0)
-    return min(times), out
+    return float(np.median(times)), out
 
 
 def bench_process(n, d, seed, repeats, with_statsmodels):
@@ -157,11 +157,11 @@ def bench_process(n, d, seed, repeats, with_statsmodels):
     design = LinearDesign(X, True)
     levels = np.arange(1, 20) / 20
     print(f"\nQuantile process: {levels.size} levels 0.05..0.95 at n={n}, d={d} "
-          f"(best of {repeats}; statsmodels once)")
+          f"(median of {repeats}; statsmodels once)")
     with threadpool_limits(1):
         quantile_process(design, y, None, levels[:2])  # warm-up (numba, imports)
-        t_proc, proc = best_of(lambda: quantile_process(design, y, None, levels), repeats)
-        t_loop, loop = best_of(
+        t_proc, proc = median_of(lambda: quantile_process(design, y, None, levels), repeats)
+        t_loop, loop = median_of(
             lambda: [quantile_regression(design, y, None, q) for q in levels], repeats)
         f_loop = np.array([res.objective for res in loop])
         rows = [("skrobust quantile_process", t_proc, proc.objective),
@@ -172,7 +172,7 @@ def bench_process(n, d, seed, repeats, with_statsmodels):
             A = sm.add_constant(X)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # IterationLimitWarning on some levels
-                t_sm, sm_fits = best_of(
+                t_sm, sm_fits = median_of(
                     lambda: [sm.QuantReg(y, A).fit(q=q).params for q in levels], 1)
             f_sm = np.array([pinball_sum(y, A @ b, q)
                              for b, q in zip(sm_fits, levels, strict=True)])
@@ -266,12 +266,12 @@ def bench_median(n, d, seed, repeats):
     from skrobust.solvers.quantile import quantile_regression
 
     X, y = make_data(n, d, seed)
-    print(f"\nMedian at n={n}, d={d} (best of {repeats})")
+    print(f"\nMedian at n={n}, d={d} (median of {repeats})")
     with threadpool_limits(1):
         quantile_regression(LinearDesign(X[:5000], True), y[:5000], None, 0.5)  # warm-up
-        t_exact, exact = best_of(
+        t_exact, exact = median_of(
             lambda: quantile_regression(LinearDesign(X, True), y, None, 0.5), repeats)
-        t_conq, (coef, intercept) = best_of(lambda: conquer_like(X, y, 0.5), repeats)
+        t_conq, (coef, intercept) = median_of(lambda: conquer_like(X, y, 0.5), repeats)
     f_conq = pinball_sum(y, X @ coef + intercept, 0.5)
     print(f"{'method':<40} {'seconds':>8} {'objective':>16}")
     print(f"{'skrobust quantile_regression (exact)':<40} {t_exact:>8.3f} {exact.objective:>16.6f}")
