@@ -8,16 +8,6 @@ pass them to :func:`find_label_issues_from_probs` and
 of ``cleanlab.filter.find_label_issues`` (cleanlab 2.x; cleanlab is not a
 dependency).  The core and its conventions are documented in
 ``skrobust._confident_learning``; it is re-exported here.
-
-Examples
---------
->>> import numpy as np
->>> from skrobust.label_issues import find_label_issues_from_probs
->>> labels = np.array([0, 0, 0, 1, 1, 1])
->>> pred_probs = np.array([[0.9, 0.1], [0.8, 0.2], [0.1, 0.9],
-...                        [0.2, 0.8], [0.3, 0.7], [0.9, 0.1]])
->>> np.flatnonzero(find_label_issues_from_probs(labels, pred_probs))
-array([2, 5])
 """
 
 from __future__ import annotations
