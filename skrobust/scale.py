@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -26,7 +27,7 @@ import numpy as np
 MAD_NORMAL_CONSTANT = 0.6744897501960817  # Phi^-1(3/4): MAD / this is consistent at the normal
 
 
-class Reducer:
+class Reducer(ABC):
     """Weights of residuals held elsewhere (chunks of a dask array): the rules' sums run here.
 
     Subclasses give ``total`` (the sum of the weights), ``sum(fn, size, r,
@@ -37,11 +38,13 @@ class Reducer:
 
     total: float
 
+    @abstractmethod
     def sum(self, fn, size, residuals, **kwargs) -> np.ndarray:
-        raise NotImplementedError
+        """The sum over chunks of ``fn(r_chunk, w_chunk, **kwargs)`` (length ``size``)."""
 
+    @abstractmethod
     def abs_median(self, residuals, guess=None) -> float:
-        raise NotImplementedError
+        """The weighted median of ``|residuals|``."""
 
 
 def _mad(residuals, rows, guess=None) -> float:
