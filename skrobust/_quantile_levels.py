@@ -39,6 +39,7 @@ import numpy as np
 from sklearn.metrics import r2_score
 
 from .losses import Quantile
+from .losses.quantile import check_quantile_levels
 
 __all__ = ["estimator_levels", "first_level", "LevelScoreMixin", "linear_decision",
            "quantile_levels", "run_quantile_fit", "set_level_attributes"]
@@ -68,31 +69,11 @@ def quantile_levels(quantile):
     >>> quantile_levels([0.1, 0.1])
     Traceback (most recent call last):
     ...
-    ValueError: quantile has duplicated levels: [0.1]
+    ValueError: quantile has duplicated levels: [0.1] (a level must not repeat)
     """
     if np.ndim(quantile) == 0 and not isinstance(quantile, (str, bytes)):
         return None
-    try:
-        levels = np.asarray(quantile)
-    except (TypeError, ValueError):  # ragged nesting
-        raise ValueError(f"quantile must be a float or a 1-D sequence of levels, got "
-                         f"{quantile!r}") from None
-    if levels.dtype.kind not in "iuf":
-        raise TypeError(f"quantile levels must be real numbers, got {quantile!r}")
-    if levels.ndim != 1:
-        raise ValueError(f"quantile must be a float or a 1-D sequence of levels, got an array "
-                         f"of shape {levels.shape}")
-    if levels.size == 0:
-        raise ValueError("quantile is an empty sequence; give at least one level in (0, 1)")
-    levels = levels.astype(np.float64)
-    bad = levels[~((levels > 0.0) & (levels < 1.0))]  # NaN is bad too
-    if bad.size:
-        raise ValueError(f"quantile levels must lie strictly between 0 and 1, got "
-                         f"{bad.tolist()}")
-    values, counts = np.unique(levels, return_counts=True)
-    if (counts > 1).any():
-        raise ValueError(f"quantile has duplicated levels: {values[counts > 1].tolist()}")
-    return levels
+    return check_quantile_levels(quantile)
 
 
 def first_level(quantile):

@@ -227,7 +227,7 @@ def test_noncrossing_changes_nothing_when_fits_do_not_cross():
 # ------------------------------------------------------------------ bad input
 @pytest.mark.parametrize("levels, match", [
     ([], "non-empty"),
-    ([[0.1, 0.5]], "1-d"),
+    ([[0.1, 0.5]], "1-D"),
     ([0.1, 1.0], "strictly between"),
     ([0.0, 0.5], "strictly between"),
     ([0.5, np.nan], "strictly between"),

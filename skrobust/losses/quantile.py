@@ -32,6 +32,8 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
+
 from .._numba import njit
 from ._base import RobustLoss, check_positive
 
@@ -103,6 +105,48 @@ def check_quantile(quantile, *, non_numeric_error=TypeError) -> float:
     if not 0.0 < q < 1.0:  # rejects NaN too
         raise ValueError(f"quantile must be strictly between 0 and 1, got {quantile!r}")
     return q
+
+
+def check_quantile_levels(quantile, *, non_numeric_error=TypeError) -> np.ndarray:
+    """Return a sequence of quantile levels as a float array (order kept), else raise.
+
+    The levels must form a non-empty 1-D sequence of distinct real numbers
+    strictly inside (0, 1).  Levels that are not real numbers raise
+    ``non_numeric_error``; every other problem raises ``ValueError``.
+
+    Examples
+    --------
+    >>> from skrobust.losses.quantile import check_quantile_levels
+    >>> check_quantile_levels([0.9, 0.1])
+    array([0.9, 0.1])
+    >>> check_quantile_levels([0.1, 0.1])
+    Traceback (most recent call last):
+    ...
+    ValueError: quantile has duplicated levels: [0.1] (a level must not repeat)
+    """
+    try:
+        levels = np.asarray(quantile)
+    except (TypeError, ValueError):  # ragged nesting
+        raise ValueError(f"quantile must be a float or a 1-D sequence of levels, got "
+                         f"{quantile!r}") from None
+    if levels.dtype.kind not in "iuf":
+        raise non_numeric_error(f"quantile levels must be real numbers, got {quantile!r}")
+    if levels.ndim != 1:
+        raise ValueError(f"quantile must be a float or a 1-D sequence of levels, got an array "
+                         f"of shape {levels.shape}")
+    if levels.size == 0:
+        raise ValueError("quantile is an empty sequence; give a non-empty sequence of levels "
+                         "in (0, 1)")
+    levels = levels.astype(np.float64)
+    bad = levels[~((levels > 0.0) & (levels < 1.0))]  # NaN is bad too
+    if bad.size:
+        raise ValueError(f"quantile levels must lie strictly between 0 and 1, got "
+                         f"{bad.tolist()}")
+    values, counts = np.unique(levels, return_counts=True)
+    if (counts > 1).any():
+        raise ValueError(f"quantile has duplicated levels: {values[counts > 1].tolist()} "
+                         "(a level must not repeat)")
+    return levels
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...losses.quantile import check_quantile_levels
 from ..design import LinearDesign, positive_weight_rows
 from ._problem import _Problem
 from .band import _band_solve, _quantile_band
@@ -69,20 +70,6 @@ class QuantileProcessResult:
     message: str = ""
     results: list = field(default_factory=list)
     quantiles: np.ndarray = field(default_factory=lambda: np.zeros(0))
-
-
-def _check_levels(quantiles):
-    try:
-        levels = np.asarray(quantiles, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"quantiles must be real numbers in (0, 1), got {quantiles!r}") from None
-    if levels.ndim != 1 or levels.size == 0:
-        raise ValueError(f"quantiles must be a non-empty 1-d sequence, got shape {levels.shape}")
-    if not np.all((levels > 0.0) & (levels < 1.0)):  # rejects NaN too
-        raise ValueError(f"quantiles must be strictly between 0 and 1, got {quantiles!r}")
-    if np.unique(levels).size != levels.size:
-        raise ValueError(f"quantiles must not repeat a level, got {quantiles!r}")
-    return levels
 
 
 def _walk(levels):
@@ -183,7 +170,7 @@ def quantile_process(design, y, sample_weight, quantiles, *, alpha=0.0, max_iter
     """
     if not isinstance(design, LinearDesign):
         raise TypeError(f"design must be a LinearDesign, got {type(design).__name__}")
-    levels = _check_levels(quantiles)
+    levels = check_quantile_levels(quantiles, non_numeric_error=ValueError)
     alpha = _check_alpha(alpha)
     noncrossing = bool(noncrossing)
     if noncrossing and alpha > 0:
