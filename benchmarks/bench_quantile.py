@@ -104,7 +104,7 @@ def skrobust_fitter():
         return 'RobustRegressor(loss="quantile", alpha=0)', fit
     except Exception as exc:  # any failure selects the fallback
         print(f"RobustRegressor(loss='quantile') unavailable ({exc!r}); calling the solver")
-        from skrobust.solvers.design import LinearDesign
+        from skrobust.design.linear import LinearDesign
         from skrobust.solvers.quantile import quantile_regression
 
         def fit(X, y, q):
@@ -150,7 +150,7 @@ def bench_process(n, d, seed, repeats, with_statsmodels):
 
     from threadpoolctl import threadpool_limits
 
-    from skrobust.solvers.design import LinearDesign
+    from skrobust.design.linear import LinearDesign
     from skrobust.solvers.quantile import quantile_process, quantile_regression
 
     X, y = make_data(n, d, seed)
@@ -187,7 +187,7 @@ def bench_process(n, d, seed, repeats, with_statsmodels):
 def bench_crossing(sizes, seed):
     """Crossings of 13 independent fits (0.05..0.95) against the non-crossing process, on
     heteroscedastic data (spread growing with x0), and what the constraints cost."""
-    from skrobust.solvers.design import LinearDesign
+    from skrobust.design.linear import LinearDesign
     from skrobust.solvers.quantile import quantile_process
 
     levels = np.linspace(0.05, 0.95, 13)
@@ -262,7 +262,7 @@ def conquer_like(X, y, q, tol=1e-4, max_iter=1000):
 def bench_median(n, d, seed, repeats):
     from threadpoolctl import threadpool_limits
 
-    from skrobust.solvers.design import LinearDesign
+    from skrobust.design.linear import LinearDesign
     from skrobust.solvers.quantile import quantile_regression
 
     X, y = make_data(n, d, seed)

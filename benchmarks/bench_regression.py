@@ -79,7 +79,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import HuberRegressor, SGDRegressor
 from threadpoolctl import threadpool_info, threadpool_limits
 
-import skrobust.solvers.mestimate  # noqa: F401  (load numba kernels and SciPy's BLAS)
+import skrobust.solvers.irls  # noqa: F401  (load numba kernels and SciPy's BLAS)
 from skrobust import RobustRegressor
 
 

@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from skrobust.solvers.design import LinearDesign
+from skrobust.design.linear import LinearDesign
 from skrobust.solvers.fast_s import fast_s
 
 

@@ -1,6 +1,6 @@
 """Degenerate but valid regression data: aliased columns and exact fits.
 
-The estimator's side of :mod:`skrobust.solvers.aliasing`: which columns the
+The estimator's side of :mod:`skrobust.design.aliasing`: which columns the
 linear fit runs on, the fitted ``aliased_`` mask and the warnings.  Both cases
 give a finite answer and a ``UserWarning`` that says what happened, as R's
 ``lm`` / ``lmrob`` do (NA coefficients; "S-estimated scale == 0: Probably exact
@@ -13,8 +13,8 @@ import warnings
 
 import numpy as np
 
-from .solvers import LinearDesign
-from .solvers.aliasing import aliased_columns
+from .design.aliasing import aliased_columns
+from .design.linear import LinearDesign
 
 _SHOWN_NAMES = 10  # the warning lists at most this many aliased columns
 

@@ -12,9 +12,9 @@ import numpy as np
 
 from ._degenerate import independent_design
 from ._kernels import KernelMap
+from .design.kernel import KernelDesign
+from .design.linear import LinearDesign
 from .losses import Quantile
-from .solvers.design import LinearDesign
-from .solvers.kernel_design import KernelDesign
 
 
 def model_design(est, plan, Xk, keep, rng, magnitudes=None):

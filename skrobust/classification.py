@@ -28,10 +28,10 @@ from ._kernels import (
 )
 from ._param_relevance import warn_unused_parameters
 from ._progress import Progress
+from .design.kernel_map import kernel_features
 from .losses.classification import available_classification_losses, get_classification_loss
 from .losses.margin import MarginLoss
 from .losses.probability import CUTOFF_MODES, ProbabilityLoss
-from .solvers.kernel_features import kernel_features
 from .solvers.multinomial import (
     ClassificationProblem,
     irls_classifier,

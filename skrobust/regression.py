@@ -33,14 +33,14 @@ from ._quantile_levels import (
 )
 from ._units import FitUnits, column_magnitudes
 from .dask import is_dask_input, predict_dask
+from .design.aliasing import expand_coef
+from .design.kernel import KernelDesign
+from .design.objective import MProblem
 from .inference._fitted import RECORD_ATTRIBUTE, record_fit
 from .inference._methods import InferenceMixin
 from .losses import LOSS_ALIASES, Barron, RobustLoss, available_losses, get_loss
 from .scale import scale_floor
-from .solvers.aliasing import expand_coef
-from .solvers.kernel_design import KernelDesign
 from .solvers.ms_start import subset_size
-from .solvers.objective import MProblem
 from .solvers.run import run_m_estimation, run_solver
 from .solvers.starts import Start, robust_start, s_on_components, scale_rule
 

@@ -14,17 +14,20 @@ import pytest
 import scipy.sparse as sp
 from scipy import integrate
 
+from skrobust._linalg import solve_normal_equations
+from skrobust.design.linear import LinearDesign
+from skrobust.design.objective import MProblem
 from skrobust.losses import barron_nll, get_loss
 from skrobust.losses.barron import barron_parts, barron_shape_series
 from skrobust.losses.distribution import barron_log_partition_with_grad as _log_z
 from skrobust.scale import MADScale, scale_floor
+from skrobust.solvers._result import SolverResult
 from skrobust.solvers.adaptive_barron import (
     AdaptiveBarronResult,
     adaptive_barron,
     adaptive_barron_objective,
 )
-from skrobust.solvers.design import LinearDesign, solve_normal_equations
-from skrobust.solvers.mestimate import MProblem, SolverResult, irls
+from skrobust.solvers.irls import irls
 
 
 def _parts(t, shape, b):

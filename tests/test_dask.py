@@ -28,7 +28,8 @@ from skrobust.scale import (
     m_scale_of,
     weighted_median,
 )
-from skrobust.solvers import fast_s, mestimate
+from skrobust.solvers import fast_s
+from skrobust.solvers import irls as irls_module
 from skrobust.solvers.fast_s import S_BREAKDOWN_B, S_TUKEY_C, m_scale
 
 dask = pytest.importorskip("dask")
@@ -294,8 +295,8 @@ def test_sub_sample_mm_is_the_in_memory_large_n_fit(sync, monkeypatch, weighted)
 def test_large_data_warm_start_reaches_the_same_optimum(sync, data, monkeypatch):
     X, y, sw = data
     # the in-memory warm start's thresholds: both fits start from a row sample's fit
-    monkeypatch.setattr(mestimate, "WARM_MIN_ROWS", 1_000)
-    monkeypatch.setattr(mestimate, "WARM_ROWS", 2_000)
+    monkeypatch.setattr(irls_module, "WARM_MIN_ROWS", 1_000)
+    monkeypatch.setattr(irls_module, "WARM_ROWS", 2_000)
     for scale in ("mad", "joint"):
         ref = RobustRegressor(loss="huber", scale=scale).fit(X, y, sw)
         est = RobustRegressor(loss="huber", scale=scale).fit(*to_dask(X, y, sw))
@@ -307,10 +308,10 @@ def test_large_data_warm_start_reaches_the_same_optimum(sync, data, monkeypatch)
 def test_sampled_hessian_takes_the_in_memory_steps(sync, data, monkeypatch, scale, weighted):
     X, y, sw = data
     # the in-memory thresholds of the warm start and of the Hessian of a row sample
-    monkeypatch.setattr(mestimate, "WARM_MIN_ROWS", 1_000)
-    monkeypatch.setattr(mestimate, "WARM_ROWS", 2_000)
-    monkeypatch.setattr(mestimate, "HESSIAN_MIN_ROWS", 4_000)
-    monkeypatch.setattr(mestimate, "HESSIAN_ROWS", 1_500)
+    monkeypatch.setattr(irls_module, "WARM_MIN_ROWS", 1_000)
+    monkeypatch.setattr(irls_module, "WARM_ROWS", 2_000)
+    monkeypatch.setattr(irls_module, "HESSIAN_MIN_ROWS", 4_000)
+    monkeypatch.setattr(irls_module, "HESSIAN_ROWS", 1_500)
     sw = sw if weighted else None
     ref = RobustRegressor(loss="huber", scale=scale).fit(X, y, sw)
     est = RobustRegressor(loss="huber", scale=scale).fit(*to_dask(X, y, sw))
@@ -514,10 +515,10 @@ def test_sparse_chunks_are_refused_with_a_message(sync):
 @pytest.mark.parametrize("scale", ["fixed", "mad", "joint"])
 def test_dask_objective_evaluates_as_the_in_memory_objective(sync, data, scale):
     from skrobust.dask import DaskData, DaskObjective
+    from skrobust.design.linear import LinearDesign
+    from skrobust.design.objective import MProblem
     from skrobust.scale import FixedScale
-    from skrobust.solvers.design import LinearDesign
     from skrobust.solvers.hessian import Direction
-    from skrobust.solvers.objective import MProblem
 
     X, y, sw = data
     loss = get_loss("huber")

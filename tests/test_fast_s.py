@@ -9,9 +9,10 @@ import pytest
 import scipy.sparse as sp
 
 from skrobust.datasets import load_robustbase, load_stackloss
+from skrobust.design.linear import LinearDesign
+from skrobust.design.objective import MProblem
 from skrobust.losses import get_loss
 from skrobust.scale import FixedScale
-from skrobust.solvers.design import LinearDesign
 from skrobust.solvers.fast_s import (
     S_BREAKDOWN_B,
     S_TUKEY_C,
@@ -20,7 +21,7 @@ from skrobust.solvers.fast_s import (
     m_scale,
     refine_s,
 )
-from skrobust.solvers.mestimate import MProblem, irls
+from skrobust.solvers.irls import irls
 from skrobust.solvers.mscale import _m_scale
 
 MM_C = 4.685061

@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 
 from skrobust import RobustRegressor
+from skrobust.design.linear import LinearDesign
+from skrobust.design.objective import MProblem
 from skrobust.losses import get_loss
 from skrobust.scale import FixedScale
-from skrobust.solvers.design import LinearDesign
 from skrobust.solvers.fast_s import LARGE_N_ROWS, fast_s, fast_s_sampled, m_scale
-from skrobust.solvers.mestimate import MProblem, irls
+from skrobust.solvers.irls import irls
 
 
 def _outliers_and_leverage(n, d=4, seed=0):

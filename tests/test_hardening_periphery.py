@@ -290,7 +290,7 @@ def test_kernel_mm_start_fits_tied_inputs(params):
 
 
 def test_tied_subset_limit_leaves_distinct_rows_alone():
-    from skrobust.solvers.kernel_design import tied_subset_limit
+    from skrobust.design.kernel import tied_subset_limit
 
     rows = np.random.default_rng(0).standard_normal((100, 3))
     assert tied_subset_limit(rows, 40) == 40
@@ -306,8 +306,8 @@ def test_adaptive_barron_scale_search_does_not_overflow():
     # a start scale far below the residuals with the Cauchy shape: the likelihood is flat
     # in log(scale), L-BFGS-B extrapolated a trial step past log(scale) = 709.78 and
     # math.exp raised OverflowError
+    from skrobust.design.linear import LinearDesign
     from skrobust.solvers.adaptive_barron import adaptive_barron
-    from skrobust.solvers.design import LinearDesign
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((50, 2))

@@ -10,21 +10,20 @@ import scipy.linalg
 from sklearn.datasets import make_moons
 from sklearn.metrics.pairwise import rbf_kernel, sigmoid_kernel
 
-import skrobust.solvers.design as design_module
-import skrobust.solvers.kernel_design as kernel_design_module
-import skrobust.solvers.kernel_features as kernel_features_module
-import skrobust.solvers.mestimate as mestimate
+import skrobust.design.kernel as kernel_design_module
+import skrobust.design.kernel_map as kernel_features_module
+import skrobust.design.linear as design_module
 import skrobust.solvers.starts as starts_module
 from skrobust import RobustClassifier, RobustRegressor
-from skrobust.solvers.cg import pcg
-from skrobust.solvers.design import LinearDesign
-from skrobust.solvers.fast_s import fast_s, fast_s_sampled, m_scale
-from skrobust.solvers.kernel_design import (
+from skrobust.design.kernel import (
     KernelDesign,
     factor_error,
     pivoted_cholesky,
     principal_components,
 )
+from skrobust.design.linear import LinearDesign
+from skrobust.design.objective import MProblem
+from skrobust.solvers.fast_s import fast_s, fast_s_sampled, m_scale
 
 
 def sinc_data(n, frac=0.2, seed=0):
@@ -82,31 +81,6 @@ def test_principal_components_are_the_eigenpairs():
     assert features.shape == (150, 5)
     empty, none = principal_components(np.zeros((0, 4)), 3)
     assert empty.shape == (4, 0) and none.size == 0
-
-
-# ------------------------------------------------------------------------------ PCG
-def test_pcg_solves_several_systems_at_once():
-    rng = np.random.default_rng(1)
-    G = rng.normal(size=(40, 40))
-    A = G @ G.T + 0.5 * np.eye(40)
-    B = rng.normal(size=(3, 40))
-    X, n_iter = pcg(lambda V: V @ A, lambda R: R / np.diag(A), B, rtol=1e-13, max_iter=400)
-    np.testing.assert_allclose(X, np.linalg.solve(A, B.T).T, rtol=1e-8, atol=1e-10)
-    assert 0 < n_iter <= 400
-    # from the solution itself: no iteration at all
-    again, n0 = pcg(lambda V: V @ A, lambda R: R / np.diag(A), B, X0=X, rtol=1e-6)
-    assert n0 == 0 and np.array_equal(again, X)
-
-
-def test_pcg_reports_failure():
-    A = np.diag([1.0, -1.0, 2.0])  # indefinite
-    X, _ = pcg(lambda V: V @ A, lambda R: R, np.ones((1, 3)))
-    assert X is None
-    rng = np.random.default_rng(2)
-    G = rng.normal(size=(50, 50))
-    A = G @ G.T + 1e-6 * np.eye(50)
-    X, n_iter = pcg(lambda V: V @ A, lambda R: R, np.ones((1, 50)), max_iter=2)
-    assert X is None and n_iter == 2
 
 
 # ------------------------------------------------------------------ kernel design
@@ -278,12 +252,12 @@ def test_kernel_newton_fit_equals_the_classic_irls_fit(monkeypatch):
     # step (g / 2 alpha); the optimum must be the one classic IRLS reaches
     X, y, _ = sinc_data(300)
     kw = dict(kernel="rbf", gamma=2.0, alpha=0.1, tol=1e-11, max_iter=500)
-    newton_rule = mestimate.MProblem.newton.fget
+    newton_rule = MProblem.newton.fget
     linear_only = property(lambda self: self.capabilities.gram and newton_rule(self))
     for extra in [{}, {"scale": 0.15}, {"loss": "pseudo_huber"}]:
         newton = RobustRegressor(**kw, **extra).fit(X, y)
         with monkeypatch.context() as m:
-            m.setattr(mestimate.MProblem, "newton", linear_only)
+            m.setattr(MProblem, "newton", linear_only)
             irls = RobustRegressor(**kw, **extra).fit(X, y)
         assert newton.n_iter_ < irls.n_iter_
         np.testing.assert_allclose(newton.predict(X), irls.predict(X), atol=1e-8)

@@ -10,7 +10,7 @@ from sklearn.svm import SVR
 
 import skrobust._kernels as kernels_module
 from skrobust import RobustRegressor
-from skrobust.solvers.kernel_design import KernelDesign, effective_degrees_of_freedom
+from skrobust.design.kernel import KernelDesign, effective_degrees_of_freedom
 
 
 def sinc_data(n=300, frac=0.2, seed=0):

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 
 from skrobust import RobustRegressor
 from skrobust.datasets import load_robustbase
-from skrobust.solvers.design import LinearDesign
+from skrobust.design.linear import LinearDesign
 from skrobust.solvers.fast_s import fast_s, m_scale
 from skrobust.solvers.ms_start import indicator_columns, ms_start
 from skrobust.solvers.quantile import quantile_regression

@@ -6,9 +6,9 @@ import pytest
 from skrobust import RobustRegressor
 from skrobust._plan import UNSUPPORTED, fit_plan
 from skrobust._units import FitUnits
+from skrobust.design.linear import LinearDesign
+from skrobust.design.objective import MProblem
 from skrobust.scale import FixedScale, MADScale
-from skrobust.solvers.design import LinearDesign
-from skrobust.solvers.objective import MProblem
 from skrobust.solvers.starts import robust_start, rule_floor
 
 

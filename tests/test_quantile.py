@@ -15,9 +15,9 @@ from scipy.optimize import linprog
 from sklearn.linear_model import QuantileRegressor
 from sklearn.metrics import mean_pinball_loss
 
+from skrobust.design.linear import LinearDesign
 from skrobust.losses import Quantile, available_losses, get_loss
 from skrobust.losses.quantile import QUANTILE_WEIGHT_FLOOR, check_quantile
-from skrobust.solvers.design import LinearDesign
 from skrobust.solvers.quantile import quantile_regression
 
 QUANTILES = [0.1, 0.5, 0.9]

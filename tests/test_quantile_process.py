@@ -13,7 +13,7 @@ import scipy.sparse as sp
 import skrobust.solvers.quantile.noncrossing as noncrossing_module
 import skrobust.solvers.quantile.process as process_module
 import skrobust.solvers.quantile.single as single_module
-from skrobust.solvers.design import LinearDesign
+from skrobust.design.linear import LinearDesign
 from skrobust.solvers.quantile import QuantileProcessResult, quantile_process, quantile_regression
 
 LEVELS = np.arange(1, 20) / 20

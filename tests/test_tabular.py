@@ -13,8 +13,8 @@ import scipy.sparse as sp
 
 from skrobust import RobustRegressor
 from skrobust.datasets import load_robustbase
-from skrobust.solvers.aliasing import aliased_columns
-from skrobust.solvers.design import LinearDesign
+from skrobust.design.aliasing import aliased_columns
+from skrobust.design.linear import LinearDesign
 from skrobust.solvers.fast_s import fast_s
 
 # lmrob(Y ~ Region + X1 + X2 + X3, education): Region2..4, X1..X3, then the intercept

@@ -8,7 +8,7 @@ import pytest
 
 from skrobust import RobustClassifier, RobustRegressor, _progress
 from skrobust._progress import Progress
-from skrobust.solvers.mestimate import WARM_MIN_ROWS
+from skrobust.solvers.irls import WARM_MIN_ROWS
 
 LINE = re.compile(r"^\[(?P<owner>\w+) +(?P<time>\d+\.\d{3})s\] (?P<phase>[a-z-]+): (?P<text>.*)$")
 ITERATION = re.compile(r"^iter +(?P<k>\d+)  objective (?P<f>\S+)(?P<rest>.*)$")

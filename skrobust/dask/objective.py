@@ -1,12 +1,12 @@
 """The M-estimation objective over row-chunked dask arrays.
 
 :class:`DaskObjective` implements the protocol of
-:mod:`skrobust.solvers.objective`, so the in-memory solvers
-(:func:`~skrobust.solvers.mestimate.irls` with its Newton steps,
+:mod:`skrobust.design.objective`, so the in-memory solvers
+(:func:`~skrobust.solvers.irls.irls` with its Newton steps,
 :func:`~skrobust.solvers.lbfgs.lbfgs`) and starts run on it unchanged.
 Every method is one graph with one task per chunk: the chunk kernels build a
-:class:`~skrobust.solvers.design.LinearDesign` of their chunk and call the
-in-memory pass functions (:func:`~skrobust.solvers.objective.pass_sums`,
+:class:`~skrobust.design.linear.LinearDesign` of their chunk and call the
+in-memory pass functions (:func:`~skrobust.design.objective.pass_sums`,
 the fused loops of the loss), and return the chunk's residuals with its
 packed sums, which are tree-summed.  Residuals stay in the workers
 (persisted; the solvers hold them as handles).  An evaluation also returns
@@ -20,13 +20,19 @@ import math
 
 import numpy as np
 
+from .._linalg import penalty_diagonal, solve_normal_equations
+from ..design.linear import LinearDesign
+from ..design.objective import (
+    Capabilities,
+    MProblem,
+    pass_sums,
+    point_from_sums,
+    rescale_sums,
+)
 from ..losses._fused import block_sums, curvature, row_pass
 from ..scale import MAD_NORMAL_CONSTANT, MADScale, rho_sums
-from ..solvers import mestimate
-from ..solvers.capabilities import Capabilities
-from ..solvers.design import LinearDesign, penalty_diagonal, solve_normal_equations
+from ..solvers import irls
 from ..solvers.fast_s import large_sample
-from ..solvers.objective import MProblem, pass_sums, point_from_sums, rescale_sums
 from ._median import _count_block
 from ._reduce import DaskRows, packed_pass, sum_rows
 from ._validate import _block, _check_lengths
@@ -139,7 +145,7 @@ class DaskObjective:
     data : DaskData
         The validated, persisted inputs.
     loss, scale_rule, alpha
-        As for :class:`~skrobust.solvers.objective.MProblem`.
+        As for :class:`~skrobust.design.objective.MProblem`.
     rows : DaskRows, default=None
         The reducer of the scale rules (shared between objectives of one fit).
 
@@ -152,7 +158,7 @@ class DaskObjective:
     >>> from skrobust.dask import DaskData, DaskObjective
     >>> from skrobust.losses import get_loss
     >>> from skrobust.scale import FixedScale
-    >>> from skrobust.solvers.mestimate import irls
+    >>> from skrobust.solvers.irls import irls
     >>> X = np.arange(40.0)[:, None]
     >>> data = DaskData(da.from_array(X, chunks=(10, 1)), da.from_array(2.0 * X[:, 0] + 1.0,
     ...                 chunks=10), None, fit_intercept=True)
@@ -168,7 +174,7 @@ class DaskObjective:
         self.total_weight, self.atol = data.total_weight, data.atol
         # row samples are positions among the positive-weight rows, as in memory
         self.n_samples, self.n_params = data.n_pos, data.p
-        self.capabilities = DASK if data.n_pos < mestimate.HESSIAN_MIN_ROWS \
+        self.capabilities = DASK if data.n_pos < irls.HESSIAN_MIN_ROWS \
             else DASK_SAMPLED_HESSIAN
         self._sample = None  # (positions, design, weights, marks) of the Hessian sample
         self.fit_intercept = data.fit_intercept

@@ -39,8 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..design.linear import LinearDesign
 from ..losses import Tukey
-from ..solvers.design import LinearDesign
 from ..solvers.fast_s import S_BREAKDOWN_B, S_TUKEY_C
 
 COV_KINDS = ("avar1", "H1", "H2", "H3", "rlm")

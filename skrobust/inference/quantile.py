@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
-from ..solvers.design import LinearDesign
+from ..design.linear import LinearDesign
 from .covariance import intercept_first
 from .summary import RegressionSummary
 

@@ -1,6 +1,6 @@
 """Fused loops for the M-estimation solvers: one loop over a block of residuals.
 
-The solvers' full-data pass (:meth:`skrobust.solvers.design.LinearDesign.residual_pass`)
+The solvers' full-data pass (:meth:`skrobust.design.linear.LinearDesign.residual_pass`)
 needs, for each block of residuals ``r``, the gradient weights
 ``g = s * psi(r / scale)`` and the sums ``sum s rho(u)``, ``sum s u psi(u)``
 and ``sum s (r - r_previous)**2`` (the convergence test).

@@ -1,9 +1,6 @@
-"""Solvers on plain arrays: no scikit-learn imports, a result dataclass out."""
+"""Solvers on plain arrays: no scikit-learn imports, a result dataclass out.
 
-from ._result import SolverResult
-from .design import LinearDesign, solve_normal_equations
-from .lbfgs import lbfgs
-from .mestimate import irls
-from .objective import MProblem
-
-__all__ = ["LinearDesign", "MProblem", "SolverResult", "irls", "lbfgs", "solve_normal_equations"]
+Each solver is imported from its module (:mod:`skrobust.solvers.irls`,
+:mod:`skrobust.solvers.lbfgs`, ...): the package re-exports nothing, so a
+module is never shadowed by the function of the same name.
+"""

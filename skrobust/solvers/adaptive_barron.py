@@ -69,13 +69,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._linalg import penalty_diagonal
 from .._progress import Progress
+from ..design.linear import positive_weight_rows
 from ..losses.barron import barron_nll_sums
 from ..losses.distribution import barron_log_partition_with_grad
 from ..scale import mad_scale, weighted_median
 from ._result import SolverResult
 from .blas_threads import single_threaded_blas
-from .design import penalty_diagonal, positive_weight_rows
 
 _SHAPE_MAX = 2.0  # exclusive upper limit of the shape bounds
 _LOG_C_MAX = 709.0  # exp overflows just above 709.78
@@ -205,7 +206,7 @@ def adaptive_barron_objective(design, y, sample_weight, beta, shape, scale, *, a
     Examples
     --------
     >>> import numpy as np
-    >>> from skrobust.solvers.design import LinearDesign
+    >>> from skrobust.design.linear import LinearDesign
     >>> from skrobust.solvers.adaptive_barron import adaptive_barron_objective
     >>> d = LinearDesign(np.zeros((3, 1)), fit_intercept=True)
     >>> r = np.array([-1.0, 0.5, 2.0])
@@ -290,7 +291,7 @@ def adaptive_barron(design, y, sample_weight=None, *, beta0, scale0=None, shape0
     Examples
     --------
     >>> import numpy as np
-    >>> from skrobust.solvers.design import LinearDesign
+    >>> from skrobust.design.linear import LinearDesign
     >>> from skrobust.solvers.adaptive_barron import adaptive_barron
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(2000, 2))

@@ -33,7 +33,7 @@ equal repeated rows for the M-scale, the I-steps and the refinement, but
 the random subsets differ from those drawn on the repeated data.
 
 Like every solver here, these functions take plain arrays and a
-:class:`~skrobust.solvers.design.LinearDesign`, never warn, and report
+:class:`~skrobust.design.linear.LinearDesign`, never warn, and report
 non-convergence through ``converged=False`` and a message.  They raise
 ``ValueError`` only for input on which no S-estimate exists (too few
 samples, every elemental subset singular).
@@ -46,10 +46,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._linalg import solve_normal_equations
 from .._progress import Progress
+from ..design.linear import checked_frequency_weights
 from ..losses.tukey import tukey_chi_sum_slope, tukey_scaled_weights
 from ._result import SolverResult
-from .design import checked_frequency_weights, solve_normal_equations
 from .mscale import (
     S_BREAKDOWN_B,
     S_TUKEY_C,
@@ -92,7 +93,7 @@ def _as_generator(random_state):
 class FastSResult(SolverResult):
     """Result of :func:`fast_s` and :func:`refine_s`.
 
-    On top of :class:`~skrobust.solvers.mestimate.SolverResult` (``beta``,
+    On top of :class:`~skrobust.solvers.irls.SolverResult` (``beta``,
     ``scale`` -- the S-scale, also stored as ``objective`` --, ``n_iter``,
     ``converged``, ``message``):
 
@@ -175,7 +176,7 @@ def refine_s(design, y, sample_weight, beta0, scale0=None, *, c=S_TUKEY_C, b=S_B
     Examples
     --------
     >>> import numpy as np
-    >>> from skrobust.solvers.design import LinearDesign
+    >>> from skrobust.design.linear import LinearDesign
     >>> from skrobust.solvers.fast_s import refine_s
     >>> x = np.arange(10.0)
     >>> y = 2.0 * x + 1.0 + np.array([0.1, -0.1] * 5)
@@ -340,12 +341,12 @@ def fast_s(design, y, sample_weight=None, *, n_subsets=500, n_best=2, k_fast=1, 
         With fewer than ``2 (p + 1)`` positive-weight rows (or sampled
         rows), a total weight not above ``p``, or when no elemental subset
         of full rank was found (exactly collinear columns: the estimator
-        removes them first, see :mod:`skrobust.solvers.aliasing`).
+        removes them first, see :mod:`skrobust.design.aliasing`).
 
     Examples
     --------
     >>> import numpy as np
-    >>> from skrobust.solvers.design import LinearDesign
+    >>> from skrobust.design.linear import LinearDesign
     >>> from skrobust.solvers.fast_s import fast_s
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(50, 2))
@@ -537,7 +538,7 @@ def fast_s_sampled(design, y, sample_weight=None, *, n_rows=20_000, random_state
     Examples
     --------
     >>> import numpy as np
-    >>> from skrobust.solvers.design import LinearDesign
+    >>> from skrobust.design.linear import LinearDesign
     >>> from skrobust.solvers.fast_s import fast_s_sampled
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(5000, 2))

@@ -1,7 +1,7 @@
 """The Hessian of an in-memory objective, and the secant correction of sampled-Hessian steps.
 
 :class:`Direction` gives the Newton direction at a point of an objective
-(:mod:`skrobust.solvers.objective`): from the Hessian an objective computes
+(:mod:`skrobust.design.objective`): from the Hessian an objective computes
 in its evaluation pass (``hessian_in_pass``, dask), from :class:`_Hessian`
 (a design with Grams, all rows or a fixed row sample, built once and
 updated), or from the exact kernel design's own Newton step.
@@ -11,8 +11,8 @@ Examples
 >>> import numpy as np
 >>> from skrobust.losses import get_loss
 >>> from skrobust.scale import FixedScale
->>> from skrobust.solvers.design import LinearDesign
->>> from skrobust.solvers.objective import MProblem
+>>> from skrobust.design.linear import LinearDesign
+>>> from skrobust.design.objective import MProblem
 >>> X = np.arange(6.0)[:, None]
 >>> problem = MProblem(LinearDesign(X, True), 2.0 * X[:, 0] + 1.0, np.ones(6),
 ...                    get_loss("huber"), FixedScale(10.0))
@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._linalg import cholesky_solve
+from ..design.objective import MProblem, _Point
 from ..losses._fused import curvature
-from .design import cholesky_solve
-from .objective import MProblem, _Point
 
 #: relative (L1) change of the Hessian weights below which the last Gram is reused
 _HESSIAN_REUSE = 2e-3

@@ -1,4 +1,4 @@
-"""L-BFGS-B on an M-estimation objective (:mod:`skrobust.solvers.objective`).
+"""L-BFGS-B on an M-estimation objective (:mod:`skrobust.design.objective`).
 
 The joint scale is optimised with the coefficients; a scale re-estimated
 from the residuals (MAD, proposal 2) alternates with L-BFGS fits at that
@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._linalg import lbfgs_accept
 from .._progress import Progress
 from ..scale import SecantScale
 from ._result import SolverResult
-from .mestimate import _hessian_rows, _irls_classic, _newton, _start
+from .irls import _hessian_rows, _irls_classic, _newton, _start
 
 
 class _Coordinates:
@@ -129,28 +130,6 @@ def _lbfgs_joint(problem, beta0, scale0, max_iter, tol, coords, report=None):
                    options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxcor": 20})
     res.x = np.append(coords.beta(res.x[:p]), res.x[p] * unit)
     return res
-
-
-def lbfgs_accept(res, tol, gradient_floor=1e-7) -> bool:
-    """Whether a scipy L-BFGS-B result is a solution.
-
-    An ABNORMAL line search (status 2) ends at a point L-BFGS can no longer
-    improve in floating point; it is accepted when the projected gradient is
-    within ``max(100 tol, gradient_floor)``: for an objective normalised to
-    O(1), below ``|g| ~ sqrt(eps)`` a step changes it by less than rounding.
-
-    Examples
-    --------
-    >>> from types import SimpleNamespace
-    >>> from skrobust.solvers.lbfgs import lbfgs_accept
-    >>> lbfgs_accept(SimpleNamespace(success=False, status=2, jac=[1e-9]), 1e-10)
-    True
-    >>> lbfgs_accept(SimpleNamespace(success=False, status=2, jac=[1e-3]), 1e-10)
-    False
-    """
-    if res.success:
-        return True
-    return res.status == 2 and float(np.max(np.abs(res.jac))) <= max(100.0 * tol, gradient_floor)
 
 
 def _polish(problem, beta, scale, max_iter, tol):

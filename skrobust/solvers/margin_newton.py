@@ -38,7 +38,7 @@ def _newton_step(design, c, curvature, pen, g, zeros):
     definite, else with the curvature clipped at 0 (a descent direction)."""
     from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
-    from .design import solve_normal_equations
+    from .._linalg import solve_normal_equations
 
     G, _ = design.gram(c * curvature, zeros)
     G[np.diag_indices_from(G)] += pen
@@ -69,7 +69,8 @@ def _newton_margin(problem, B0, loss, v, max_iter, tol, progress=None, phase="ne
     (stationary to working precision).  Returns ``(B, n_iter, ok)``.  With an
     enabled ``progress`` reporter, one line per step under ``phase``.
     """
-    from .design import LinearDesign, penalty_diagonal
+    from .._linalg import penalty_diagonal
+    from ..design.linear import LinearDesign
 
     design = LinearDesign(problem.X, problem.fit_intercept)
     s = problem.sample_weight

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .design import LinearDesign, positive_weight_rows
+from ..design.linear import LinearDesign, positive_weight_rows
 from .fast_s import FastSResult, _refine_s, fast_s
 from .mscale import S_BREAKDOWN_B, S_TUKEY_C, _m_scale, m_scale
 from .quantile import _quantile_regression, quantile_regression
@@ -119,7 +119,7 @@ def subset_size(design) -> int:
     Examples
     --------
     >>> import numpy as np
-    >>> from skrobust.solvers.design import LinearDesign
+    >>> from skrobust.design.linear import LinearDesign
     >>> from skrobust.solvers.ms_start import subset_size
     >>> X = np.array([[0.0, 1.5], [1.0, 2.5], [1.0, -1.0]])
     >>> subset_size(LinearDesign(X, True)), subset_size(LinearDesign(X[:, 1:], True))
@@ -177,7 +177,7 @@ def ms_start(design, y, sample_weight=None, *, indicators=None, n_subsets=500,
     Examples
     --------
     >>> import numpy as np
-    >>> from skrobust.solvers.design import LinearDesign
+    >>> from skrobust.design.linear import LinearDesign
     >>> from skrobust.solvers.ms_start import ms_start
     >>> rng = np.random.default_rng(0)
     >>> level = rng.choice(4, size=300, p=[0.5, 0.3, 0.15, 0.05])

@@ -23,9 +23,9 @@ import math
 
 import numpy as np
 
+from ..design.linear import checked_frequency_weights
 from ..losses.tukey import tukey_chi_sum_slope
 from ..scale import MAD_NORMAL_CONSTANT, weighted_median
-from .design import checked_frequency_weights
 
 S_TUKEY_C = 1.54764
 """Tukey biweight constant of the 50%-breakdown S-scale (robustbase's ``tuning.chi``)."""

@@ -63,12 +63,12 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from .._linalg import lbfgs_accept
 from .._progress import Progress
 from ..losses._softmax import label_log_softmax
 from ..losses.margin import SquaredHinge
 from ..losses.probability import LogLoss
 from ._result import SolverResult
-from .lbfgs import lbfgs_accept
 from .margin_newton import _newton_margin, newton_classifier
 
 _SQUARE_BLOCK = 2**17  # values per block of squared rows (1 MiB)

@@ -11,7 +11,7 @@ Examples
 >>> from skrobust import RobustRegressor
 >>> from skrobust._plan import fit_plan
 >>> from skrobust.scale import MADScale
->>> from skrobust.solvers.design import LinearDesign
+>>> from skrobust.design.linear import LinearDesign
 >>> from skrobust.solvers.starts import Start
 >>> X = np.arange(20.0)[:, None]
 >>> y = 2.0 * X[:, 0] + 1.0 + 0.01 * np.sin(X[:, 0])
@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import warnings
 
+from ..design.objective import MProblem
+from .irls import irls
 from .lbfgs import lbfgs
-from .mestimate import irls
-from .objective import MProblem
 
 
 def run_solver(plan, design, y, sample_weight, start, *, alpha, max_iter, tol,

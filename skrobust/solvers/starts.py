@@ -4,7 +4,7 @@ One function per ``init`` strategy of :class:`~skrobust.RobustRegressor`
 (``ols``, ``lad``, ``huber``, ``gnc``, ``s``, ``ms`` and the S-start on kernel
 principal components), and :func:`robust_start`, which picks one.  The
 ``ols``, ``huber``, ``gnc`` and ``s`` starts run over the fit's objective
-(:mod:`skrobust.solvers.objective`), in memory or on dask alike.  A start
+(:mod:`skrobust.design.objective`), in memory or on dask alike.  A start
 gives the coefficients, the scale (or None: the scale rule estimates it) and
 the scale rule of the fit: an MM start (``s``, ``ms``) may hold its S-scale
 fixed.
@@ -13,7 +13,7 @@ Examples
 --------
 >>> import numpy as np
 >>> from skrobust.scale import MADScale
->>> from skrobust.solvers.design import LinearDesign
+>>> from skrobust.design.linear import LinearDesign
 >>> from skrobust.solvers.starts import lad_start
 >>> X = np.arange(20.0)[:, None]
 >>> y = 2.0 * X[:, 0] + 1.0
@@ -31,21 +31,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._progress import Progress
-from ..losses import Barron, get_loss
-from ..scale import FixedScale, MADScale, m_scale_of, scale_floor
-from .aliasing import expand_coef
-from .design import LinearDesign
-from .fast_s import S_BREAKDOWN_B, S_TUKEY_C, _as_generator, _fast_s, _fast_s_sampled
-from .kernel_design import (
+from ..design.aliasing import expand_coef
+from ..design.kernel import (
     KernelDesign,
     effective_degrees_of_freedom,
     kernel_factor,
     principal_components,
     tied_subset_limit,
 )
-from .mestimate import irls
+from ..design.linear import LinearDesign
+from ..design.objective import MProblem
+from ..losses import Barron, get_loss
+from ..scale import FixedScale, MADScale, m_scale_of, scale_floor
+from .fast_s import S_BREAKDOWN_B, S_TUKEY_C, _as_generator, _fast_s, _fast_s_sampled
+from .irls import irls
 from .ms_start import ms_start
-from .objective import MProblem
 from .quantile import _quantile_regression
 
 S_MAX_PARAMS = 101  # above this many parameters a kernel model's S-start uses components
@@ -88,7 +88,7 @@ def scale_rule(plan, design, y, sample_weight, alpha, units):
 
     Only proposal 2 counts degrees of freedom: ``n_params`` for the linear
     model, the effective degrees of freedom of the smoother for kernel models
-    (:func:`~skrobust.solvers.kernel_design.effective_degrees_of_freedom`).
+    (:func:`~skrobust.design.kernel.effective_degrees_of_freedom`).
     """
     dof = design.n_params
     if plan.scale_kind == "proposal2" and plan.kernel:
@@ -216,7 +216,7 @@ def kernel_s_start(design, y, sample_weight, counts, loss, rule, alpha, rng, *,
     (:func:`~skrobust.solvers.fast_s.fast_s_sampled`).  Tied inputs repeat
     rows, which makes elemental subsets singular: then only as many leading
     components as subsets of distinct rows allow
-    (:func:`~skrobust.solvers.kernel_design.tied_subset_limit`).
+    (:func:`~skrobust.design.kernel.tied_subset_limit`).
     """
     n = design.n_samples
     m = max(1, min(S_MAX_PARAMS - 1, n // 4 - 1))

@@ -1,7 +1,7 @@
 """Exact linear quantile regression: an interior point method finished by an exact vertex.
 
 The problem is fixed by a design ``A = [X, 1]`` (see
-:class:`~skrobust.solvers.design.LinearDesign`), a target ``y``, frequency
+:class:`~skrobust.design.linear.LinearDesign`), a target ``y``, frequency
 weights ``s`` and a quantile ``q``:
 
     minimise  f(beta) = sum_i s_i rho_q(y_i - a_i' beta) + alpha ||coef||**2

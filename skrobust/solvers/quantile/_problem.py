@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
+from ..._linalg import penalty_diagonal, solve_normal_equations
 from ...losses.quantile import Quantile
-from ..design import penalty_diagonal, solve_normal_equations
 
 _BAND_PER_PARAM = 50  # a band of rows has max(50 p, 1000, n / 10) rows
 _BAND_MIN = 1000

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..design import LinearDesign
+from ...design.linear import LinearDesign
 from ._problem import _BAND_MIN, _BAND_PER_PARAM, _band_size, _Outcome, _Problem
 from .ipm import _InteriorPoint
 from .vertex import _finish

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...design.linear import LinearDesign, positive_weight_rows
 from ...losses.quantile import check_quantile_levels
-from ..design import LinearDesign, positive_weight_rows
 from ._problem import _Problem
 from .band import _band_solve, _quantile_band
 from .noncrossing import _noncrossing_level
@@ -157,7 +157,7 @@ def quantile_process(design, y, sample_weight, quantiles, *, alpha=0.0, max_iter
     Examples
     --------
     >>> import numpy as np
-    >>> from skrobust.solvers.design import LinearDesign
+    >>> from skrobust.design.linear import LinearDesign
     >>> from skrobust.solvers.quantile import quantile_process
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(300, 2))

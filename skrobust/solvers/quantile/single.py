@@ -7,10 +7,10 @@ import math
 import numpy as np
 
 from ..._progress import Progress
+from ...design.linear import LinearDesign, positive_weight_rows
+from ...design.objective import sample_rows
 from ...losses.quantile import check_quantile
 from .._result import SolverResult
-from ..design import LinearDesign, positive_weight_rows
-from ..objective import sample_rows
 from ._problem import _band_size, _Outcome, _Problem
 from .band import _band_solve, _quantile_band, _solve_direct
 
@@ -172,7 +172,7 @@ def quantile_regression(design, y, sample_weight, quantile, *, alpha=0.0, max_it
     Examples
     --------
     >>> import numpy as np
-    >>> from skrobust.solvers.design import LinearDesign
+    >>> from skrobust.design.linear import LinearDesign
     >>> from skrobust.solvers.quantile import quantile_regression
     >>> X = np.arange(10.0).reshape(-1, 1)
     >>> y = 2.0 * X.ravel() + np.array([0, 1, -1, 3, 0, -2, 1, 0, 4, -1.0])

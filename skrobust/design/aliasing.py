@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._units import column_magnitudes
-from .design import LinearDesign
+from .linear import LinearDesign
 
 ALIAS_TOL = 1e-7
 """A column whose part orthogonal to the columns before it is below this fraction of its norm
@@ -162,7 +162,7 @@ def aliased_columns(X, fit_intercept=True, tol=ALIAS_TOL, magnitudes=None) -> np
     Examples
     --------
     >>> import numpy as np
-    >>> from skrobust.solvers.aliasing import aliased_columns
+    >>> from skrobust.design.aliasing import aliased_columns
     >>> x = np.arange(6.0)
     >>> onehot = np.repeat(np.eye(3), 2, axis=0)
     >>> aliased_columns(np.c_[x, np.ones(6), 2 * x, onehot])
@@ -199,7 +199,7 @@ def expand_coef(coef, aliased):
     Examples
     --------
     >>> import numpy as np
-    >>> from skrobust.solvers.aliasing import expand_coef
+    >>> from skrobust.design.aliasing import expand_coef
     >>> expand_coef(np.array([1.0, 2.0]), np.array([False, True, False]))
     array([1., 0., 2.])
     """

@@ -9,7 +9,7 @@ on these features.
 Examples
 --------
 >>> import numpy as np
->>> from skrobust.solvers.kernel_features import kernel_features
+>>> from skrobust.design.kernel_map import kernel_features
 >>> K = np.array([[2.0, 1.0], [1.0, 2.0]])
 >>> Phi, M = kernel_features(K)
 >>> np.allclose(Phi @ Phi.T, K), np.allclose(K @ M, Phi)
@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from .kernel_design import factor_error, pivoted_cholesky, principal_components
+from .kernel import factor_error, pivoted_cholesky, principal_components
 
 # eigenvalues of an exact kernel matrix below this fraction of the largest are
 # its null space (and the negative part of an indefinite kernel): dropped

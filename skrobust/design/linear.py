@@ -34,8 +34,14 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from .capabilities import LINEAR, Capabilities
-from .cg import pcg
+from .._linalg import (
+    column_moments,
+    equilibrated_cholesky,
+    pcg,
+    penalty_diagonal,
+    solve_normal_equations,
+)
+from .objective import LINEAR, Capabilities
 
 _BLOCK_VALUES = 40960  # values per row block (320 KiB of float64): a block stays in L2
 #: designs with at least this many parameters solve weighted steps by PCG on an earlier Gram
@@ -43,21 +49,6 @@ PCG_MIN_PARAMS = 128
 #: PCG iterations (two products with the design each) before the Gram is rebuilt
 PCG_MAX_ITER = 10
 _PCG_RTOL = 1e-12
-
-
-def penalty_diagonal(n_params: int, fit_intercept: bool, alpha: float) -> np.ndarray:
-    """The ridge penalty's diagonal: ``alpha`` on every coefficient, 0 on the intercept (last).
-
-    Examples
-    --------
-    >>> from skrobust.solvers.design import penalty_diagonal
-    >>> penalty_diagonal(3, True, 0.5)
-    array([0.5, 0.5, 0. ])
-    """
-    pen = np.full(int(n_params), float(alpha))
-    if fit_intercept and pen.size:
-        pen[-1] = 0.0
-    return pen
 
 
 def _block_rows(n_features: int) -> int:
@@ -77,7 +68,7 @@ class LinearDesign:
     Examples
     --------
     >>> import numpy as np
-    >>> from skrobust.solvers.design import LinearDesign
+    >>> from skrobust.design.linear import LinearDesign
     >>> d = LinearDesign(np.array([[1.0], [2.0]]), fit_intercept=True)
     >>> d.predict(np.array([2.0, 1.0]))
     array([3., 5.])
@@ -105,24 +96,9 @@ class LinearDesign:
         return beta, 0.0
 
     def column_moments(self) -> tuple[np.ndarray, np.ndarray]:
-        """Column means and standard deviations of ``X`` (a zero deviation reads 1).
-
-        Accumulated over row blocks: no ``n x d`` temporary.
-        """
-        X = self.X
-        if self.sparse:
-            mean = np.asarray(X.mean(axis=0)).ravel()
-            sq = np.asarray(X.multiply(X).mean(axis=0)).ravel()
-            sd = np.sqrt(np.maximum(sq - mean**2, 0.0))
-        else:
-            n = max(self.n_samples, 1)
-            mean = np.asarray(np.ones(self.n_samples) @ X, dtype=np.float64) / n
-            ss = np.zeros(self.n_features)
-            for rows in self._blocks():
-                c = X[rows] - mean
-                ss += np.einsum("ij,ij->j", c, c)
-            sd = np.sqrt(ss / n)
-        return mean, np.where(sd > 0, sd, 1.0)
+        """Column means and standard deviations of ``X`` (a zero deviation reads 1),
+        by :func:`~skrobust._linalg.column_moments` over the design's row blocks."""
+        return column_moments(self.X, self.block_rows)
 
     def dense_rows(self, rows) -> np.ndarray:
         """The rows ``rows`` of ``[X, 1]`` as a C-contiguous float64 array."""
@@ -242,7 +218,7 @@ class LinearDesign:
         G[np.diag_indices_from(G)] += penalty_diagonal(self.n_params, self.fit_intercept, alpha)
         sol = solve_normal_equations(G, h)
         if self._pcg and np.all(np.isfinite(sol)):
-            self._reference = _equilibrated_cholesky(G)
+            self._reference = equilibrated_cholesky(G)
             self._warm = sol
         return sol
 
@@ -360,7 +336,7 @@ def checked_frequency_weights(sample_weight, n):
 
     Examples
     --------
-    >>> from skrobust.solvers.design import checked_frequency_weights
+    >>> from skrobust.design.linear import checked_frequency_weights
     >>> checked_frequency_weights([1, 0, 2], 3)
     array([1., 0., 2.])
     """
@@ -383,7 +359,7 @@ def positive_weight_rows(design, y, sample_weight):
     Examples
     --------
     >>> import numpy as np
-    >>> from skrobust.solvers.design import LinearDesign, positive_weight_rows
+    >>> from skrobust.design.linear import LinearDesign, positive_weight_rows
     >>> d, y, s = positive_weight_rows(LinearDesign(np.eye(3), True), [1.0, 2.0, 3.0],
     ...                                [1.0, 0.0, 2.0])
     >>> d.n_samples, y, s
@@ -401,64 +377,3 @@ def positive_weight_rows(design, y, sample_weight):
         design = LinearDesign(design.X[keep], design.fit_intercept)
         y, s = y[keep], s[keep]
     return design, y, s
-
-
-def solve_normal_equations(G, h):
-    """Solve ``G beta = h`` for a symmetric positive semi-definite ``G``.
-
-    Cholesky on the diagonally equilibrated system; when ``G`` is singular
-    (collinear columns, many zero weights) a minimum-norm least-squares
-    solution is returned instead of an exception.
-    """
-    from scipy.linalg import lstsq
-
-    sol = cholesky_solve(G, h)
-    if sol is not None:
-        return sol
-    diag = np.sqrt(np.clip(np.diag(G), 0.0, None))
-    scale = np.where(diag > 0, 1.0 / np.where(diag > 0, diag, 1.0), 1.0)
-    Gs = G * scale[:, None] * scale[None, :]
-    sol = lstsq(Gs, h * scale, cond=1e-12, check_finite=False, lapack_driver="gelsd")[0]
-    return sol * scale
-
-
-def _equilibrated_cholesky(G, rcond=1e-7):
-    """``(cho_factor of D G D, D)`` with ``D = diag(G)**-1/2``, or None when ``G`` is not safely PD.
-
-    ``rcond`` bounds the ratio of the smallest to the largest diagonal entry
-    of the Cholesky factor (a cheap condition estimate).
-    """
-    from scipy.linalg import LinAlgError, cho_factor
-
-    G = np.asarray(G, dtype=np.float64)
-    if not np.all(np.isfinite(G)):
-        return None
-    diag = np.diag(G)
-    pos = diag > 0
-    scale = np.where(pos, 1.0 / np.sqrt(np.where(pos, diag, 1.0)), 1.0)
-    Gs = G * scale[:, None] * scale[None, :]
-    try:
-        factor = cho_factor(Gs, lower=True, check_finite=False)
-    except (LinAlgError, ValueError):
-        return None
-    dg = np.abs(np.diag(factor[0]))
-    if dg.size and dg.min() <= rcond * dg.max():
-        return None
-    return factor, scale
-
-
-def cholesky_solve(G, h, rcond=1e-7):
-    """``G^-1 h`` by Cholesky of the equilibrated ``G``, or None when ``G`` is not safely PD.
-
-    ``rcond`` bounds the ratio of the smallest to the largest diagonal entry
-    of the Cholesky factor (a cheap condition estimate).
-    """
-    from scipy.linalg import cho_solve
-
-    if not np.all(np.isfinite(h)):
-        return None
-    done = _equilibrated_cholesky(G, rcond)
-    if done is None:
-        return None
-    factor, scale = done
-    return cho_solve(factor, h * scale, check_finite=False) * scale

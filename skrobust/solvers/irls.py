@@ -1,7 +1,7 @@
-"""IRLS with Newton steps over an M-estimation objective (:mod:`skrobust.solvers.objective`).
+"""IRLS with Newton steps over an M-estimation objective (:mod:`skrobust.design.objective`).
 
 The loops below see the data only through the objective's methods, so the
-same iterations run in memory (:class:`~skrobust.solvers.objective.MProblem`)
+same iterations run in memory (:class:`~skrobust.design.objective.MProblem`)
 and on dask (:class:`skrobust.dask.DaskObjective`).
 
 What ``irls`` does
@@ -76,10 +76,10 @@ import math
 import numpy as np
 
 from .._progress import Progress
+from ..design.objective import MProblem, sample_rows
 from ..scale import SecantScale
 from ._result import SolverResult
 from .hessian import Direction, secant_correction
-from .objective import MProblem, sample_rows
 
 #: largest row sample whose Hessian stands in for the full one on large problems
 HESSIAN_ROWS = 1 << 16
@@ -119,7 +119,7 @@ def _start(problem, beta0):
 def rescaled(secant, rule, residuals, rows, scale):
     """The scale for the next step: the rule's scale of the residuals, accelerated by
     ``secant`` (a :class:`~skrobust.scale.SecantScale`) when the rule re-estimates it.
-    ``rows`` are the objective's :attr:`~skrobust.solvers.objective.Objective.rows`."""
+    ``rows`` are the objective's :attr:`~skrobust.design.objective.Objective.rows`."""
     proposed = rule.update(residuals, rows, scale)
     return proposed if rule.fixed else secant(scale, proposed)
 
@@ -227,7 +227,7 @@ def _extrapolate(problem, beta, beta_new, r_new, scale, scale_move, step, produc
     step ``1 / (1 - q)`` times the IRLS step is taken when, at the
     extrapolated scale, its objective is no larger than the IRLS step's.
     ``step`` is the fitted values' change and ``products`` its weighted products
-    with the last one (:meth:`~skrobust.solvers.objective.MProblem.step_products`).
+    with the last one (:meth:`~skrobust.design.objective.MProblem.step_products`).
     Returns ``(beta, r, step)``, ``step`` for the next call.
     """
     if products is None:

@@ -10,17 +10,17 @@ which is exactly Ridge's objective for the L2 loss.  Owen's joint scale
 (HuberRegressor's objective) uses ``sum_i s_i (sigma + 2 sigma rho(r_i/sigma)/w0)
 + alpha ||coef||**2`` instead, minimised over the scale too.
 
-The solvers (:func:`~skrobust.solvers.mestimate.irls`,
+The solvers (:func:`~skrobust.solvers.irls.irls`,
 :func:`~skrobust.solvers.lbfgs.lbfgs`) touch the data only through the
 methods of :class:`Objective`; residual vectors are opaque handles they pass
 back (NumPy vectors in memory, persisted chunked vectors on dask), and the
 scale rules receive :attr:`Objective.rows`, the reducer their sums run
 through.  What else an objective can do (Newton steps from a Hessian, fused
 passes, row samples, standardised coordinates) it declares in
-:attr:`Objective.capabilities` (:class:`~skrobust.solvers.capabilities.Capabilities`);
+:attr:`Objective.capabilities` (:class:`Capabilities`);
 solvers read the flags, never probe with ``hasattr``.  :class:`MProblem` is
-the in-memory objective over a :class:`~skrobust.solvers.design.LinearDesign`
-or a :class:`~skrobust.solvers.kernel_design.KernelDesign`;
+the in-memory objective over a :class:`~skrobust.design.linear.LinearDesign`
+or a :class:`~skrobust.design.kernel.KernelDesign`;
 :class:`skrobust.dask.DaskObjective` is the distributed one.
 
 Examples
@@ -28,7 +28,7 @@ Examples
 >>> import numpy as np
 >>> from skrobust.losses import get_loss
 >>> from skrobust.scale import FixedScale
->>> from skrobust.solvers.design import LinearDesign
+>>> from skrobust.design.linear import LinearDesign
 >>> X = np.arange(6.0)[:, None]
 >>> problem = MProblem(LinearDesign(X, True), 2.0 * X[:, 0], np.ones(6), get_loss("huber"),
 ...                    FixedScale(1.0))
@@ -47,11 +47,60 @@ from typing import Protocol
 
 import numpy as np
 
+from .._linalg import penalty_diagonal, solve_normal_equations
 from ..losses._fused import block_sums, row_pass
-from .capabilities import Capabilities
-from .design import penalty_diagonal, solve_normal_equations
 
 _SAMPLE_SEED = 20070101  # any fixed seed: fits must be deterministic
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """Declared abilities of a design (or of an objective over one).
+
+    A solver reads the flags to choose its path: a design with weighted Grams
+    gets Newton steps from a Hessian it builds, one with fused row passes gets
+    the compiled evaluation loops, one that can be subset gets the warm start
+    and the Hessian of a row sample, and a design that solves its own Newton
+    system (the exact kernel) gets that step.
+
+    Attributes
+    ----------
+    row_pass : bool
+        Fused passes over row blocks (``residual_pass``, ``row_pass``): residuals,
+        loss sums and gradient in one read of the rows.
+    gram : bool
+        Weighted Grams (``gram``, ``gram_ext``): least squares by the normal
+        equations and Newton steps from an explicit Hessian.
+    row_sample : bool
+        Row subsets (``subset``): the warm start and the Hessian of a row sample.
+    newton_step : bool
+        The design solves its own Newton system (``newton_step``, exact kernels).
+    columns : bool
+        Column moments (``column_moments``): L-BFGS's standardised coordinates.
+    hessian_in_pass : bool
+        Every evaluation also returns the Hessian at its point (a distributed
+        objective, whose passes are the expensive part): no separate Hessian pass.
+
+    Examples
+    --------
+    >>> from skrobust.design.objective import Capabilities
+    >>> caps = Capabilities(gram=True)
+    >>> caps.gram, caps.newton_step
+    (True, False)
+    """
+
+    row_pass: bool = False
+    gram: bool = False
+    row_sample: bool = False
+    newton_step: bool = False
+    columns: bool = False
+    hessian_in_pass: bool = False
+
+
+#: a design of row blocks with Grams (:class:`~skrobust.design.linear.LinearDesign`)
+LINEAR = Capabilities(row_pass=True, gram=True, row_sample=True, columns=True)
+#: an exact kernel matrix (:class:`~skrobust.design.kernel.KernelDesign`)
+EXACT_KERNEL = Capabilities(newton_step=True)
 
 
 @dataclass
@@ -73,7 +122,7 @@ def sample_rows(n_samples: int, n_rows: int) -> np.ndarray:
 
     Examples
     --------
-    >>> from skrobust.solvers.objective import sample_rows
+    >>> from skrobust.design.objective import sample_rows
     >>> rows = sample_rows(1000, 10)
     >>> rows.size, bool((rows[1:] > rows[:-1]).all()), bool(rows.max() < 1000)
     (10, True, True)

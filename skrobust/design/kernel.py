@@ -1,6 +1,6 @@
 """The exact-kernel design: the representer theorem's ``f = K beta + b``.
 
-It offers the operations of :class:`~skrobust.solvers.design.LinearDesign`
+It offers the operations of :class:`~skrobust.design.linear.LinearDesign`
 (``predict``, ``rmatvec``, penalty value and gradient, the penalised
 weighted least-squares step), so the M-estimation solvers run unchanged on
 dual coefficients.  The penalty is the RKHS norm ``alpha beta' K beta``.
@@ -49,8 +49,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from .capabilities import EXACT_KERNEL, Capabilities
-from .cg import pcg
+from .._linalg import pcg
+from .objective import EXACT_KERNEL, Capabilities
 
 #: kernel models with at most this many rows solve each weighted step directly (Cholesky)
 DIRECT_MAX_SAMPLES = 1000
@@ -90,7 +90,7 @@ def pivoted_cholesky(K, max_rank, rtol=FACTOR_RTOL):
     Examples
     --------
     >>> import numpy as np
-    >>> from skrobust.solvers.kernel_design import pivoted_cholesky
+    >>> from skrobust.design.kernel import pivoted_cholesky
     >>> x = np.linspace(0, 1, 50)
     >>> K = np.exp(-(x[:, None] - x[None, :]) ** 2)
     >>> Ft, left = pivoted_cholesky(K, max_rank=50, rtol=1e-10)
@@ -131,7 +131,7 @@ def factor_error(K, Ft, block_rows=1024):
     Examples
     --------
     >>> import numpy as np
-    >>> from skrobust.solvers.kernel_design import factor_error
+    >>> from skrobust.design.kernel import factor_error
     >>> float(factor_error(np.array([[0.0, 1.0], [1.0, 0.0]]), np.zeros((1, 2))))
     1.0
     """
@@ -161,7 +161,7 @@ def principal_components(Ft, n_components):
     Examples
     --------
     >>> import numpy as np
-    >>> from skrobust.solvers.kernel_design import principal_components
+    >>> from skrobust.design.kernel import principal_components
     >>> Ft = np.array([[1.0, 1.0, 0.0], [0.0, 0.0, 2.0]])
     >>> features, vals = principal_components(Ft, 1)
     >>> vals, np.abs(features).ravel()
@@ -186,8 +186,8 @@ def kernel_factor(design):
     Examples
     --------
     >>> import numpy as np
-    >>> from skrobust.solvers.design import LinearDesign
-    >>> from skrobust.solvers.kernel_design import kernel_factor
+    >>> from skrobust.design.linear import LinearDesign
+    >>> from skrobust.design.kernel import kernel_factor
     >>> kernel_factor(LinearDesign(np.eye(3)[:, :2], True)).shape
     (2, 3)
     """
@@ -208,8 +208,8 @@ def effective_degrees_of_freedom(design, alpha: float) -> float:
     Examples
     --------
     >>> import numpy as np
-    >>> from skrobust.solvers.design import LinearDesign
-    >>> from skrobust.solvers.kernel_design import effective_degrees_of_freedom
+    >>> from skrobust.design.linear import LinearDesign
+    >>> from skrobust.design.kernel import effective_degrees_of_freedom
     >>> Z = np.diag([1.0, 1.0, 0.0])  # eigenvalues 1, 1, 0
     >>> effective_degrees_of_freedom(LinearDesign(Z, True), alpha=1.0)
     2.0
@@ -248,7 +248,7 @@ def tied_subset_limit(rows, max_params, min_probability=0.1):
     Examples
     --------
     >>> import numpy as np
-    >>> from skrobust.solvers.kernel_design import tied_subset_limit
+    >>> from skrobust.design.kernel import tied_subset_limit
     >>> x = np.round(np.random.default_rng(0).uniform(-3, 3, (200, 1)), 1)
     >>> tied_subset_limit(x, 50) < 30, tied_subset_limit(np.arange(200.0)[:, None], 50)
     (True, 50)
@@ -287,7 +287,7 @@ class KernelDesign:
     Examples
     --------
     >>> import numpy as np
-    >>> from skrobust.solvers.kernel_design import KernelDesign
+    >>> from skrobust.design.kernel import KernelDesign
     >>> K = np.array([[2.0, 1.0], [1.0, 2.0]])
     >>> d = KernelDesign(K, fit_intercept=False)
     >>> d.predict(np.array([1.0, 0.0]))
