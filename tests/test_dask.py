@@ -471,6 +471,18 @@ def test_predict_checks_its_input(sync, data):
                                rtol=1e-12)
 
 
+@pytest.mark.parametrize("params", [{"loss": "quantile", "quantile": [0.25, 0.75]},
+                                    {"kernel": "rbf"}], ids=["levels", "kernel"])
+def test_predict_maps_the_estimators_predict_over_chunks(sync, params):
+    # predict_dask computed X @ coef_: it refused several quantile levels and failed on a
+    # kernel model (no coef_); it now runs the estimator's own predict on each chunk
+    X, y = contaminated(400, seed=3)
+    est = RobustRegressor(**params).fit(X, y)
+    pred = est.predict(da.from_array(X, chunks=(100, D)))
+    assert pred.chunks[0] == (100,) * 4 and pred.shape == est.predict(X).shape
+    np.testing.assert_allclose(pred.compute(), est.predict(X), rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("chunks", [(1, 0), (0, 1), (1, 0, 0)])
 @pytest.mark.parametrize("params", [{}, {"scale": "proposal2"},
                                     {"scale": "joint", "solver": "lbfgs"}],
