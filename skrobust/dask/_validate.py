@@ -100,9 +100,10 @@ class DaskData:
         X, y, w = check_layout(X, y, sample_weight)
         # frequency weights in units where the largest is of order one (skrobust._units), so
         # the sums of weights up to 1e300 neither overflow nor underflow; one pass over w
-        self.units = FitUnits(None, 1.0, power_of_two_unit(_largest(w)))
-        if self.units.w != 1.0:
-            w = w / self.units.w
+        unit = 1.0 if sample_weight is None else power_of_two_unit(float(w.max().compute()))
+        self.units = FitUnits(None, 1.0, unit)
+        if unit != 1.0:
+            w = w / unit
         if persist:
             X, y, w = dask.persist(X, y, w)
         self.X, self.y, self.w = X, y, w
@@ -112,16 +113,12 @@ class DaskData:
         self.p = self.d + int(self.fit_intercept)
         d = self.d
         parts = rows_of(_validate_block, 10 + 2 * d, X, y, w, d=d).compute()
-        n_bad_x, n_bad_y, n_bad_w, n_neg = parts[:, 1:5].sum(axis=0)
-        if n_bad_x:
-            raise ValueError(f"Input X contains NaN or infinity ({int(n_bad_x)} non-finite "
-                             "values).")
-        if n_bad_y:
-            raise ValueError(f"Input y contains NaN or infinity ({int(n_bad_y)} non-finite "
-                             "values).")
-        if n_bad_w:
-            raise ValueError("Input sample_weight contains NaN or infinity.")
-        if n_neg:
+        bad = parts[:, 1:5].sum(axis=0)
+        for name, k in zip(("X", "y", "sample_weight"), bad, strict=False):
+            if k:
+                raise ValueError(f"Input {name} contains NaN or infinity ({int(k)} non-finite "
+                                 "values).")
+        if bad[3]:
             raise ValueError("Negative values in data passed to sample_weight.")
         self.total_weight = float(parts[:, 5].sum())
         if not self.total_weight > 0:
@@ -131,18 +128,13 @@ class DaskData:
         self.n_pos = int(counts.sum())
         mean_y = float(parts[:, 7].sum()) / self.total_weight
         self.atol = 1e-12 * math.sqrt(float(parts[:, 8].sum()) / self.total_weight) + 1e-300
-        # column standard deviations over the positive-weight rows (Chan's pairwise combination),
-        # used only to condition L-BFGS, as in memory
-        k_tot, mean, m2 = 0.0, np.zeros(d), np.zeros(d)
-        for k, mu, s2 in zip(counts, parts[:, 10:10 + d], parts[:, 10 + d:], strict=True):
-            if k == 0:
-                continue
-            delta = mu - mean
-            new = k_tot + k
-            mean = mean + delta * (k / new)
-            m2 = m2 + s2 + delta * delta * (k_tot * k / new)
-            k_tot = new
-        sd = np.sqrt(m2 / max(k_tot, 1.0))
+        # column standard deviations over the positive-weight rows, used only to condition
+        # L-BFGS, as in memory: the chunks' moments combined (Chan et al.; one chunk: its own)
+        share = (counts / max(self.n_pos, 1))[:, None]
+        means = parts[:, 10:10 + d]
+        mean = (share * means).sum(axis=0)
+        m2 = parts[:, 10 + d:].sum(axis=0) + (counts[:, None] * (means - mean) ** 2).sum(axis=0)
+        sd = np.sqrt(m2 / max(self.n_pos, 1))
         self.col_mean, self.col_sd = mean, np.where(sd > 0, sd, 1.0)
         # the scale floor of skrobust.scale.scale_floor: max(1e-10 spread, 1e-12 max|y|)
         spread = sum_rows(_spread_block, 1, y, w, centre=mean_y)[0] / self.total_weight
@@ -163,18 +155,12 @@ class DaskData:
 
     def positive_index(self, picked):
         """The row indices of the sorted positions ``picked`` among the positive-weight rows."""
-        import dask
-
         picked = np.asarray(picked, dtype=np.int64)
         if self.n_pos == self.n:
             return picked
-        # per chunk, its picks among its positive rows
-        starts = np.cumsum((0,) + self.pos_counts)
-        chunk = np.searchsorted(starts, picked, side="right") - 1
-        offsets = np.cumsum((0,) + self.rows)
-        parts = [dask.delayed(_positive_at)(block, picked[chunk == j] - starts[j]) + offsets[j]
-                 for j, block in enumerate(self.w.to_delayed()) if np.any(chunk == j)]
-        return np.concatenate(dask.compute(*parts))
+        index = self.w.map_blocks(_positive_rows, chunks=(self.pos_counts,), dtype=np.int64,
+                                  meta=np.empty((0,), dtype=np.int64))
+        return index[picked].compute()
 
     def rows_at(self, idx):
         """The rows ``idx`` (sorted) of X, y and the weights, gathered to the client."""
@@ -183,17 +169,8 @@ class DaskData:
         return dask.compute(self.X[idx], self.y[idx], self.w[idx])
 
 
-def _positive_at(w, positions):
-    return np.flatnonzero(w > 0)[positions]
-
-
-def _largest(w) -> float:
-    """``max(w)`` of a dask vector (0 for no rows, NaN if there is one), empty chunks allowed."""
-    import dask.array as da
-
-    tops = da.map_blocks(lambda b: np.max(b, initial=0.0, keepdims=True), w,
-                         chunks=((1,) * w.numblocks[0],), dtype=np.float64)
-    return float(tops.max().compute())
+def _positive_rows(w, block_info=None):
+    return np.flatnonzero(w > 0) + block_info[0]["array-location"][0][0]
 
 
 def _check_rows_known(a, name):
@@ -211,29 +188,24 @@ def _as_dask_vector(a, X, name):
     if _is_dataframe(a):
         raise TypeError(f"{name} is a dask DataFrame/Series; pass a dask array, e.g. "
                         f"{name}.to_dask_array(lengths=True), chunked like X.")
-    if not isinstance(a, da.Array):
-        a = np.asarray(a)
-        if a.ndim == 2 and a.shape[1] == 1:
-            a = a[:, 0]
-        if a.ndim != 1 or a.shape[0] != X.shape[0]:
-            raise ValueError(f"Found input variables with inconsistent numbers of samples: "
-                             f"X has {X.shape[0]} rows, {name} has shape {a.shape}")
-        # embedded in the graph: fine for small n, pass a dask array for large data
-        return da.from_array(a, chunks=(X.chunks[0],))
+    in_memory = not isinstance(a, da.Array)
+    a = da.asarray(a)
     if a.ndim == 2 and a.shape[1] == 1:
         a = a[:, 0]
     if a.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got a dask array of shape {a.shape}")
+        raise ValueError(f"{name} must be 1-D, got an array of shape {a.shape}")
     _check_rows_known(a, name)
     if a.shape[0] != X.shape[0]:
         raise ValueError(f"Found input variables with inconsistent numbers of samples: "
                          f"[{X.shape[0]}, {a.shape[0]}] (X and {name})")
+    if a.dtype.kind not in "fiub":
+        raise ValueError(f"{name} must be numeric, got dtype {a.dtype}")
+    if in_memory:  # embedded in the graph: fine for small n, pass a dask array for large data
+        return a.rechunk((X.chunks[0],))
     if tuple(a.chunks[0]) != tuple(X.chunks[0]):
         raise ValueError(f"{name} is chunked differently from X's rows ({name}.chunks[0] = "
                          f"{_short(a.chunks[0])}, X.chunks[0] = {_short(X.chunks[0])}); "
                          f"rechunk it: {name} = {name}.rechunk((X.chunks[0],))")
-    if a.dtype.kind not in "fiub":
-        raise ValueError(f"{name} must be numeric, got dtype {a.dtype}")
     return a
 
 
@@ -276,13 +248,9 @@ def check_layout(X, y, sample_weight):
     """Check shapes and chunking without computing anything; float64 lazy inputs."""
     check_x(X)
     _check_rows_known(X, "X")
-    n, d = X.shape
-    if n < 1:
-        raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of "
-                         "1 is required.")
-    if d < 1:
-        raise ValueError(f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of "
-                         "1 is required.")
+    if 0 in X.shape:
+        raise ValueError(f"Found array with 0 sample(s) or feature(s) (shape={X.shape}) while "
+                         "a minimum of 1 is required.")
     if y is None:
         raise ValueError("y is required (got None)")
     y = _as_dask_vector(y, X, "y")
