@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from .._units import FitUnits, power_of_two_unit
-from ._reduce import rows_of, sum_rows
+from ._reduce import rows_of
 
 
 def _block(X):
@@ -85,12 +85,6 @@ def _validate_block(X, y, w, *, d):
     return out
 
 
-def _spread_block(y, w, *, centre):
-    """``sum w |y - centre|`` (the spread behind the scale floor)."""
-    out = np.zeros((1, 1))
-    out[0, 0] = np.dot(w, np.abs(y - centre))
-    return out
-
 class DaskData:
     """The persisted inputs of a dask fit and the sums every step needs (never stored)."""
 
@@ -137,7 +131,7 @@ class DaskData:
         sd = np.sqrt(m2 / max(self.n_pos, 1))
         self.col_mean, self.col_sd = mean, np.where(sd > 0, sd, 1.0)
         # the scale floor of skrobust.scale.scale_floor: max(1e-10 spread, 1e-12 max|y|)
-        spread = sum_rows(_spread_block, 1, y, w, centre=mean_y)[0] / self.total_weight
+        spread = float((w * abs(y - mean_y)).sum().compute()) / self.total_weight
         magnitude = float(parts[:, 9].max())
         self.floor = max(1e-10 * spread, 1e-12 * magnitude, 1e-300)
 
@@ -146,12 +140,10 @@ class DaskData:
         when None), gathered to the client."""
         import dask
 
-        if picked is not None:
-            return self.rows_at(self.positive_index(picked))
-        if self.n_pos == self.n:
-            return dask.compute(self.X, self.y, self.w)
-        keep = self.w > 0
-        return dask.compute(self.X[keep], self.y[keep], self.w[keep])
+        if picked is None and self.n_pos < self.n:
+            keep = self.w > 0
+            return dask.compute(self.X[keep], self.y[keep], self.w[keep])
+        return self.rows_at(slice(None) if picked is None else self.positive_index(picked))
 
     def positive_index(self, picked):
         """The row indices of the sorted positions ``picked`` among the positive-weight rows."""
@@ -182,6 +174,7 @@ def _check_rows_known(a, name):
 
 def _as_dask_vector(a, X, name):
     import dask.array as da
+    from sklearn.utils import check_consistent_length
 
     if a is None:
         return da.ones(X.shape[0], chunks=(X.chunks[0],), dtype=np.float64)
@@ -195,9 +188,7 @@ def _as_dask_vector(a, X, name):
     if a.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got an array of shape {a.shape}")
     _check_rows_known(a, name)
-    if a.shape[0] != X.shape[0]:
-        raise ValueError(f"Found input variables with inconsistent numbers of samples: "
-                         f"[{X.shape[0]}, {a.shape[0]}] (X and {name})")
+    check_consistent_length(X, a)
     if a.dtype.kind not in "fiub":
         raise ValueError(f"{name} must be numeric, got dtype {a.dtype}")
     if in_memory:  # embedded in the graph: fine for small n, pass a dask array for large data
