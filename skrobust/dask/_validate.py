@@ -56,32 +56,20 @@ def _check_lengths(*blocks):
 
 
 def _validate_block(X, y, w, *, d):
-    """One row: counts of non-finite values and negative weights, and sums for the fit."""
+    """One row: counts of non-finite values and negative weights, then sums for the fit."""
     X = _block(X)
-    m = _check_lengths(X, y, w)
-    out = np.zeros((1, 10 + 2 * d))
-    if m == 0:
-        return out
-    fin_x = np.isfinite(X)
-    out[0, 0] = m
-    out[0, 1] = m * d - np.count_nonzero(fin_x)
-    out[0, 2] = m - np.count_nonzero(np.isfinite(y))
-    out[0, 3] = m - np.count_nonzero(np.isfinite(w))
-    out[0, 4] = np.count_nonzero(w < 0)
-    if out[0, 1:5].any():
-        return out
+    _check_lengths(X, y, w)
+    out = np.zeros((1, 9 + 2 * d))
+    out[0, :3] = [a.size - np.count_nonzero(np.isfinite(a)) for a in (X, y, w)]
+    out[0, 3] = np.count_nonzero(w < 0)
     pos = w > 0
-    k = int(np.count_nonzero(pos))
-    out[0, 5] = w.sum()
-    out[0, 6] = k
-    out[0, 7] = np.dot(w, y)
-    out[0, 8] = np.dot(w, y * y)
-    if k:
-        out[0, 9] = np.abs(y[pos]).max()
-        Xp = X[pos]
-        mean = Xp.mean(axis=0)
-        out[0, 10:10 + d] = mean
-        out[0, 10 + d:] = ((Xp - mean) ** 2).sum(axis=0)
+    if out[0, :4].any() or not pos.any():
+        return out
+    Xp = X[pos]
+    mean = Xp.mean(axis=0)
+    out[0, 4:9] = w.sum(), Xp.shape[0], np.dot(w, y), np.dot(w, y * y), np.abs(y[pos]).max()
+    out[0, 9:9 + d] = mean
+    out[0, 9 + d:] = ((Xp - mean) ** 2).sum(axis=0)
     return out
 
 
@@ -106,33 +94,33 @@ class DaskData:
         self.fit_intercept = bool(fit_intercept)
         self.p = self.d + int(self.fit_intercept)
         d = self.d
-        parts = rows_of(_validate_block, 10 + 2 * d, X, y, w, d=d).compute()
-        bad = parts[:, 1:5].sum(axis=0)
+        parts = rows_of(_validate_block, 9 + 2 * d, X, y, w, d=d).compute()
+        bad = parts[:, :4].sum(axis=0)
         for name, k in zip(("X", "y", "sample_weight"), bad, strict=False):
             if k:
                 raise ValueError(f"Input {name} contains NaN or infinity ({int(k)} non-finite "
                                  "values).")
         if bad[3]:
             raise ValueError("Negative values in data passed to sample_weight.")
-        self.total_weight = float(parts[:, 5].sum())
+        self.total_weight = float(parts[:, 4].sum())
         if not self.total_weight > 0:
             raise ValueError("sample_weight must have a positive sum; all weights are zero")
-        counts = parts[:, 6]
+        counts = parts[:, 5]
         self.pos_counts = tuple(int(k) for k in counts)
         self.n_pos = int(counts.sum())
-        mean_y = float(parts[:, 7].sum()) / self.total_weight
-        self.atol = 1e-12 * math.sqrt(float(parts[:, 8].sum()) / self.total_weight) + 1e-300
+        mean_y = float(parts[:, 6].sum()) / self.total_weight
+        self.atol = 1e-12 * math.sqrt(float(parts[:, 7].sum()) / self.total_weight) + 1e-300
         # column standard deviations over the positive-weight rows, used only to condition
         # L-BFGS, as in memory: the chunks' moments combined (Chan et al.; one chunk: its own)
         share = (counts / max(self.n_pos, 1))[:, None]
-        means = parts[:, 10:10 + d]
+        means = parts[:, 9:9 + d]
         mean = (share * means).sum(axis=0)
-        m2 = parts[:, 10 + d:].sum(axis=0) + (counts[:, None] * (means - mean) ** 2).sum(axis=0)
+        m2 = parts[:, 9 + d:].sum(axis=0) + (counts[:, None] * (means - mean) ** 2).sum(axis=0)
         sd = np.sqrt(m2 / max(self.n_pos, 1))
         self.col_mean, self.col_sd = mean, np.where(sd > 0, sd, 1.0)
         # the scale floor of skrobust.scale.scale_floor: max(1e-10 spread, 1e-12 max|y|)
         spread = float((w * abs(y - mean_y)).sum().compute()) / self.total_weight
-        magnitude = float(parts[:, 9].max())
+        magnitude = float(parts[:, 8].max())
         self.floor = max(1e-10 * spread, 1e-12 * magnitude, 1e-300)
 
     def positive_rows(self, picked=None):
