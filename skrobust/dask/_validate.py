@@ -31,12 +31,6 @@ _SPARSE_CHUNKS = ("X has {kind} chunks; the dask backend needs dense NumPy chunk
                   "the in-memory estimator on the scipy.sparse matrix")
 
 
-def _check_dense_chunks(X):
-    meta = getattr(X, "_meta", None)
-    if meta is not None and not isinstance(meta, np.ndarray):
-        raise TypeError(_SPARSE_CHUNKS.format(kind=type(meta).__name__))
-
-
 def _drop_empty_chunks(*arrays):
     """The arrays without their zero-row chunks (which dask pairs with a neighbour's data)."""
     rows = arrays[0].chunks[0]
@@ -214,7 +208,8 @@ def check_x(X):
                          "reshape a single feature with X[:, None]")
     if X.dtype.kind not in "fiub":
         raise ValueError(f"X must be numeric, got dtype {X.dtype}")
-    _check_dense_chunks(X)
+    if not isinstance(getattr(X, "_meta", np.empty(0)), np.ndarray):  # e.g. scipy.sparse
+        raise TypeError(_SPARSE_CHUNKS.format(kind=type(X._meta).__name__))
     if X.numblocks[1] != 1:
         raise ValueError(f"X is chunked along its columns ({X.numblocks[1]} column chunks); "
                          f"the dask backend needs whole rows in every chunk: use "
