@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from ..scale import _middle
-from ._reduce import sum_rows
+from ._reduce import rows_of, sum_rows
 
 MEDIAN_GATHER_CAP = 100_000
 """The selection gathers the values of the last bracket once it holds at most this many rows."""
@@ -22,7 +22,7 @@ MEDIAN_GATHER_CAP = 100_000
 _MAX_EDGES = 2048  # counting edges of a selection pass
 _MAX_SELECTION_ROUNDS = 30
 _HINT_WIDTH = 0.25  # relative half-width of the first bracket around a hinted median
-_FLOATS = (np.nextafter(0.0, 1.0), 2.0**1023)  # the positive floats (to the top binade)
+_SKETCH_MIN = 32  # local quantiles returned per chunk by a sketch pass
 
 
 def _inside(r, w, lo, hi):
@@ -65,29 +65,43 @@ def hint_edges(hint, width):
     return hint * np.exp(np.linspace(-width, width, _MAX_EDGES))
 
 
-def _edges(lo, hi):
-    """Counting edges inside ``(lo, hi)``: 0 and equal ratios over the positive floats, then
-    equal steps once ``hi <= 2 lo`` (each float of the bracket, when there are fewer)."""
-    if lo > 0 and hi <= 2.0 * lo:
-        edges = np.linspace(lo, hi, _MAX_EDGES + 2)
-    else:
-        edges = np.append(0.0, np.geomspace(max(lo, _FLOATS[0]), min(hi, _FLOATS[1]),
-                                            _MAX_EDGES))
-    return np.unique(edges[(edges > lo) & (edges < hi)])
+def _sketch_block(r, w, *, lo, hi, k):
+    """``[count, k local quantiles]`` of ``|r|`` inside ``(lo, hi)`` (positive weights)."""
+    a, sel = _inside(r, w, lo, hi)
+    out = np.full((1, 1 + k), np.nan)
+    out[0, 0] = np.count_nonzero(sel)
+    if out[0, 0]:
+        out[0, 1:] = np.quantile(a[sel], np.linspace(0.0, 1.0, k), method="inverted_cdf")
+    return out
+
+
+def _sketched_edges(r, w, lo, hi):
+    """``(rows inside (lo, hi), edges)``: up to 2048 of the chunks' local quantiles, values of
+    ``|r|`` themselves (so that a heap of equal values becomes an edge)."""
+    k = int(min(max(_SKETCH_MIN, -(-2 * _MAX_EDGES // len(r.chunks[0]))), _MAX_EDGES))
+    sketch = rows_of(_sketch_block, 1 + k, r, w, lo=lo, hi=hi, k=k).compute()
+    values = sketch[:, 1:][np.isfinite(sketch[:, 1:])]
+    if values.size > _MAX_EDGES:
+        values = np.quantile(values, np.linspace(0.0, 1.0, _MAX_EDGES), method="inverted_cdf")
+    return float(sketch[:, 0].sum()), np.unique(values)
 
 
 def _narrow(counts, edges, lo, hi, f_lo, f_hi, targets):
     """The bracket's bins that hold the targets: ``(lo, hi, F(lo), F(hi), rows inside)``."""
     E = edges.size
     F = f_lo + np.cumsum(counts[:E])  # F(e): the weight of the values <= e
+    F_below = f_lo + np.cumsum(counts[E + 1:2 * E + 1])  # the weight of the values < e
     c_le = np.cumsum(counts[2 * E + 2:3 * E + 3])  # rows <= e (inside the bracket)
     c_lt = np.cumsum(counts[3 * E + 3:])  # rows < e
     jl, jh = (np.searchsorted(F, T, side="right" if strict else "left") for T, strict in targets)
-    if jl > 0:
-        lo, f_lo = float(edges[jl - 1]), float(F[jl - 1])
+    # the lower end: the edge below the lower target's bin, or that bin's edge when it is the
+    # lower answer (so that a heap of equal values there is not inside the next bracket)
+    ja = jl if jl < E and not F_below[jl] >= targets[0][0] else jl - 1
+    if ja >= 0:
+        lo, f_lo = float(edges[ja]), float(F[ja])
     if jh < E:
         hi, f_hi = float(edges[jh]), float(F[jh])
-    return lo, hi, f_lo, f_hi, float(c_lt[jh] - (c_le[jl - 1] if jl > 0 else 0.0))
+    return lo, hi, f_lo, f_hi, float(c_lt[jh] - (c_le[ja] if ja >= 0 else 0.0))
 
 
 def _gather_block(r, w, lo, hi):
@@ -105,15 +119,16 @@ def weighted_abs_median(r, w, total_weight=None, *, hint=None, hint_width=_HINT_
     (``tol = 1e-12 sum(w)``), which is ``np.median`` for equal weights.
     Zero-weight values are ignored.
 
-    Each round is one pass over ``r``: per-chunk weighted counts at up to
-    2048 edges inside the bracket narrow it to the bins holding the two
-    targets.  The first round's edges are around ``hint`` (the previous
-    median) or cover every float in equal ratios, later ones split the
-    bracket.  Once the open bracket holds at most ``cap`` rows
+    Each round counts the weights of ``|r|`` per chunk at up to 2048 edges
+    inside the bracket, which narrows it to the bins holding the two targets
+    (a target that is an edge becomes an end, so that a heap of equal values
+    there stays out).  The edges are the chunks' local quantiles inside the
+    bracket (a sketch pass), or in a first round edges around ``hint`` (the
+    previous median).  Once the open bracket holds at most ``cap`` rows
     (:data:`MEDIAN_GATHER_CAP`), its values and weights are gathered and the
-    median is read off them and the bracket's ends exactly as in memory.
-    With a hint: one round and the gather; without, two rounds and the gather
-    (for unimodal residuals up to about 2e8 rows).
+    median is read off them and the bracket's ends by the in-memory code.
+    For 2e7 rows: with a hint one counting pass and the gather, without a
+    sketch, a counting pass and the gather.
 
     Parameters
     ----------
@@ -170,9 +185,13 @@ def weighted_abs_median(r, w, total_weight=None, *, hint=None, hint_width=_HINT_
         edges = hint_edges(hint, hint_width)
     passes = 0
     for _round in range(_MAX_SELECTION_ROUNDS):
-        edges = _edges(lo, hi) if edges is None else edges
-        if rows <= cap or not edges.size:
+        if rows <= cap:
             break
+        if edges is None:
+            rows, edges = _sketched_edges(r, w, lo, hi)
+            passes += 1
+            if rows <= cap:
+                break
         if counts is None:
             counts = sum_rows(_count_block, 4 * (edges.size + 1), r, w, lo=lo, hi=hi,
                               edges=edges)
