@@ -41,23 +41,17 @@ def _count_block(r, w, *, lo, hi, edges):
     """
     a, sel = _inside(r, w, lo, hi)
     a, ww = a[sel], w[sel]
-    E = edges.shape[0]
-    k = E + 1
-    il = np.where(a < edges[0], 0, E)
-    mid = (a >= edges[0]) & (a <= edges[-1])
-    il[mid] = np.searchsorted(edges, a[mid], side="left")
-    out = np.empty((1, 4 * k))
-    out[0, :k] = np.bincount(il, weights=ww, minlength=k)
-    out[0, 2 * k:3 * k] = np.bincount(il, minlength=k)
-    # values equal to an edge move up one bin in the "right" counts
-    on = np.flatnonzero(mid)
-    on = on[edges[il[on]] == a[on]]
-    j, wo = il[on], ww[on]
-    out[0, k:2 * k] = (out[0, :k] - np.bincount(j, weights=wo, minlength=k)
-                       + np.bincount(j + 1, weights=wo, minlength=k + 1)[:k])
-    out[0, 3 * k:] = (out[0, 2 * k:3 * k] - np.bincount(j, minlength=k)
-                      + np.bincount(j + 1, minlength=k + 1)[:k])
-    return out
+    k = edges.size + 1
+    left = np.where(a < edges[0], 0, k - 1)
+    mid = np.flatnonzero((a >= edges[0]) & (a <= edges[-1]))  # (only these need a search)
+    left[mid] = np.searchsorted(edges, a[mid], side="left")
+    on = mid[edges[left[mid]] == a[mid]]  # values equal to an edge: one bin up in "right"
+    out = []
+    for weights in (ww, None):
+        counts = np.bincount(left, weights, k)
+        moved = np.bincount(left[on], None if weights is None else weights[on], k)
+        out += [counts, counts - moved + np.append(0, moved[:-1])]
+    return np.concatenate(out)[None, :]
 
 
 def hint_edges(hint, width):
