@@ -77,7 +77,7 @@ def _check_predict_input(est, X):
 
 def _predict_block(X, estimator):
     if not X.shape[0]:  # an empty chunk (scikit-learn's validation refuses no rows)
-        return np.empty((0,) + np.shape(estimator.intercept_))
+        return np.empty(0)
     return estimator.predict(X)
 
 
@@ -91,10 +91,9 @@ def predict_dask(estimator, X):
 
     Returns
     -------
-    y_pred : dask array of shape (n_samples,) or (n_samples, n_levels)
-        Chunked like ``X``'s rows, one column per level for several quantile
-        levels.  Nothing is computed until you ask (``.compute()``,
-        ``.persist()``, ``da.to_zarr``...).
+    y_pred : dask array of shape (n_samples,)
+        Chunked like ``X``'s rows.  Nothing is computed until you ask
+        (``.compute()``, ``.persist()``, ``da.to_zarr``...).
 
     Examples
     --------
@@ -111,11 +110,12 @@ def predict_dask(estimator, X):
     import dask
 
     X = _check_predict_input(estimator, X)
-    levels = np.shape(estimator.intercept_)  # () or (n_levels,)
+    if np.ndim(estimator.intercept_):
+        raise NotImplementedError("predictions of several quantile levels are not available "
+                                  "for dask input yet; predict on NumPy blocks of rows")
     # one copy of the estimator for the whole graph, not one per task
-    return X.map_blocks(_predict_block, dask.delayed(estimator), dtype=np.float64,
-                        chunks=X.chunks[:1] + tuple((k,) for k in levels),
-                        drop_axis=[] if levels else 1, meta=np.empty((0,) * (1 + len(levels))))
+    return X.map_blocks(_predict_block, dask.delayed(estimator), drop_axis=1, dtype=np.float64,
+                        meta=np.empty((0,)))
 
 
 def robustness_weights(estimator, X, y):
