@@ -95,10 +95,13 @@ def training_decision(est, design, beta, X):
 def set_weights(est, design, beta, loss, X, y):
     """Set ``weights_`` of the training rows; returns their residuals."""
     residuals = y - training_decision(est, design, beta, X)
+    est.weights_ = robustness_weights_of(residuals, loss, est.scale_)
+    return residuals
+
+
+def robustness_weights_of(residuals, loss, scale):
+    """``weights_`` of residuals: ``weight(r / scale) / weight(0)`` clipped to [0, 1]."""
     if isinstance(loss, Quantile):
         # the pinball loss bounds every influence without down-weighting anyone
-        est.weights_ = np.ones_like(residuals)
-        return residuals
-    w = loss.weight(residuals / est.scale_) / loss.weight_at_zero()
-    est.weights_ = np.clip(w, 0.0, 1.0)
-    return residuals
+        return np.ones_like(residuals)
+    return np.clip(loss.weight(residuals / scale) / loss.weight_at_zero(), 0.0, 1.0)

@@ -390,6 +390,20 @@ def test_weighted_abs_median_is_exact(sync, kind, cap):
     assert weighted_abs_median(dr, dw, hint=1.1 * med, cap=cap) == med
 
 
+@pytest.mark.parametrize("heap", ["lower", "upper", "both"])
+def test_weighted_abs_median_leaves_a_heap_of_ties_out_of_its_bracket(sync, heap):
+    # an exact fit leaves many residuals at 0: when a median's answer is such a heap, the
+    # next bracket must exclude it, else it never holds few rows and the heap is gathered
+    rng = np.random.default_rng(4)
+    r = {"lower": np.r_[np.zeros(5_000), 1.0 + rng.random(5_000)],
+         "upper": np.r_[rng.random(5_000), np.full(5_000, 3.0)],
+         "both": np.r_[rng.random(4_000), np.zeros(6_000)]}[heap]
+    w = np.ones(r.size)
+    med, info = weighted_abs_median(*to_dask(r, w, chunk=1_500), cap=50, return_info=True)
+    assert med == weighted_median(np.abs(r), w)
+    assert info["passes"] <= 3  # two counting rounds and a gather of at most 50 rows
+
+
 def test_distributed_scale_rules_match_the_in_memory_rules(sync, data):
     X, y, sw = data
     r = y - X @ COEF - 2.0
@@ -470,6 +484,18 @@ def test_predict_checks_its_input(sync, data):
         est.predict(da.ones((10, 4), chunks=(5, 2)))
     np.testing.assert_allclose(est.predict(to_dask(X)[0]).compute(), est.predict(X),
                                rtol=1e-12)
+
+
+@pytest.mark.parametrize("params", [{"kernel": "rbf"}, {"kernel": "rbf", "n_components": 50}],
+                         ids=["exact", "nystroem"])
+def test_predict_maps_the_estimators_predict_over_chunks(sync, params):
+    # predict_dask computed X @ coef_: it failed on a kernel model (no coef_, or coef_ of the
+    # Nystroem features); it now runs the estimator's own predict on each chunk
+    X, y = contaminated(400, seed=3)
+    est = RobustRegressor(**params).fit(X, y)
+    pred = est.predict(da.from_array(X, chunks=(100, D)))
+    assert pred.chunks[0] == (100,) * 4 and pred.shape == est.predict(X).shape
+    np.testing.assert_allclose(pred.compute(), est.predict(X), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("chunks", [(1, 0), (0, 1), (1, 0, 0)])

@@ -36,7 +36,8 @@ import sys
 
 import numpy as np
 
-from .._outliers import outlier_rule
+from .._model import robustness_weights_of
+from .._outliers import outlier_mask, outlier_rule
 from .._param_relevance import _regressor_adaptive
 from ..losses import Quantile
 from ._median import MEDIAN_GATHER_CAP, weighted_abs_median
@@ -63,10 +64,6 @@ def is_dask_input(*arrays) -> bool:
     return any(a is not None and is_dask_collection(a) for a in arrays)
 
 
-def _predict_block(X, coef, intercept):
-    return np.asarray(X @ coef, dtype=np.float64).ravel() + intercept
-
-
 def _check_predict_input(est, X):
     from sklearn.utils.validation import check_is_fitted
 
@@ -78,8 +75,14 @@ def _check_predict_input(est, X):
     return X
 
 
+def _predict_block(X, estimator):
+    if not X.shape[0]:  # an empty chunk (scikit-learn's validation refuses no rows)
+        return np.empty(0)
+    return estimator.predict(X)
+
+
 def predict_dask(estimator, X):
-    """Lazy predictions for a dask ``X``: a dask array chunked like ``X``'s rows.
+    """Lazy predictions for a dask ``X``: ``estimator.predict`` of each chunk of rows.
 
     Parameters
     ----------
@@ -89,8 +92,8 @@ def predict_dask(estimator, X):
     Returns
     -------
     y_pred : dask array of shape (n_samples,)
-        Nothing is computed until you ask (``.compute()``, ``.persist()``,
-        ``da.to_zarr``...).
+        Chunked like ``X``'s rows.  Nothing is computed until you ask
+        (``.compute()``, ``.persist()``, ``da.to_zarr``...).
 
     Examples
     --------
@@ -104,21 +107,15 @@ def predict_dask(estimator, X):
     >>> pred.chunks, np.round(pred[:3].compute(), 1)
     (((5, 5, 5, 5),), array([0., 1., 2.]))
     """
+    import dask
+
     X = _check_predict_input(estimator, X)
-    if np.ndim(estimator.coef_) == 2:
+    if np.ndim(estimator.intercept_):
         raise NotImplementedError("predictions of several quantile levels are not available "
                                   "for dask input yet; predict on NumPy blocks of rows")
-    return X.map_blocks(_predict_block, np.asarray(estimator.coef_, dtype=np.float64),
-                        float(estimator.intercept_), drop_axis=1, dtype=np.float64,
+    # one copy of the estimator for the whole graph, not one per task
+    return X.map_blocks(_predict_block, dask.delayed(estimator), drop_axis=1, dtype=np.float64,
                         meta=np.empty((0,)))
-
-
-def _weights_block(X, y, *, coef, intercept, loss, scale, w0, threshold):
-    r = y[:, 0] - _predict_block(X, coef, intercept)
-    out = np.empty((r.shape[0], 2))
-    out[:, 0] = np.clip(loss.weight(r / scale) / w0, 0.0, 1.0)
-    out[:, 1] = np.abs(r) > threshold
-    return out
 
 
 def robustness_weights(estimator, X, y):
@@ -136,7 +133,9 @@ def robustness_weights(estimator, X, y):
         ``weight(r / scale_) / weight(0)`` clipped to [0, 1], as ``weights_``.
     outliers : dask array of bool, shape (n_samples,)
         ``|r| > 2.5 scale_`` (``|r| > epsilon scale_`` for ``scale="joint"``),
-        as ``outliers_`` (see :mod:`skrobust._outliers`).
+        as ``outliers_`` (see :mod:`skrobust._outliers`).  Both come from the
+        same lazy residuals: compute them together
+        (``dask.compute(weights, outliers)``) to predict once.
 
     Examples
     --------
@@ -151,21 +150,18 @@ def robustness_weights(estimator, X, y):
     >>> bool(np.allclose(w.compute(), reg.weights_)), bool(out[3].compute())
     (True, True)
     """
-    X = _check_predict_input(estimator, X)
-    yd = _as_dask_vector(y, X, "y")
+    pred = predict_dask(estimator, X)
     loss = estimator.loss_
-    kind, threshold = outlier_rule(estimator.scale, loss, estimator.scale_,
-                                   adaptive=_regressor_adaptive(estimator),
-                                   quantile=isinstance(loss, Quantile))
-    if kind != "fixed":
+    rule = outlier_rule(estimator.scale, loss, estimator.scale_,
+                        adaptive=_regressor_adaptive(estimator),
+                        quantile=isinstance(loss, Quantile))
+    if rule[0] != "fixed":
         raise NotImplementedError("the outlier flags of an adaptive Barron or quantile fit use "
                                   "the median of the residuals; compute them in memory")
-    both = X.map_blocks(_weights_block, yd[:, None], coef=np.asarray(estimator.coef_),
-                        intercept=float(estimator.intercept_), loss=loss,
-                        scale=float(estimator.scale_), w0=loss.weight_at_zero(),
-                        threshold=threshold,
-                        chunks=(X.chunks[0], (2,)), dtype=np.float64, meta=np.empty((0, 0)))
-    return both[:, 0], both[:, 1].astype(bool)
+    r = _as_dask_vector(y, X, "y") - pred
+    # the in-memory formulas of weights_ and outliers_, chunk by chunk
+    return (r.map_blocks(robustness_weights_of, loss, float(estimator.scale_), dtype=np.float64),
+            r.map_blocks(outlier_mask, None, rule, dtype=bool))
 
 
 __all__ = [

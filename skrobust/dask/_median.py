@@ -1,8 +1,8 @@
 """The exact weighted median of ``|r|`` of a chunked vector, by distributed selection.
 
-No global sort and no rechunk: passes over the chunks narrow a bracket
-around the median until it holds few enough rows to gather (see
-:func:`weighted_abs_median`).  The definition is
+No global sort and no rechunk: counting passes over the chunks narrow a
+bracket around the median until it holds few enough rows to gather (see
+:func:`weighted_abs_median`).  The gathered step is
 :func:`skrobust.scale.weighted_median`'s, so the dask MAD equals the
 in-memory one exactly.
 """
@@ -13,33 +13,21 @@ import math
 
 import numpy as np
 
+from ..scale import _middle
 from ._reduce import rows_of, sum_rows
 
 MEDIAN_GATHER_CAP = 100_000
 """The selection gathers the values of the last bracket once it holds at most this many rows."""
 
-_SKETCH_MIN = 32  # local quantiles returned per chunk by a sketch pass
 _MAX_EDGES = 2048  # counting edges of a selection pass
 _MAX_SELECTION_ROUNDS = 30
 _HINT_WIDTH = 0.25  # relative half-width of the first bracket around a hinted median
+_SKETCH_MIN = 32  # local quantiles returned per chunk by a sketch pass
 
 
 def _inside(r, w, lo, hi):
     a = np.abs(r)
     return a, (w > 0) & (a > lo) & (a < hi)
-
-
-def _sketch_block(r, w, *, lo, hi, k):
-    """``[count, min, max, k local quantiles]`` of ``|r|`` inside ``(lo, hi)`` (positive w)."""
-    a, sel = _inside(r, w, lo, hi)
-    vals = a[sel]
-    out = np.full((1, 3 + k), np.nan)
-    out[0, 0] = vals.size
-    if vals.size:
-        out[0, 1] = vals.min()
-        out[0, 2] = vals.max()
-        out[0, 3:] = np.quantile(vals, np.linspace(0.0, 1.0, k), method="inverted_cdf")
-    return out
 
 
 def _count_block(r, w, *, lo, hi, edges):
@@ -53,33 +41,66 @@ def _count_block(r, w, *, lo, hi, edges):
     """
     a, sel = _inside(r, w, lo, hi)
     a, ww = a[sel], w[sel]
-    E = edges.shape[0]
-    k = E + 1
-    il = np.where(a < edges[0], 0, E)
-    mid = (a >= edges[0]) & (a <= edges[-1])
-    il[mid] = np.searchsorted(edges, a[mid], side="left")
-    out = np.empty((1, 4 * k))
-    out[0, :k] = np.bincount(il, weights=ww, minlength=k)
-    out[0, 2 * k:3 * k] = np.bincount(il, minlength=k)
-    # values equal to an edge move up one bin in the "right" counts
-    on = np.flatnonzero(mid)
-    on = on[edges[il[on]] == a[on]]
-    j, wo = il[on], ww[on]
-    out[0, k:2 * k] = (out[0, :k] - np.bincount(j, weights=wo, minlength=k)
-                       + np.bincount(j + 1, weights=wo, minlength=k + 1)[:k])
-    out[0, 3 * k:] = (out[0, 2 * k:3 * k] - np.bincount(j, minlength=k)
-                      + np.bincount(j + 1, minlength=k + 1)[:k])
-    return out
+    k = edges.size + 1
+    left = np.where(a < edges[0], 0, k - 1)
+    mid = np.flatnonzero((a >= edges[0]) & (a <= edges[-1]))  # (only these need a search)
+    left[mid] = np.searchsorted(edges, a[mid], side="left")
+    on = mid[edges[left[mid]] == a[mid]]  # values equal to an edge: one bin up in "right"
+    out = []
+    for weights in (ww, None):
+        counts = np.bincount(left, weights, k)
+        moved = np.bincount(left[on], None if weights is None else weights[on], k)
+        out += [counts, counts - moved + np.append(0, moved[:-1])]
+    return np.concatenate(out)[None, :]
+
 
 def hint_edges(hint, width):
     """The counting edges of a first round around a hinted median."""
     return hint * np.exp(np.linspace(-width, width, _MAX_EDGES))
 
 
+def _sketch_block(r, w, *, lo, hi, k):
+    """``[count, k local quantiles]`` of ``|r|`` inside ``(lo, hi)`` (positive weights)."""
+    a, sel = _inside(r, w, lo, hi)
+    out = np.full((1, 1 + k), np.nan)
+    out[0, 0] = np.count_nonzero(sel)
+    if out[0, 0]:
+        out[0, 1:] = np.quantile(a[sel], np.linspace(0.0, 1.0, k), method="inverted_cdf")
+    return out
+
+
+def _sketched_edges(r, w, lo, hi):
+    """``(rows inside (lo, hi), edges)``: up to 2048 of the chunks' local quantiles, values of
+    ``|r|`` themselves (so that a heap of equal values becomes an edge)."""
+    k = int(min(max(_SKETCH_MIN, -(-2 * _MAX_EDGES // len(r.chunks[0]))), _MAX_EDGES))
+    sketch = rows_of(_sketch_block, 1 + k, r, w, lo=lo, hi=hi, k=k).compute()
+    values = sketch[:, 1:][np.isfinite(sketch[:, 1:])]
+    if values.size > _MAX_EDGES:
+        values = np.quantile(values, np.linspace(0.0, 1.0, _MAX_EDGES), method="inverted_cdf")
+    return float(sketch[:, 0].sum()), np.unique(values)
+
+
+def _narrow(counts, edges, lo, hi, f_lo, f_hi, targets):
+    """The bracket's bins that hold the targets: ``(lo, hi, F(lo), F(hi), rows inside)``."""
+    E = edges.size
+    F = f_lo + np.cumsum(counts[:E])  # F(e): the weight of the values <= e
+    F_below = f_lo + np.cumsum(counts[E + 1:2 * E + 1])  # the weight of the values < e
+    c_le = np.cumsum(counts[2 * E + 2:3 * E + 3])  # rows <= e (inside the bracket)
+    c_lt = np.cumsum(counts[3 * E + 3:])  # rows < e
+    jl, jh = (np.searchsorted(F, T, side="right" if strict else "left") for T, strict in targets)
+    # the lower end: the edge below the lower target's bin, or that bin's edge when it is the
+    # lower answer (so that a heap of equal values there is not inside the next bracket)
+    ja = jl if jl < E and not F_below[jl] >= targets[0][0] else jl - 1
+    if ja >= 0:
+        lo, f_lo = float(edges[ja]), float(F[ja])
+    if jh < E:
+        hi, f_hi = float(edges[jh]), float(F[jh])
+    return lo, hi, f_lo, f_hi, float(c_lt[jh] - (c_le[ja] if ja >= 0 else 0.0))
+
+
 def _gather_block(r, w, lo, hi):
     a, sel = _inside(r, w, lo, hi)
     return np.stack([a[sel], w[sel]])
-
 
 
 def weighted_abs_median(r, w, total_weight=None, *, hint=None, hint_width=_HINT_WIDTH,
@@ -92,14 +113,16 @@ def weighted_abs_median(r, w, total_weight=None, *, hint=None, hint_width=_HINT_
     (``tol = 1e-12 sum(w)``), which is ``np.median`` for equal weights.
     Zero-weight values are ignored.
 
-    Each round is two passes over ``r``: local quantiles of every chunk
-    inside the current bracket become up to 2048 edges, then per-chunk
-    weighted counts at the edges narrow the bracket to the bin holding the
-    targets (about ``n / 2048`` rows).  Once a bracket holds at most
-    ``cap`` rows (:data:`MEDIAN_GATHER_CAP`), its values and weights are
-    gathered and the median is read off the sorted values, so the result is
-    exact.  ``hint`` (the previous median) replaces the first sketch pass
-    by edges around it.  For 2e7 rows: two or three passes over ``r``.
+    Each round counts the weights of ``|r|`` per chunk at up to 2048 edges
+    inside the bracket, which narrows it to the bins holding the two targets
+    (a target that is an edge becomes an end, so that a heap of equal values
+    there stays out).  The edges are the chunks' local quantiles inside the
+    bracket (a sketch pass), or in a first round edges around ``hint`` (the
+    previous median).  Once the open bracket holds at most ``cap`` rows
+    (:data:`MEDIAN_GATHER_CAP`), its values and weights are gathered and the
+    median is read off them and the bracket's ends by the in-memory code.
+    For 2e7 rows: with a hint one counting pass and the gather, without a
+    sketch, a counting pass and the gather.
 
     Parameters
     ----------
@@ -146,83 +169,37 @@ def weighted_abs_median(r, w, total_weight=None, *, hint=None, hint_width=_HINT_
     cap = MEDIAN_GATHER_CAP if cap is None else int(cap)
     if total_weight is None:
         total_weight = float(w.sum().compute())
-    half = 0.5 * total_weight
-    tol = 1e-12 * total_weight
-    targets = [(half - tol, False), (half + tol, True)]  # (T, strict): F >= T, or F > T
-    answers = [None, None]
-    lo, hi, f_lo = -math.inf, math.inf, 0.0
-    count_in = math.inf if count is None else float(count)
-    nb = len(r.chunks[0])
+    half, tol = 0.5 * total_weight, 1e-12 * total_weight
+    targets = ((half - tol, False), (half + tol, True))  # F(x) >= T, or F(x) > T
+    # the open bracket (lo, hi) and F at its ends: the answers are its ends or values in it
+    lo, hi, f_lo, f_hi = -math.inf, math.inf, 0.0, total_weight
+    rows = math.inf if count is None else float(count)
+    edges, counts = counted if counted is not None else (None, None)
+    if edges is None and hint is not None and hint > 0 and math.isfinite(hint):
+        edges = hint_edges(hint, hint_width)
     passes = 0
     for _round in range(_MAX_SELECTION_ROUNDS):
-        if count_in <= cap:
+        if rows <= cap:
             break
-        if _round == 0 and counted is not None:
-            edges, cnt = counted
-        elif _round == 0 and hint is not None and hint > 0 and math.isfinite(hint):
-            edges = hint_edges(hint, hint_width)
-        else:
-            k = int(min(max(_SKETCH_MIN, -(-2 * _MAX_EDGES // nb)), _MAX_EDGES))
-            sk = rows_of(_sketch_block, 3 + k, r, w, lo=lo, hi=hi, k=k).compute()
+        if edges is None:
+            rows, edges = _sketched_edges(r, w, lo, hi)
             passes += 1
-            count_in = float(sk[:, 0].sum())
-            if count_in <= cap:
+            if rows <= cap:
                 break
-            vals = sk[:, 3:].ravel()
-            edges = np.unique(vals[np.isfinite(vals)])
-            if edges.size > _MAX_EDGES:
-                edges = edges[np.linspace(0, edges.size - 1, _MAX_EDGES).round().astype(int)]
-                edges = np.unique(edges)
-        E = edges.size
-        if not (_round == 0 and counted is not None):
-            cnt = sum_rows(_count_block, 4 * (E + 1), r, w, lo=lo, hi=hi, edges=edges)
+        if counts is None:
+            counts = sum_rows(_count_block, 4 * (edges.size + 1), r, w, lo=lo, hi=hi,
+                              edges=edges)
             passes += 1
-        w_le = np.cumsum(cnt[:E + 1])[:E]  # weight of values <= e_j (inside the bracket)
-        w_lt = np.cumsum(cnt[E + 1:2 * E + 2])[:E]  # weight of values < e_j
-        c_le = np.cumsum(cnt[2 * E + 2:3 * E + 3])
-        c_lt = np.cumsum(cnt[3 * E + 3:])
-        c_total = c_le[E]
-        c_le, c_lt = c_le[:E], c_lt[:E]
-        # per target: the answer is an edge, or lies strictly between two neighbours
-        intervals = []
-        for i, (T, strict) in enumerate(targets):
-            if answers[i] is not None:
-                continue
-            F_e = f_lo + w_le
-            F_em = f_lo + w_lt
-            ok = F_e > T if strict else F_e >= T
-            if ok.any():
-                j = int(np.argmax(ok))
-                below = F_em[j] > T if strict else F_em[j] >= T
-                if not below:
-                    answers[i] = float(edges[j])
-                    continue
-                intervals.append((j - 1, j))
-            else:
-                intervals.append((E - 1, E))
-        if not intervals:
-            break
-        jl = min(a for a, _ in intervals)
-        jh = max(b for _, b in intervals)
-        new_lo = lo if jl < 0 else float(edges[jl])
-        new_hi = hi if jh >= E else float(edges[jh])
-        f_new = f_lo if jl < 0 else f_lo + float(w_le[jl])
-        below_hi = c_total if jh >= E else float(c_lt[jh])
-        at_lo = 0.0 if jl < 0 else float(c_le[jl])
-        lo, hi, f_lo = new_lo, new_hi, f_new
-        count_in = below_hi - at_lo
-    if any(a is None for a in answers):
-        parts = [dask.delayed(_gather_block)(rb, wb, lo, hi)
-                 for rb, wb in zip(r.to_delayed().ravel(), w.to_delayed().ravel(), strict=True)]
-        got = np.concatenate(dask.compute(*parts), axis=1)
+        lo, hi, f_lo, f_hi, rows = _narrow(counts, edges, lo, hi, f_lo, f_hi, targets)
+        edges = counts = None
+    values, weights = np.empty((2, 0))
+    if rows > 0:  # (none: the answers are the bracket's ends)
+        parts = [dask.delayed(_gather_block)(rb, wb, lo, hi) for rb, wb in
+                 zip(r.to_delayed().ravel(), w.to_delayed().ravel(), strict=True)]
+        values, weights = np.concatenate(dask.compute(*parts), axis=1)
         passes += 1
-        order = np.argsort(got[0], kind="stable")
-        vals, cum = got[0][order], f_lo + np.cumsum(got[1][order])
-        for i, (T, strict) in enumerate(targets):
-            if answers[i] is None:
-                j = np.searchsorted(cum, T, side="right" if strict else "left")
-                answers[i] = float(vals[min(j, vals.size - 1)])
-    med = 0.5 * (answers[0] + answers[1])
+    order = np.argsort(values, kind="stable")
+    med = _middle(np.concatenate([[lo], values[order], [hi]]),
+                  np.concatenate([[f_lo], f_lo + np.cumsum(weights[order]), [f_hi]]),
+                  total_weight)
     return (med, {"passes": passes}) if return_info else med
-
-

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from .._units import FitUnits, power_of_two_unit
-from ._reduce import rows_of, sum_rows
+from ._reduce import rows_of
 
 
 def _block(X):
@@ -29,12 +29,6 @@ def _block(X):
 _SPARSE_CHUNKS = ("X has {kind} chunks; the dask backend needs dense NumPy chunks: densify "
                   "them with X = X.map_blocks(lambda b: b.toarray(), dtype=X.dtype), or fit "
                   "the in-memory estimator on the scipy.sparse matrix")
-
-
-def _check_dense_chunks(X):
-    meta = getattr(X, "_meta", None)
-    if meta is not None and not isinstance(meta, np.ndarray):
-        raise TypeError(_SPARSE_CHUNKS.format(kind=type(meta).__name__))
 
 
 def _drop_empty_chunks(*arrays):
@@ -56,40 +50,22 @@ def _check_lengths(*blocks):
 
 
 def _validate_block(X, y, w, *, d):
-    """One row: counts of non-finite values and negative weights, and sums for the fit."""
+    """One row: counts of non-finite values and negative weights, then sums for the fit."""
     X = _block(X)
-    m = _check_lengths(X, y, w)
-    out = np.zeros((1, 10 + 2 * d))
-    if m == 0:
-        return out
-    fin_x = np.isfinite(X)
-    out[0, 0] = m
-    out[0, 1] = m * d - np.count_nonzero(fin_x)
-    out[0, 2] = m - np.count_nonzero(np.isfinite(y))
-    out[0, 3] = m - np.count_nonzero(np.isfinite(w))
-    out[0, 4] = np.count_nonzero(w < 0)
-    if out[0, 1:5].any():
-        return out
+    _check_lengths(X, y, w)
+    out = np.zeros((1, 9 + 2 * d))
+    out[0, :3] = [a.size - np.count_nonzero(np.isfinite(a)) for a in (X, y, w)]
+    out[0, 3] = np.count_nonzero(w < 0)
     pos = w > 0
-    k = int(np.count_nonzero(pos))
-    out[0, 5] = w.sum()
-    out[0, 6] = k
-    out[0, 7] = np.dot(w, y)
-    out[0, 8] = np.dot(w, y * y)
-    if k:
-        out[0, 9] = np.abs(y[pos]).max()
-        Xp = X[pos]
-        mean = Xp.mean(axis=0)
-        out[0, 10:10 + d] = mean
-        out[0, 10 + d:] = ((Xp - mean) ** 2).sum(axis=0)
+    if out[0, :4].any() or not pos.any():
+        return out
+    Xp = X[pos]
+    mean = Xp.mean(axis=0)
+    out[0, 4:9] = w.sum(), Xp.shape[0], np.dot(w, y), np.dot(w, y * y), np.abs(y[pos]).max()
+    out[0, 9:9 + d] = mean
+    out[0, 9 + d:] = ((Xp - mean) ** 2).sum(axis=0)
     return out
 
-
-def _spread_block(y, w, *, centre):
-    """``sum w |y - centre|`` (the spread behind the scale floor)."""
-    out = np.zeros((1, 1))
-    out[0, 0] = np.dot(w, np.abs(y - centre))
-    return out
 
 class DaskData:
     """The persisted inputs of a dask fit and the sums every step needs (never stored)."""
@@ -100,9 +76,10 @@ class DaskData:
         X, y, w = check_layout(X, y, sample_weight)
         # frequency weights in units where the largest is of order one (skrobust._units), so
         # the sums of weights up to 1e300 neither overflow nor underflow; one pass over w
-        self.units = FitUnits(None, 1.0, power_of_two_unit(_largest(w)))
-        if self.units.w != 1.0:
-            w = w / self.units.w
+        unit = 1.0 if sample_weight is None else power_of_two_unit(float(w.max().compute()))
+        self.units = FitUnits(None, 1.0, unit)
+        if unit != 1.0:
+            w = w / unit
         if persist:
             X, y, w = dask.persist(X, y, w)
         self.X, self.y, self.w = X, y, w
@@ -111,42 +88,33 @@ class DaskData:
         self.fit_intercept = bool(fit_intercept)
         self.p = self.d + int(self.fit_intercept)
         d = self.d
-        parts = rows_of(_validate_block, 10 + 2 * d, X, y, w, d=d).compute()
-        n_bad_x, n_bad_y, n_bad_w, n_neg = parts[:, 1:5].sum(axis=0)
-        if n_bad_x:
-            raise ValueError(f"Input X contains NaN or infinity ({int(n_bad_x)} non-finite "
-                             "values).")
-        if n_bad_y:
-            raise ValueError(f"Input y contains NaN or infinity ({int(n_bad_y)} non-finite "
-                             "values).")
-        if n_bad_w:
-            raise ValueError("Input sample_weight contains NaN or infinity.")
-        if n_neg:
+        parts = rows_of(_validate_block, 9 + 2 * d, X, y, w, d=d).compute()
+        bad = parts[:, :4].sum(axis=0)
+        for name, k in zip(("X", "y", "sample_weight"), bad, strict=False):
+            if k:
+                raise ValueError(f"Input {name} contains NaN or infinity ({int(k)} non-finite "
+                                 "values).")
+        if bad[3]:
             raise ValueError("Negative values in data passed to sample_weight.")
-        self.total_weight = float(parts[:, 5].sum())
+        self.total_weight = float(parts[:, 4].sum())
         if not self.total_weight > 0:
             raise ValueError("sample_weight must have a positive sum; all weights are zero")
-        counts = parts[:, 6]
+        counts = parts[:, 5]
         self.pos_counts = tuple(int(k) for k in counts)
         self.n_pos = int(counts.sum())
-        mean_y = float(parts[:, 7].sum()) / self.total_weight
-        self.atol = 1e-12 * math.sqrt(float(parts[:, 8].sum()) / self.total_weight) + 1e-300
-        # column standard deviations over the positive-weight rows (Chan's pairwise combination),
-        # used only to condition L-BFGS, as in memory
-        k_tot, mean, m2 = 0.0, np.zeros(d), np.zeros(d)
-        for k, mu, s2 in zip(counts, parts[:, 10:10 + d], parts[:, 10 + d:], strict=True):
-            if k == 0:
-                continue
-            delta = mu - mean
-            new = k_tot + k
-            mean = mean + delta * (k / new)
-            m2 = m2 + s2 + delta * delta * (k_tot * k / new)
-            k_tot = new
-        sd = np.sqrt(m2 / max(k_tot, 1.0))
+        mean_y = float(parts[:, 6].sum()) / self.total_weight
+        self.atol = 1e-12 * math.sqrt(float(parts[:, 7].sum()) / self.total_weight) + 1e-300
+        # column standard deviations over the positive-weight rows, used only to condition
+        # L-BFGS, as in memory: the chunks' moments combined (Chan et al.; one chunk: its own)
+        share = (counts / max(self.n_pos, 1))[:, None]
+        means = parts[:, 9:9 + d]
+        mean = (share * means).sum(axis=0)
+        m2 = parts[:, 9 + d:].sum(axis=0) + (counts[:, None] * (means - mean) ** 2).sum(axis=0)
+        sd = np.sqrt(m2 / max(self.n_pos, 1))
         self.col_mean, self.col_sd = mean, np.where(sd > 0, sd, 1.0)
         # the scale floor of skrobust.scale.scale_floor: max(1e-10 spread, 1e-12 max|y|)
-        spread = sum_rows(_spread_block, 1, y, w, centre=mean_y)[0] / self.total_weight
-        magnitude = float(parts[:, 9].max())
+        spread = float((w * abs(y - mean_y)).sum().compute()) / self.total_weight
+        magnitude = float(parts[:, 8].max())
         self.floor = max(1e-10 * spread, 1e-12 * magnitude, 1e-300)
 
     def positive_rows(self, picked=None):
@@ -154,27 +122,19 @@ class DaskData:
         when None), gathered to the client."""
         import dask
 
-        if picked is not None:
-            return self.rows_at(self.positive_index(picked))
-        if self.n_pos == self.n:
-            return dask.compute(self.X, self.y, self.w)
-        keep = self.w > 0
-        return dask.compute(self.X[keep], self.y[keep], self.w[keep])
+        if picked is None and self.n_pos < self.n:
+            keep = self.w > 0
+            return dask.compute(self.X[keep], self.y[keep], self.w[keep])
+        return self.rows_at(slice(None) if picked is None else self.positive_index(picked))
 
     def positive_index(self, picked):
         """The row indices of the sorted positions ``picked`` among the positive-weight rows."""
-        import dask
-
         picked = np.asarray(picked, dtype=np.int64)
         if self.n_pos == self.n:
             return picked
-        # per chunk, its picks among its positive rows
-        starts = np.cumsum((0,) + self.pos_counts)
-        chunk = np.searchsorted(starts, picked, side="right") - 1
-        offsets = np.cumsum((0,) + self.rows)
-        parts = [dask.delayed(_positive_at)(block, picked[chunk == j] - starts[j]) + offsets[j]
-                 for j, block in enumerate(self.w.to_delayed()) if np.any(chunk == j)]
-        return np.concatenate(dask.compute(*parts))
+        index = self.w.map_blocks(_positive_rows, chunks=(self.pos_counts,), dtype=np.int64,
+                                  meta=np.empty((0,), dtype=np.int64))
+        return index[picked].compute()
 
     def rows_at(self, idx):
         """The rows ``idx`` (sorted) of X, y and the weights, gathered to the client."""
@@ -183,17 +143,8 @@ class DaskData:
         return dask.compute(self.X[idx], self.y[idx], self.w[idx])
 
 
-def _positive_at(w, positions):
-    return np.flatnonzero(w > 0)[positions]
-
-
-def _largest(w) -> float:
-    """``max(w)`` of a dask vector (0 for no rows, NaN if there is one), empty chunks allowed."""
-    import dask.array as da
-
-    tops = da.map_blocks(lambda b: np.max(b, initial=0.0, keepdims=True), w,
-                         chunks=((1,) * w.numblocks[0],), dtype=np.float64)
-    return float(tops.max().compute())
+def _positive_rows(w, block_info=None):
+    return np.flatnonzero(w > 0) + block_info[0]["array-location"][0][0]
 
 
 def _check_rows_known(a, name):
@@ -205,35 +156,29 @@ def _check_rows_known(a, name):
 
 def _as_dask_vector(a, X, name):
     import dask.array as da
+    from sklearn.utils import check_consistent_length
 
     if a is None:
         return da.ones(X.shape[0], chunks=(X.chunks[0],), dtype=np.float64)
     if _is_dataframe(a):
         raise TypeError(f"{name} is a dask DataFrame/Series; pass a dask array, e.g. "
                         f"{name}.to_dask_array(lengths=True), chunked like X.")
-    if not isinstance(a, da.Array):
-        a = np.asarray(a)
-        if a.ndim == 2 and a.shape[1] == 1:
-            a = a[:, 0]
-        if a.ndim != 1 or a.shape[0] != X.shape[0]:
-            raise ValueError(f"Found input variables with inconsistent numbers of samples: "
-                             f"X has {X.shape[0]} rows, {name} has shape {a.shape}")
-        # embedded in the graph: fine for small n, pass a dask array for large data
-        return da.from_array(a, chunks=(X.chunks[0],))
+    in_memory = not isinstance(a, da.Array)
+    a = da.asarray(a)
     if a.ndim == 2 and a.shape[1] == 1:
         a = a[:, 0]
     if a.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got a dask array of shape {a.shape}")
+        raise ValueError(f"{name} must be 1-D, got an array of shape {a.shape}")
     _check_rows_known(a, name)
-    if a.shape[0] != X.shape[0]:
-        raise ValueError(f"Found input variables with inconsistent numbers of samples: "
-                         f"[{X.shape[0]}, {a.shape[0]}] (X and {name})")
+    check_consistent_length(X, a)
+    if a.dtype.kind not in "fiub":
+        raise ValueError(f"{name} must be numeric, got dtype {a.dtype}")
+    if in_memory:  # embedded in the graph: fine for small n, pass a dask array for large data
+        return a.rechunk((X.chunks[0],))
     if tuple(a.chunks[0]) != tuple(X.chunks[0]):
         raise ValueError(f"{name} is chunked differently from X's rows ({name}.chunks[0] = "
                          f"{_short(a.chunks[0])}, X.chunks[0] = {_short(X.chunks[0])}); "
                          f"rechunk it: {name} = {name}.rechunk((X.chunks[0],))")
-    if a.dtype.kind not in "fiub":
-        raise ValueError(f"{name} must be numeric, got dtype {a.dtype}")
     return a
 
 
@@ -263,7 +208,8 @@ def check_x(X):
                          "reshape a single feature with X[:, None]")
     if X.dtype.kind not in "fiub":
         raise ValueError(f"X must be numeric, got dtype {X.dtype}")
-    _check_dense_chunks(X)
+    if not isinstance(getattr(X, "_meta", np.empty(0)), np.ndarray):  # e.g. scipy.sparse
+        raise TypeError(_SPARSE_CHUNKS.format(kind=type(X._meta).__name__))
     if X.numblocks[1] != 1:
         raise ValueError(f"X is chunked along its columns ({X.numblocks[1]} column chunks); "
                          f"the dask backend needs whole rows in every chunk: use "
@@ -276,13 +222,9 @@ def check_layout(X, y, sample_weight):
     """Check shapes and chunking without computing anything; float64 lazy inputs."""
     check_x(X)
     _check_rows_known(X, "X")
-    n, d = X.shape
-    if n < 1:
-        raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of "
-                         "1 is required.")
-    if d < 1:
-        raise ValueError(f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of "
-                         "1 is required.")
+    if 0 in X.shape:
+        raise ValueError(f"Found array with 0 sample(s) or feature(s) (shape={X.shape}) while "
+                         "a minimum of 1 is required.")
     if y is None:
         raise ValueError("y is required (got None)")
     y = _as_dask_vector(y, X, "y")
