@@ -21,7 +21,7 @@ from skrobust.solvers.fast_s import (
     refine_s,
 )
 from skrobust.solvers.mestimate import MProblem, irls
-from skrobust.solvers.mscale import _m_scale
+from skrobust.scale.mscale import _m_scale
 
 MM_C = 4.685061
 
