@@ -59,7 +59,7 @@ class NumpyRows(Reducer):
     >>> rows.abs_median(np.array([-3.0, 1.0, 2.0]))
     1.5
     >>> rows.sum(proposal2_sums, 2, np.array([9.0, 1.0, 4.0]), t=4.0, k2=1.0).tolist()
-    [2.0, 2.0]
+    [1.0, 6.0]
     """
 
     def __init__(self, sample_weight):
