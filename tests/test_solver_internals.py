@@ -1,9 +1,9 @@
 """Code paths that otherwise run only at benchmark sizes, against plain references.
 
 The sampled Hessian and its warm start (thresholds lowered by monkeypatch),
-the secant correction, the L-BFGS polish, the windowed MAD, the fused loops
-and the fused loops of ``losses/_fused.py`` against the loss objects
-(``LinearDesign``'s passes against dense NumPy: ``test_design_linear.py``).
+the secant correction, the L-BFGS polish, the fused loops of
+``losses/_fused.py`` against the loss objects (``LinearDesign``'s passes against
+dense NumPy: ``test_design_linear.py``; the windowed MAD: ``test_scale_median.py``).
 """
 
 import numpy as np
@@ -13,7 +13,7 @@ from skrobust.design.linear import LinearDesign
 from skrobust.design.objective import MProblem
 from skrobust.losses import get_loss
 from skrobust.losses._fused import FUSED_MIN_ROWS, block_sums, curvature, row_pass
-from skrobust.scale import FixedScale, HuberProposal2Scale, MADScale, mad_scale
+from skrobust.scale import FixedScale, HuberProposal2Scale, MADScale
 from skrobust.solvers import irls as irls_module
 from skrobust.solvers import lbfgs as lbfgs_module
 from skrobust.solvers.hessian import secant_correction
@@ -129,23 +129,6 @@ def test_lbfgs_polishes_an_abnormal_line_search(monkeypatch):
     result = lbfgs_module.lbfgs(problem, tol=1e-10)
     assert polished
     np.testing.assert_allclose(result.beta, reference.beta, rtol=1e-6, atol=1e-7)
-
-
-# ------------------------------------------------------------------- windowed MAD
-@pytest.mark.parametrize("weighted", [False, True])
-@pytest.mark.parametrize("factor", [1.0, 1.03, 0.5])  # in the window, at its edge, outside
-def test_windowed_mad_equals_the_full_mad(weighted, factor):
-    rng = np.random.default_rng(3)
-    n = 1 << 15
-    r = rng.standard_t(3, n + 1)
-    w = rng.integers(1, 4, n + 1).astype(float) if weighted else None
-    full = mad_scale(r, w)
-    assert mad_scale(r, w, guess=factor * full) == full
-
-
-def test_windowed_mad_with_equal_weights_equals_the_unweighted_mad():
-    r = np.random.default_rng(4).standard_normal(1 << 15)
-    assert mad_scale(r, np.full(r.size, 2.0), guess=1.0) == mad_scale(r)
 
 
 # ------------------------------------------------------- fused loops = loss objects

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from ..scale import _middle
+from ..scale.median import _middle
 from ._reduce import rows_of, sum_rows
 
 MEDIAN_GATHER_CAP = 100_000

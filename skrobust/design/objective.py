@@ -43,12 +43,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 import numpy as np
 
 from .._linalg import penalty_diagonal, solve_normal_equations
 from ..losses._fused import block_sums, row_pass
+from ..scale import NumpyRows
 
 _SAMPLE_SEED = 20070101  # any fixed seed: fits must be deterministic
 
@@ -149,7 +151,7 @@ class Objective(Protocol):
 
     @property
     def rows(self):
-        """The reducer the scale rules sum through (the weights in memory)."""
+        """The reducer the scale rules sum through (:class:`~skrobust.scale.Reducer`)."""
 
     @property
     def joint(self) -> bool: ...
@@ -226,10 +228,10 @@ class MProblem:
     def fit_intercept(self) -> bool:
         return self.design.fit_intercept
 
-    @property
-    def rows(self):
-        """The weights: the scale rules' sums run over them directly."""
-        return self.sample_weight
+    @cached_property
+    def rows(self) -> NumpyRows:
+        """The reducer over the weights the scale rules' sums run through."""
+        return NumpyRows(self.sample_weight)
 
     def exact_fit(self, residuals) -> bool:
         """Whether the residuals vanish to rounding (an interpolating fit)."""

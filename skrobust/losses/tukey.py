@@ -80,7 +80,8 @@ def tukey_pointwise(u, c, what, out):
 # and the IRLS weights of the S-refinement; both at u = r / s.  Residuals are
 # finite there (the S-estimator rejects non-finite rows), so no NaN branch.
 # Two kernels serve every M-scale, I-step and S-refinement step (Python loops around
-# them, skrobust.solvers.mscale and .s_candidates): a fresh process compiles these two.
+# them, skrobust.scale.mscale and skrobust.solvers.s_candidates): a fresh process
+# compiles these two.
 @njit(cache=True, nogil=True)
 def tukey_chi_sum_slope(r, w, s, c):
     """``sum_i w_i chi(r_i / s)`` and its derivative in ``log s``.

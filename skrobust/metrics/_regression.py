@@ -26,7 +26,8 @@ import numpy as np
 from sklearn.metrics import make_scorer
 from sklearn.utils.validation import _check_sample_weight
 
-from ..scale import MAD_NORMAL_CONSTANT, _normal_truncated_second_moment, mad_scale, weighted_median
+from ..scale import MAD_NORMAL_CONSTANT, mad_scale, weighted_median
+from ..scale.rules import _normal_truncated_second_moment
 
 TAU_C2 = 3.0  # robustbase's scaleTau2 default cutoff of the rho function
 

@@ -2,7 +2,7 @@
 
 The S-estimator minimises a robust M-scale of the residuals (Tukey's
 biweight, 50% breakdown, normalised over ``n - p`` as robustbase's
-``lmrob``; see :mod:`skrobust.solvers.mscale`, whose names are also
+``lmrob``; see :mod:`skrobust.scale.mscale`, whose names are also
 importable from here).
 
 :func:`fast_s` follows Salibian-Barrera & Yohai (2006) with ``lmrob``'s
@@ -50,8 +50,7 @@ from .._linalg import solve_normal_equations
 from .._progress import Progress
 from ..design.linear import checked_frequency_weights
 from ..losses.tukey import tukey_chi_sum_slope, tukey_scaled_weights
-from ._result import SolverResult
-from .mscale import (
+from ..scale.mscale import (
     S_BREAKDOWN_B,
     S_TUKEY_C,
     _check_floor,
@@ -60,6 +59,7 @@ from .mscale import (
     _m_scale,
     m_scale,
 )
+from ._result import SolverResult
 from .s_candidates import _Sample
 from .subsampling import elemental_fits
 

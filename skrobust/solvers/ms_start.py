@@ -47,8 +47,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..design.linear import LinearDesign, positive_weight_rows
+from ..scale.mscale import S_BREAKDOWN_B, S_TUKEY_C, _m_scale, m_scale
 from .fast_s import FastSResult, _refine_s, fast_s
-from .mscale import S_BREAKDOWN_B, S_TUKEY_C, _m_scale, m_scale
 from .quantile import _quantile_regression, quantile_regression
 
 _MAX_DESCENT = 20  # robustbase's k.m_s: descent steps without improvement before it stops

@@ -16,7 +16,7 @@ import numpy as np
 from .._linalg import solve_normal_equations
 from ..losses.tukey import tukey_chi_sum_slope, tukey_scaled_weights
 from ..scale import MAD_NORMAL_CONSTANT, weighted_median
-from .mscale import _SCALE_MAX_ITER, _SCALE_TOL, _m_scale_core
+from ..scale.mscale import _SCALE_MAX_ITER, _SCALE_TOL, _m_scale_core
 
 _OUTER_BUDGET = 4_000_000  # largest (rows x p**2) table of outer products for batched Grams
 _GRAM_CHUNK = 250_000  # candidates' Grams solved at once hold at most this many values (or A's)

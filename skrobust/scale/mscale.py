@@ -1,4 +1,4 @@
-"""The M-scale of residuals with Tukey's biweight, normalised over ``n - p`` as robustbase.
+"""M-scales: the S-estimator's (Tukey's biweight over ``n - p``) and one through a reducer.
 
 With Tukey's biweight ``rho`` normalised to supremum 1 (``rho_c(u) = 1 - (1 -
 (u/c)**2)**3`` for ``|u| <= c``, else 1) and frequency weights ``w``, the
@@ -15,6 +15,10 @@ coefficients.
 The argument checks here are those of the public entry points of the M-scale
 and of fast-S; the private cores (``_m_scale``, ``_m_scale_core``) assume
 checked input.
+
+:func:`m_scale_of` solves the M-scale equation of any loss through a
+:class:`~skrobust.scale.reducer.Reducer` (in memory or on dask): the S-scale
+of a start fitted on a row sample, refined on all rows.
 """
 
 from __future__ import annotations
@@ -23,9 +27,9 @@ import math
 
 import numpy as np
 
-from ..design.linear import checked_frequency_weights
 from ..losses.tukey import tukey_chi_sum_slope
-from ..scale import MAD_NORMAL_CONSTANT, weighted_median
+from .median import MAD_NORMAL_CONSTANT, weighted_median
+from .rules import decreasing_root, rho_sums
 
 S_TUKEY_C = 1.54764
 """Tukey biweight constant of the 50%-breakdown S-scale (robustbase's ``tuning.chi``)."""
@@ -156,7 +160,6 @@ def _check_total_weight(w, p):
                          f"of parameters ({p})")
 
 
-
 def m_scale(residuals, sample_weight=None, *, c=S_TUKEY_C, b=S_BREAKDOWN_B, n_params=0,
             scale0=None, tol=1e-10, max_iter=200, floor=1e-300) -> float:
     """M-scale of residuals with Tukey's biweight, normalised over ``n - p`` as robustbase.
@@ -204,13 +207,15 @@ def m_scale(residuals, sample_weight=None, *, c=S_TUKEY_C, b=S_BREAKDOWN_B, n_pa
     Examples
     --------
     >>> import numpy as np
-    >>> from skrobust.solvers.mscale import m_scale
+    >>> from skrobust.scale import m_scale
     >>> r = np.random.default_rng(0).standard_normal(100_000)
     >>> round(m_scale(r), 2)
     1.0
     >>> m_scale(np.zeros(5))
     1e-300
     """
+    from ..design.linear import checked_frequency_weights  # design imports this package
+
     r = np.ascontiguousarray(residuals, dtype=np.float64).ravel()
     w = checked_frequency_weights(sample_weight, r.shape[0])
     floor = _check_floor(floor)
@@ -238,4 +243,36 @@ def _m_scale(r, w, c, b, n_params, scale0, floor, tol=1e-10, max_iter=200, newto
     return float(s)
 
 
-__all__ = ["S_BREAKDOWN_B", "S_TUKEY_C", "m_scale"]
+def _nonzero_sums(r, w):
+    return np.array([float(w[r != 0].sum())])
+
+
+def m_scale_of(residuals, rows, *, loss, b, denom, scale0, floor) -> float:
+    """The M-scale ``sum w rho(r/s) / (max_rho denom) = b`` of residuals weighted by the
+    reducer ``rows``, by Newton steps in ``log s``
+    (:func:`~skrobust.scale.decreasing_root`), one reduction each: the S-scale of a start
+    fitted on a row sample, refined on all rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrobust.losses import get_loss
+    >>> from skrobust.scale import NumpyRows, m_scale_of
+    >>> r = np.random.default_rng(0).normal(size=2000)
+    >>> s = m_scale_of(r, NumpyRows(np.ones(2000)), loss=get_loss("tukey", c=1.54764), b=0.5,
+    ...                denom=2000.0, scale0=1.0, floor=1e-12)
+    >>> bool(0.9 < s < 1.1)
+    True
+    """
+    top = loss.max_rho
+    if rows.sum(_nonzero_sums, 1, residuals)[0] <= b * denom:
+        return floor  # at least a fraction b of the weight fitted exactly
+
+    def fun(s):
+        a, g = rows.sum(rho_sums, 2, residuals, scale=s, loss=loss)
+        return a / top / denom - b, -g / top / denom
+
+    return decreasing_root(fun, scale0, floor, tol=1e-13)
+
+
+__all__ = ["S_BREAKDOWN_B", "S_TUKEY_C", "m_scale", "m_scale_of"]

@@ -1,58 +1,29 @@
-"""Scale estimators for M-estimation: rules that map residuals to a scale.
+"""Scale rules for M-estimation: objects that map residuals to a scale.
 
-Each rule is a small object with ``update(residuals, sample_weight, scale)``
-returning the new scale, so the solvers treat "re-estimate the MAD every
-iteration", "Huber's proposal 2", "Owen's joint scale" and "keep it fixed"
-alike.  All of them use frequency weights: integer weights give exactly the
-scale of the data with repeated rows, zero weights remove rows.
+Each rule is a small object with ``update(residuals, rows, scale)`` returning
+the new scale, so the solvers treat "re-estimate the MAD every iteration",
+"Huber's proposal 2", "Owen's joint scale" and "keep it fixed" alike.  All of
+them use frequency weights: integer weights give exactly the scale of the
+data with repeated rows, zero weights remove rows.
 
-Every rule computes its sums through a reducer: ``sample_weight`` is the
-weight vector in memory (the sums are NumPy dot products), or a
-:class:`Reducer` whose ``sum`` tree-sums per-chunk sums of residuals held
-in chunks (:class:`skrobust.dask.DaskRows`), and whose ``abs_median`` is the
-exact weighted median of ``|r|``.  The same per-row sum functions run in
-both places.
+``rows`` is a :class:`~skrobust.scale.reducer.Reducer`, the only way a rule
+reaches the weights: every sum is ``rows.sum(fn, size, residuals, ...)`` of a
+per-row function below (:func:`proposal2_sums`, :func:`joint_sums`,
+:func:`rho_sums`), the total weight is ``rows.total`` and the MAD is
+``rows.abs_median``.  In memory that is :class:`~skrobust.scale.NumpyRows`
+over the weight vector; on dask, :class:`skrobust.dask.DaskRows`.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-MAD_NORMAL_CONSTANT = 0.6744897501960817  # Phi^-1(3/4): MAD / this is consistent at the normal
-
-
-class Reducer(ABC):
-    """Weights of residuals held elsewhere (chunks of a dask array): the rules' sums run here.
-
-    Subclasses give ``total`` (the sum of the weights), ``sum(fn, size, r,
-    **kwargs)`` (the sum over chunks of ``fn(r_chunk, w_chunk, **kwargs)``, a
-    length-``size`` vector) and ``abs_median(r, guess)`` (the weighted median
-    of ``|r|``, ``guess`` a value believed close or None).
-    """
-
-    total: float
-
-    @abstractmethod
-    def sum(self, fn, size, residuals, **kwargs) -> np.ndarray:
-        """The sum over chunks of ``fn(r_chunk, w_chunk, **kwargs)`` (length ``size``)."""
-
-    @abstractmethod
-    def abs_median(self, residuals, guess=None) -> float:
-        """The weighted median of ``|residuals|``."""
-
-
-def _mad(residuals, rows, guess=None) -> float:
-    """``mad_scale`` of the residuals, through the reducer when the weights are one."""
-    if isinstance(rows, Reducer):
-        hint = None if guess is None else guess * MAD_NORMAL_CONSTANT
-        return rows.abs_median(residuals, hint) / MAD_NORMAL_CONSTANT
-    return mad_scale(residuals, rows, guess=guess)
+from .median import MAD_NORMAL_CONSTANT
 
 
 def proposal2_sums(r2, w, *, t, k2):
@@ -73,147 +44,6 @@ def rho_sums(r, w, *, scale, loss):
     """``[sum w rho(u), sum w u psi(u)]`` at ``u = r / scale`` (an M-scale equation)."""
     u = np.asarray(r, dtype=np.float64) / scale
     return np.array([float(np.dot(w, loss.rho(u))), float(np.dot(w, u * loss.psi(u)))])
-
-
-def _nonzero_sums(r, w):
-    return np.array([float(w[r != 0].sum())])
-
-
-def _sums(fn, size, residuals, rows, **kwargs) -> np.ndarray:
-    if isinstance(rows, Reducer):
-        return rows.sum(fn, size, residuals, **kwargs)
-    return fn(residuals, rows, **kwargs)
-
-
-def _total(rows) -> float:
-    return rows.total if isinstance(rows, Reducer) else float(rows.sum())
-
-
-def m_scale_of(residuals, rows, *, loss, b, denom, scale0, floor) -> float:
-    """The M-scale ``sum w rho(r/s) / (max_rho denom) = b`` of residuals, by Newton steps in
-    ``log s`` (:func:`decreasing_root`), one reduction each: the S-scale of a start fitted on
-    a row sample, refined on all rows.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skrobust.losses import get_loss
-    >>> r = np.random.default_rng(0).normal(size=2000)
-    >>> s = m_scale_of(r, np.ones(2000), loss=get_loss("tukey", c=1.54764), b=0.5,
-    ...                denom=2000.0, scale0=1.0, floor=1e-12)
-    >>> bool(0.9 < s < 1.1)
-    True
-    """
-    top = loss.max_rho
-    if _sums(_nonzero_sums, 1, residuals, rows)[0] <= b * denom:
-        return floor  # at least a fraction b of the weight fitted exactly
-
-    def fun(s):
-        a, g = _sums(rho_sums, 2, residuals, rows, scale=s, loss=loss)
-        return a / top / denom - b, -g / top / denom
-
-    return decreasing_root(fun, scale0, floor, tol=1e-13)
-
-
-_WINDOW_MIN_SIZE = 1 << 15  # from this many residuals, look for the MAD near a guess first
-_WINDOW_WIDTH = 0.05
-
-
-def weighted_median(x, sample_weight=None) -> float:
-    """Median of ``x`` with frequency weights.
-
-    With integer weights this equals ``np.median`` of the data with each
-    value repeated ``weight`` times (the mean of the two middle values when
-    the total weight is even); zero-weight values are ignored.
-
-    Examples
-    --------
-    >>> from skrobust.scale import weighted_median
-    >>> weighted_median([1.0, 2.0, 10.0], [1, 1, 2])
-    6.0
-    >>> weighted_median([1.0, 2.0, 10.0])
-    2.0
-    """
-    x = np.asarray(x, dtype=np.float64).ravel()
-    w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64).ravel()
-    if w is None or _equal_weights(w):
-        # equal weights: the plain median (any constant weight repeats every row alike)
-        return float(np.median(x))  # a selection (np.partition), O(n)
-    keep = w > 0
-    if not keep.all():
-        x, w = x[keep], w[keep]
-    order = np.argsort(x, kind="stable")
-    return _middle(x[order], np.cumsum(w[order]), None)
-
-
-def _equal_weights(w) -> bool:
-    return bool(w.size and w[0] > 0 and w.min() == w.max())
-
-
-def _middle(x_sorted, cum, total):
-    # lower: first value whose cumulative weight reaches half; upper: first exceeding it
-    total = float(cum[-1]) if total is None else total
-    half = 0.5 * total
-    tol = 1e-12 * total
-    lower = x_sorted[np.searchsorted(cum, half - tol, side="left")]
-    upper = x_sorted[min(np.searchsorted(cum, half + tol, side="right"), x_sorted.size - 1)]
-    return 0.5 * (float(lower) + float(upper))
-
-
-def _abs_median_near(r, w, guess):
-    """``weighted_median(|r|, w)`` from the ``|r|`` within 5% of ``guess``; None if not there.
-
-    One compiled pass counts the values below the window and copies those in
-    it; the middle values are then selected (or, with weights, sorted) among
-    the copies only.
-    """
-    from ._scale_kernels import abs_window
-
-    lo, hi = guess * (1.0 - _WINDOW_WIDTH), guess * (1.0 + _WINDOW_WIDTH)
-    r = np.ascontiguousarray(r, dtype=np.float64)
-    values = np.empty_like(r)
-    weights = np.empty_like(r) if w is not None else values[:0]
-    n_below, w_below, k = abs_window(r, w if w is not None else values[:0], lo, hi, values,
-                                     weights)
-    values = values[:k]
-    if w is None:
-        k_lo, k_hi = (r.size - 1) // 2, r.size // 2  # ranks of the two middle values
-        if not (n_below <= k_lo and k_hi < n_below + k):
-            return None
-        part = np.partition(values, [k_lo - n_below, k_hi - n_below])
-        return 0.5 * (float(part[k_lo - n_below]) + float(part[k_hi - n_below]))
-    weights = weights[:k]
-    total = float(w.sum())
-    half, tol = 0.5 * total, 1e-12 * total
-    if not (w_below < half - tol and w_below + float(weights.sum()) > half + tol):
-        return None
-    order = np.argsort(values, kind="stable")
-    return _middle(values[order], w_below + np.cumsum(weights[order]), total)
-
-
-def mad_scale(residuals, sample_weight=None, guess=None) -> float:
-    """Normalised median absolute residual, ``median(|r|) / 0.6745`` (centre 0, as MASS::rlm).
-
-    ``guess`` (optional) is a scale believed close, such as the previous
-    iteration's: for large samples the median of ``|r|`` is then selected
-    among the residuals within 5% of it, after counting those below (one
-    compiled pass, no sort or partition of everything).  The result is the
-    same; when the median is not in that window the full computation runs.
-
-    Examples
-    --------
-    >>> from skrobust.scale import mad_scale
-    >>> round(mad_scale([-1.0, 1.0, 2.0, -2.0, 100.0]), 4)
-    2.9652
-    """
-    r = np.asarray(residuals, dtype=np.float64).ravel()
-    w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64).ravel()
-    if guess is not None and r.size >= _WINDOW_MIN_SIZE and math.isfinite(guess) and guess > 0:
-        value = _abs_median_near(r, None if w is None or _equal_weights(w) else w,
-                                 guess * MAD_NORMAL_CONSTANT)
-        if value is not None:
-            return value / MAD_NORMAL_CONSTANT
-    return weighted_median(np.abs(r), w) / MAD_NORMAL_CONSTANT
 
 
 def scale_floor(y, sample_weight=None) -> float:
@@ -366,6 +196,22 @@ class SecantScale:
         return max(new, self.floor) if math.isfinite(new) else proposed
 
 
+def rows_mad(residuals, rows, guess=None) -> float:
+    """The MAD (:func:`~skrobust.scale.mad_scale`) of ``residuals`` weighted by the reducer
+    ``rows``; ``guess`` a scale believed close (the previous iteration's) or None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrobust.scale import NumpyRows, mad_scale
+    >>> r, w = np.array([-1.0, 1.0, 2.0, -2.0, 100.0]), np.array([1.0, 2.0, 1.0, 1.0, 1.0])
+    >>> rows_mad(r, NumpyRows(w)) == mad_scale(r, w)
+    True
+    """
+    hint = None if guess is None else guess * MAD_NORMAL_CONSTANT
+    return rows.abs_median(residuals, hint) / MAD_NORMAL_CONSTANT
+
+
 @dataclass(frozen=True)
 class FixedScale:
     """A known scale, never updated (``scale=<float>``, and the MM step)."""
@@ -375,10 +221,10 @@ class FixedScale:
     #: no floor below the fixed value: the solvers' line searches may move only above it
     floor: ClassVar[float] = 0.0
 
-    def initial(self, residuals, sample_weight) -> float:
+    def initial(self, residuals, rows) -> float:
         return self.value
 
-    def update(self, residuals, sample_weight, scale) -> float:
+    def update(self, residuals, rows, scale) -> float:
         return self.value
 
     fixed = True
@@ -392,11 +238,11 @@ class MADScale:
     penalty_in_scale_units: bool = False
     fixed = False
 
-    def initial(self, residuals, sample_weight) -> float:
-        return max(_mad(residuals, sample_weight), self.floor)
+    def initial(self, residuals, rows) -> float:
+        return max(rows_mad(residuals, rows), self.floor)
 
-    def update(self, residuals, sample_weight, scale) -> float:
-        return max(_mad(residuals, sample_weight, guess=scale), self.floor)
+    def update(self, residuals, rows, scale) -> float:
+        return max(rows_mad(residuals, rows, guess=scale), self.floor)
 
 
 @dataclass(frozen=True)
@@ -417,22 +263,20 @@ class HuberProposal2Scale:
         return (max(float(total_weight) - self.n_params * count, count)
                 * _normal_truncated_second_moment(self.k))
 
-    def initial(self, residuals, sample_weight) -> float:
-        return max(_mad(residuals, sample_weight), self.floor)
+    def initial(self, residuals, rows) -> float:
+        return max(rows_mad(residuals, rows), self.floor)
 
-    def update(self, residuals, sample_weight, scale) -> float:
+    def update(self, residuals, rows, scale) -> float:
         # Root of F(t) = sum w min(r**2, k**2 t) - dof t in t = s**2.  F is concave and
         # piecewise linear, so Newton steps (exact on the current clipping pattern) reach
         # the root in a few passes; where F still rises, a fixed-point step is taken.
-        rows = sample_weight
-        r2 = residuals**2 if isinstance(rows, Reducer) else \
-            np.asarray(residuals, dtype=np.float64) ** 2
+        r2 = residuals**2
         k2 = self.k * self.k
-        dof = self.degrees_of_freedom(_total(rows))
+        dof = self.degrees_of_freedom(rows.total)
         floor2 = self.floor * self.floor
         t = max(scale, self.floor) ** 2
         for _ in range(200):
-            w_out, s_in = _sums(proposal2_sums, 2, r2, rows, t=t, k2=k2)
+            w_out, s_in = rows.sum(proposal2_sums, 2, r2, t=t, k2=k2)
             denom = dof - k2 * w_out
             if denom > 0:
                 new = s_in / denom
@@ -462,24 +306,21 @@ class JointScale:
     penalty_in_scale_units: bool = True
     fixed = False
 
-    def initial(self, residuals, sample_weight) -> float:
-        return max(_mad(residuals, sample_weight), self.floor)
+    def initial(self, residuals, rows) -> float:
+        return max(rows_mad(residuals, rows), self.floor)
 
-    def excess(self, residuals, sample_weight, scale, slope=True):
+    def excess(self, residuals, rows, scale, slope=True):
         """``sum w 2 (u psi - rho)(u) / w0 - sum w`` at ``u = r / scale``, and its derivative
         in ``log(scale)``, ``-sum w 2 u**2 psi'(u) / w0`` (never positive for convex losses)."""
         loss = self.loss
         w0 = loss.weight_at_zero()
-        a, b = _sums(joint_sums, 2, residuals, sample_weight, scale=scale, loss=loss,
-                     slope=slope)
-        value = 2.0 * a / w0 - _total(sample_weight)
+        a, b = rows.sum(joint_sums, 2, residuals, scale=scale, loss=loss, slope=slope)
+        value = 2.0 * a / w0 - rows.total
         return value, (-2.0 * b / w0 if slope else math.nan)
 
-    def update(self, residuals, sample_weight, scale) -> float:
+    def update(self, residuals, rows, scale) -> float:
         # safeguarded Newton on log(scale): the excess falls with the scale, so every
         # evaluation also tightens a bracket, and a step leaving it is replaced by bisection
-        w = sample_weight
-        r = residuals if isinstance(w, Reducer) else np.asarray(residuals, dtype=np.float64)
-        if self.excess(r, w, self.floor, slope=False)[0] <= 0:
+        if self.excess(residuals, rows, self.floor, slope=False)[0] <= 0:
             return self.floor
-        return decreasing_root(lambda s: self.excess(r, w, s), scale, self.floor)
+        return decreasing_root(lambda s: self.excess(residuals, rows, s), scale, self.floor)

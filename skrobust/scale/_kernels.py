@@ -1,8 +1,8 @@
-"""The compiled pass of :mod:`skrobust.scale`'s median near a guess."""
+"""The compiled pass of the median near a guess (:mod:`skrobust.scale.median`)."""
 
 from __future__ import annotations
 
-from ._numba import njit
+from .._numba import njit
 
 
 @njit(cache=True, nogil=True)
@@ -16,7 +16,7 @@ def abs_window(r, w, lo, hi, values, weights):
     Examples
     --------
     >>> import numpy as np
-    >>> from skrobust._scale_kernels import abs_window
+    >>> from skrobust.scale._kernels import abs_window
     >>> values, weights = np.empty(4), np.empty(0)
     >>> abs_window(np.array([0.1, -1.0, 1.1, 5.0]), weights, 0.9, 1.2, values, weights)
     (1, 0.0, 2)
