@@ -350,3 +350,27 @@ def test_candidate_least_squares_in_chunks_equal_one_batch():
     chunked = _Sample(A, y, np.ones(18), 13.0, outer_budget=4 * 25, gram_chunk=4 * 25).wls(
         Wt, B_prev)
     np.testing.assert_allclose(chunked, whole, rtol=1e-12)
+
+
+def test_rows_i_step_is_the_scalar_step_bit_for_bit():
+    # the scale step runs on all candidates at once: the same bits as one candidate at a time
+    import math
+
+    from skrobust.losses.tukey import tukey_chi_sum_slope, tukey_scaled_weights
+    from skrobust.solvers.s_candidates import _rows_i_step
+
+    rng = np.random.default_rng(12)
+    R = rng.standard_t(2, size=(40, 60))
+    w = rng.uniform(0.5, 2.0, size=60)
+    s0 = rng.uniform(0.1, 3.0, size=40)
+    s0[0] = 1e-300  # at the floor
+    c, denom, b, floor = 1.54764, 57.0, 0.5, 1e-300
+    s, W = s0.copy(), np.empty_like(R)
+    _rows_i_step(R, w, s, c, denom, b, floor, W)
+    for k in range(R.shape[0]):
+        g = tukey_chi_sum_slope(R[k], w, s0[k], c)[0] / denom
+        sk = max(float(s0[k]) * math.sqrt(g / b), floor)
+        out = np.empty(R.shape[1])
+        tukey_scaled_weights(R[k], w, sk, c, out)
+        assert s[k] == sk
+        np.testing.assert_array_equal(W[k], out)

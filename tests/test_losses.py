@@ -528,3 +528,31 @@ def test_tukey_scale_kernels_are_the_normalised_loss(c):
     out = np.empty_like(r)
     tukey_scaled_weights(r, w, s, c, out)
     np.testing.assert_allclose(out, w * loss.weight(r / s), rtol=1e-13, atol=1e-300)
+
+
+def _chi_sum_slope_in_order(r, w, s, c):
+    # the definition, one residual at a time in order, beyond c by a branch
+    inv, total, slope = 1.0 / (s * c), 0.0, 0.0
+    for ri, wi in zip(r.tolist(), w.tolist(), strict=True):
+        t = (ri * inv) * (ri * inv)
+        if t >= 1.0:
+            total += wi
+        else:
+            total += wi * t * (3.0 - 3.0 * t + t * t)
+            slope -= wi * 6.0 * t * (1.0 - t) * (1.0 - t)
+    return total, slope
+
+
+def test_tukey_chi_sum_is_the_in_order_sum_bit_for_bit():
+    # the kernel clamps instead of branching: the same sums to the bit (fits depend on them)
+    from skrobust.losses.tukey import tukey_chi_sum_slope
+
+    c, s = 1.54764, 1.3
+    rng = np.random.default_rng(11)
+    r = rng.standard_t(2, size=500) * 2.0
+    r[:3] = [c * s, -c * s, 0.0]  # exactly at the kink, and a zero
+    w = rng.uniform(0.0, 2.0, size=500)
+    w[5] = 0.0
+    assert tukey_chi_sum_slope(r, w, s, c) == _chi_sum_slope_in_order(r, w, s, c)
+    r[7] = np.nan  # NaN in, NaN out
+    assert all(math.isnan(v) for v in tukey_chi_sum_slope(r, w, s, c))

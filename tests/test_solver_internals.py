@@ -189,6 +189,25 @@ def test_fused_row_pass_equals_dense_numpy(name, c, has_ref, n):
     assert sums[2] == pytest.approx(float(g.sum()), rel=1e-12, abs=1e-12)
     if has_ref:
         assert sums[3] == pytest.approx(float(s @ (r_ref - ref) ** 2), rel=1e-12)
+    else:  # no reference: no change summed, by NumPy as by the fused loop
+        assert sums[3] == 0.0
+
+
+@pytest.mark.parametrize("name,c", FUSED)
+def test_short_pass_is_the_loss_objects_arithmetic_bit_for_bit(name, c):
+    # below FUSED_MIN_ROWS the pass calls the loss's pointwise kernel directly: the
+    # same numbers, to the bit, as the loss object's rho and psi with NumPy's dot
+    loss = get_loss(name, c=c)
+    r = _residuals(n=401)
+    s = np.random.default_rng(6).uniform(0, 2, r.size)
+    ref = r + 0.1
+    g = np.empty_like(r)
+    sums = block_sums(loss)(r, s, 1 / 1.7, g, ref)
+    u = r * (1 / 1.7)
+    psi = loss.psi(u)
+    np.testing.assert_array_equal(g, s * psi)
+    assert sums == (float(np.dot(s, loss.rho(u))), float(np.dot(s, u * psi)),
+                    float(np.dot(s * (r - ref), r - ref)))
 
 
 def test_losses_without_fused_loops_fall_back():

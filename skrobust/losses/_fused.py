@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._numba import njit
+from ._base import PSI, RHO
 from .huber import huber_psi_at, huber_rho_at
 from .tukey import TUKEY_FUSED_KIND, tukey_psi_at, tukey_rho_at
 
@@ -113,13 +114,21 @@ def _fused_args(loss):
 
 
 def _numpy_sums(loss, r, s, inv_scale, g, ref):
-    # fused_block_sums through the loss's pointwise kernel, for short passes
+    # fused_block_sums through the loss's pointwise kernel, for short passes; the kernel is
+    # called directly (not through loss.psi / loss.rho: their input checks and reshapes
+    # cost more than the arithmetic on a few hundred rows)
+    kernel, c = loss._pointwise_kernel, float(loss._kernel_args()[0])
     u = r * inv_scale
-    psi = loss.psi(u)
+    psi = np.empty_like(u)
+    kernel(u, c, PSI, psi)
     np.multiply(s, psi, out=g)
+    sum_upsi = float(np.dot(s, np.multiply(u, psi, out=psi)))
+    kernel(u, c, RHO, u)  # rho(u) in place: u is not needed any more
+    sum_rho = float(np.dot(s, u))
+    if ref is None:
+        return sum_rho, sum_upsi, 0.0
     diff = r - ref
-    return (float(np.dot(s, loss.rho(u))), float(np.dot(s, u * psi)),
-            float(np.dot(s * diff, diff)))
+    return sum_rho, sum_upsi, float(np.dot(s * diff, diff))
 
 
 def row_pass(loss):
@@ -144,8 +153,7 @@ def row_pass(loss):
         if intercept != 0.0:
             r -= intercept
         g = np.empty_like(r)
-        sum_rho, sum_upsi, change = _numpy_sums(loss, r, s, inv_scale, g,
-                                                r if ref is None else ref)
+        sum_rho, sum_upsi, change = _numpy_sums(loss, r, s, inv_scale, g, ref)
         xg += g @ X
         return sum_rho, sum_upsi, float(g.sum()), change
 

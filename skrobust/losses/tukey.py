@@ -97,11 +97,11 @@ def tukey_chi_sum_slope(r, w, s, c):
     for i in range(r.shape[0]):
         t = r[i] * inv
         t = t * t
-        if t >= 1.0:
-            total += w[i]
-        else:
-            total += w[i] * t * (3.0 - 3.0 * t + t * t)
-            slope -= w[i] * 6.0 * t * (1.0 - t) * (1.0 - t)
+        # beyond c, t = 1 gives exactly w[i] and a zero slope term (w is finite): the
+        # same sums as a branch, without its mispredictions (NaN stays NaN)
+        t = 1.0 if t >= 1.0 else t
+        total += w[i] * t * (3.0 - 3.0 * t + t * t)
+        slope -= w[i] * 6.0 * t * (1.0 - t) * (1.0 - t)
     return total, slope
 
 

@@ -31,11 +31,13 @@ def _rows_i_step(R, w, s, c, denom, b, floor, W):
     A Python loop over the rows around the kernels of every M-scale: nothing more
     to compile, at a few microseconds per row.
     """
-    for k in range(R.shape[0]):
-        g = tukey_chi_sum_slope(R[k], w, s[k], c)[0] / denom
-        sk = max(float(s[k]) * math.sqrt(g / b), floor)
-        s[k] = sk
-        tukey_scaled_weights(R[k], w, sk, c, W[k])
+    # the chi sums row by row (a kernel call each), the scale step on all rows at once (the
+    # same operations in the same order as the scalar step: the same bits), the weights
+    g = np.array([tukey_chi_sum_slope(r, w, sk, c)[0] for r, sk in zip(R, s.tolist(), strict=True)])
+    g /= denom
+    np.maximum(s * np.sqrt(g / b), floor, out=s)
+    for r, sk, out in zip(R, s.tolist(), W, strict=True):
+        tukey_scaled_weights(r, w, sk, c, out)
 
 
 def _select_best(R, w, denom, b, c, s_start, n_best, floor):

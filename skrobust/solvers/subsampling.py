@@ -46,6 +46,7 @@ _BATCH_BUDGET = 4_000_000  # largest (subsets x p**2) stack of "simple" subsets 
 
 
 _NUMPY_WORK = 1_000_000  # subsets x draws x p**2 up to which NumPy builds the subsets
+_NUMPY_WINDOW = 2  # NumPy eliminates the first p + this many rows of the streams first
 
 
 def _build_subsets(A, y, draws, tol, betas, done):
@@ -72,6 +73,29 @@ def _build_subsets(A, y, draws, tol, betas, done):
 
 def _build_subsets_numpy(A, y, draws, tol, betas, done):
     """:func:`_build_subsets_kernel`'s elimination for all subsets at once, in NumPy.
+
+    Most streams finish within their first few rows, so the elimination runs
+    on the first :data:`_NUMPY_WINDOW` ``+ p`` rows of every stream, then on
+    the whole stream of the subsets that did not finish there.  A subset's
+    elimination depends on its own stream only, up to where it finishes, so
+    the fits, the finished subsets and the count of skipped rows are those of
+    one pass over the whole streams (and the kernel's).
+    """
+    n_sets, n_draws = draws.shape
+    window = A.shape[1] + _NUMPY_WINDOW
+    if n_draws <= window:
+        return int(_eliminate_numpy(A, y, draws, tol, betas, done).sum())
+    skipped = _eliminate_numpy(A, y, draws[:, :window], tol, betas, done)
+    todo = np.flatnonzero(~done)
+    if todo.size:
+        sub_betas, sub_done = betas[todo], done[todo]
+        skipped[todo] = _eliminate_numpy(A, y, draws[todo], tol, sub_betas, sub_done)
+        betas[todo], done[todo] = sub_betas, sub_done
+    return int(skipped.sum())
+
+
+def _eliminate_numpy(A, y, draws, tol, betas, done):
+    """The elimination of :func:`_build_subsets_numpy` on whole streams; skipped rows per subset.
 
     Round ``k`` finds, for every subset with ``k`` rows, the first row of its
     stream (from where the last round stopped) that passes the rank test, then
@@ -101,7 +125,7 @@ def _build_subsets_numpy(A, y, draws, tol, betas, done):
     zU = np.zeros((n_sets, p))
     piv = np.zeros((n_sets, p), dtype=np.int64)
     position = np.arange(n_draws)
-    n_skipped = 0
+    skipped = np.zeros(n_sets, dtype=np.int64)
     for k in range(p):
         absa = np.abs(a)
         # the kernel never picks a used column or a NaN as pivot
@@ -110,7 +134,7 @@ def _build_subsets_numpy(A, y, draws, tol, betas, done):
         passing = ahead & (np.max(absa, axis=0) > threshold)
         found = passing.any(axis=1)
         first = np.where(found, np.argmax(passing, axis=1), n_draws)
-        n_skipped += int(np.count_nonzero(ahead & (position < first[:, None])))
+        skipped[ids] += np.count_nonzero(ahead & (position < first[:, None]), axis=1)
         if not found.all():  # these subsets cannot finish: drop them
             a, absa, used = a[:, found], absa[:, found], used[:, found]
             z, threshold, eligible = z[found], threshold[found], eligible[found]
@@ -148,7 +172,7 @@ def _build_subsets_numpy(A, y, draws, tol, betas, done):
             acc = acc - U[F, q, piv[F, r]] * B[ar, piv[F, r]]
         B[ar, piv[F, q]] = acc / U[F, q, piv[F, q]]
     betas[F] = B
-    return n_skipped
+    return skipped
 
 
 @njit(cache=True, nogil=True)
