@@ -189,15 +189,16 @@ def test_noncrossing_is_a_no_op_for_one_level():
     np.testing.assert_array_equal(a.coef_, b.coef_)
 
 
-def test_dask_input_is_not_supported_for_several_levels():
+def test_dask_fit_is_refused_but_dask_predict_gives_a_column_per_level():
     da = pytest.importorskip("dask.array", reason="the dask backend is an optional extra")
     X, y = _data(n=100)
     Xd, yd = da.from_array(X, chunks=50), da.from_array(y, chunks=50)
     with pytest.raises(NotImplementedError, match="loss='quantile'"):
         RobustRegressor(loss="quantile", quantile=LEVELS).fit(Xd, yd)
     reg = RobustRegressor(loss="quantile", quantile=LEVELS).fit(X, y)
-    with pytest.raises(NotImplementedError, match="several quantile levels"):
-        reg.predict(Xd)
+    pred = reg.predict(Xd)
+    assert pred.shape == (100, len(LEVELS)) and pred.chunks == ((50, 50), (len(LEVELS),))
+    np.testing.assert_allclose(pred.compute(), reg.predict(X), rtol=1e-12, atol=1e-12)
 
 
 def test_bad_levels_are_rejected_before_dask_input():

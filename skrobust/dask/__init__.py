@@ -75,9 +75,9 @@ def _check_predict_input(est, X):
     return X
 
 
-def _predict_block(X, estimator):
+def _predict_block(X, estimator, width):
     if not X.shape[0]:  # an empty chunk (scikit-learn's validation refuses no rows)
-        return np.empty(0)
+        return np.empty((0,) if width is None else (0, width))
     return estimator.predict(X)
 
 
@@ -91,8 +91,9 @@ def predict_dask(estimator, X):
 
     Returns
     -------
-    y_pred : dask array of shape (n_samples,)
-        Chunked like ``X``'s rows.  Nothing is computed until you ask
+    y_pred : dask array of shape (n_samples,) or (n_samples, n_levels)
+        Chunked like ``X``'s rows; one column per level of a fit of several
+        quantile levels, as ``estimator.predict``.  Nothing is computed until you ask
         (``.compute()``, ``.persist()``, ``da.to_zarr``...).
 
     Examples
@@ -110,12 +111,14 @@ def predict_dask(estimator, X):
     import dask
 
     X = _check_predict_input(estimator, X)
-    if np.ndim(estimator.intercept_):
-        raise NotImplementedError("predictions of several quantile levels are not available "
-                                  "for dask input yet; predict on NumPy blocks of rows")
     # one copy of the estimator for the whole graph, not one per task
-    return X.map_blocks(_predict_block, dask.delayed(estimator), drop_axis=1, dtype=np.float64,
-                        meta=np.empty((0,)))
+    model = dask.delayed(estimator)
+    if not np.ndim(estimator.intercept_):
+        return X.map_blocks(_predict_block, model, None, drop_axis=1, dtype=np.float64,
+                            meta=np.empty((0,)))
+    width = len(estimator.intercept_)  # several quantile levels: a column each
+    return X.map_blocks(_predict_block, model, width, chunks=(X.chunks[0], (width,)),
+                        dtype=np.float64, meta=np.empty((0, 0)))
 
 
 def robustness_weights(estimator, X, y):
