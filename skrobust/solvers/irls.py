@@ -76,7 +76,7 @@ import math
 import numpy as np
 
 from .._progress import Progress
-from ..design.objective import MProblem, sample_rows
+from ..design.objective import sample_rows
 from ..scale import SecantScale
 from ._result import SolverResult
 from .hessian import Direction, secant_correction
@@ -93,7 +93,7 @@ _SECANT_PAIRS = 4  # earlier steps whose exact Hessian products correct a sample
 _ARMIJO = 1e-4
 _MAX_BACKTRACK = 30
 
-__all__ = ["MProblem", "SolverResult", "irls"]
+__all__ = ["irls"]
 
 
 def _converged(problem, r_old, r_new, scale_old, scale_new, tol, change2=math.nan) -> bool:
