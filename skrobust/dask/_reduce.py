@@ -38,32 +38,45 @@ def sum_rows(fn, L, *arrays, **kwargs) -> np.ndarray:
     return rows_of(fn, L, *arrays, **kwargs).sum(axis=0, split_every=SPLIT_EVERY).compute()
 
 
-def _head(b, L):
-    return b[: b.shape[0] - L]
+def _head(b, block_info=None):
+    return b[:block_info[None]["chunk-shape"][0]]
+
+
+def _kept(b, L, block_info=None):
+    end = b.shape[0] - L
+    return b[end - block_info[None]["chunk-shape"][0]:end]
 
 
 def _tail(b, L):
     return b[b.shape[0] - L:][None, :]
 
 
-def packed_pass(fn, L, rows, *arrays, **kwargs):
-    """Run a kernel returning ``[r, sums]`` per chunk: persisted ``r`` and the summed sums.
+def packed_pass(fn, L, rows, *arrays, kept=None, **kwargs):
+    """Run a kernel returning ``[r, kept, sums]`` per chunk: persisted ``r``, the summed sums
+    (length ``L``) and, with ``kept`` (the kept lengths per chunk), the kept parts in order.
 
-    One graph and one task per chunk: the residuals and the tree-summed sums
-    are persisted together, so the kernel runs once per chunk.
+    One graph and one task per chunk: the residuals, the tree-summed sums and
+    the kept values are persisted together, so the kernel runs once per chunk.
     """
     import dask
     import dask.array as da
 
     args = [x for a in arrays for x in (a, _index(a))]
-    packed = da.blockwise(fn, "i", *args, adjust_chunks={"i": lambda c: c + L},
-                          concatenate=False, dtype=np.float64, meta=np.empty((0,)), L=L,
-                          **kwargs)
-    r = packed.map_blocks(_head, L=L, chunks=(rows,), dtype=np.float64, meta=np.empty((0,)))
+    kept_rows = (0,) * len(rows) if kept is None else tuple(kept)
+    packed = da.blockwise(fn, "i", *args,
+                          adjust_chunks={"i": tuple(m + k + L for m, k in zip(rows, kept_rows,
+                                                                           strict=True))},
+                          concatenate=False, dtype=np.float64, meta=np.empty((0,)), L=L, **kwargs)
+    r = packed.map_blocks(_head, chunks=(rows,), dtype=np.float64, meta=np.empty((0,)))
     tails = packed.map_blocks(_tail, L=L, chunks=((1,) * len(rows), (L,)), new_axis=1,
                               dtype=np.float64, meta=np.empty((0, 0)))
-    r, total = dask.persist(r, tails.sum(axis=0, split_every=SPLIT_EVERY))
-    return r, _value(total)
+    if kept is None:
+        r, total = dask.persist(r, tails.sum(axis=0, split_every=SPLIT_EVERY))
+        return r, _value(total), None
+    kept = packed.map_blocks(_kept, L=L, chunks=(kept_rows,), dtype=np.float64,
+                             meta=np.empty((0,))).rechunk(-1)
+    r, total, kept = dask.persist(r, tails.sum(axis=0, split_every=SPLIT_EVERY), kept)
+    return r, _value(total), _value(kept)
 
 
 def _value(persisted):
