@@ -78,10 +78,11 @@ def _validate_block(X, y, w, *, d):
     out[0, 8] = np.dot(w, y * y)
     if k:
         out[0, 9] = np.abs(y[pos]).max()
-        Xp = X[pos]
+        Xp = np.ascontiguousarray(X) if k == m else X[pos]  # no copy of a C chunk
         mean = Xp.mean(axis=0)
         out[0, 10:10 + d] = mean
-        out[0, 10 + d:] = ((Xp - mean) ** 2).sum(axis=0)
+        dev = Xp - mean
+        out[0, 10 + d:] = np.square(dev, out=dev).sum(axis=0)
     return out
 
 
