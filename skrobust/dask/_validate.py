@@ -105,7 +105,8 @@ class DaskData:
         if self.units.w != 1.0:
             w = w / self.units.w
         if persist:
-            X, y, w = dask.persist(X, y, w)
+            X, y, w = dask.persist(*(a.map_blocks(_aligned, dtype=a.dtype, meta=a._meta)
+                                     for a in (X, y, w)))
         self.X, self.y, self.w = X, y, w
         self.rows = tuple(int(c) for c in X.chunks[0])
         self.n, self.d = int(X.shape[0]), int(X.shape[1])
@@ -182,6 +183,13 @@ class DaskData:
         import dask
 
         return dask.compute(self.X[idx], self.y[idx], self.w[idx])
+
+
+def _aligned(block):
+    """The chunk, or an aligned copy: NumPy skips BLAS for a misaligned array (a chunk unpickled
+    from a transfer can be one) and its own loops are 20-40x slower."""
+    misaligned = isinstance(block, np.ndarray) and not block.flags.aligned
+    return block.copy(order="K") if misaligned else block
 
 
 def _positive_at(w, positions):
