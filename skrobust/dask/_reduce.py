@@ -38,45 +38,35 @@ def sum_rows(fn, L, *arrays, **kwargs) -> np.ndarray:
     return rows_of(fn, L, *arrays, **kwargs).sum(axis=0, split_every=SPLIT_EVERY).compute()
 
 
-def _head(b, block_info=None):
-    return b[:block_info[None]["chunk-shape"][0]]
-
-
-def _kept(b, L, block_info=None):
+def _part(b, L, part, block_info=None):
+    """The residuals, the kept values or the sums (a row) of a packed ``[r, kept, sums]``."""
     end = b.shape[0] - L
-    return b[end - block_info[None]["chunk-shape"][0]:end]
-
-
-def _tail(b, L):
-    return b[b.shape[0] - L:][None, :]
+    size = block_info[None]["chunk-shape"][0]
+    return b[end:][None, :] if part == "sums" else b[:size] if part == "r" else b[end - size:end]
 
 
 def packed_pass(fn, L, rows, *arrays, kept=None, **kwargs):
-    """Run a kernel returning ``[r, kept, sums]`` per chunk: persisted ``r``, the summed sums
-    (length ``L``) and, with ``kept`` (the kept lengths per chunk), the kept parts in order.
-
-    One graph and one task per chunk: the residuals, the tree-summed sums and
-    the kept values are persisted together, so the kernel runs once per chunk.
-    """
+    """Run a kernel returning ``[r, kept, sums]`` per chunk, one graph and one task per chunk:
+    persisted ``r``, the tree-summed sums (length ``L``) and the kept parts in chunk order
+    (``kept``: their lengths per chunk; None: no kept part)."""
     import dask
     import dask.array as da
 
     args = [x for a in arrays for x in (a, _index(a))]
     kept_rows = (0,) * len(rows) if kept is None else tuple(kept)
-    packed = da.blockwise(fn, "i", *args,
-                          adjust_chunks={"i": tuple(m + k + L for m, k in zip(rows, kept_rows,
-                                                                           strict=True))},
-                          concatenate=False, dtype=np.float64, meta=np.empty((0,)), L=L, **kwargs)
-    r = packed.map_blocks(_head, chunks=(rows,), dtype=np.float64, meta=np.empty((0,)))
-    tails = packed.map_blocks(_tail, L=L, chunks=((1,) * len(rows), (L,)), new_axis=1,
-                              dtype=np.float64, meta=np.empty((0, 0)))
-    if kept is None:
-        r, total = dask.persist(r, tails.sum(axis=0, split_every=SPLIT_EVERY))
-        return r, _value(total), None
-    kept = packed.map_blocks(_kept, L=L, chunks=(kept_rows,), dtype=np.float64,
-                             meta=np.empty((0,))).rechunk(-1)
-    r, total, kept = dask.persist(r, tails.sum(axis=0, split_every=SPLIT_EVERY), kept)
-    return r, _value(total), _value(kept)
+    sizes = tuple(m + k + L for m, k in zip(rows, kept_rows, strict=True))
+    packed = da.blockwise(fn, "i", *args, adjust_chunks={"i": sizes}, concatenate=False,
+                          dtype=np.float64, meta=np.empty((0,)), L=L, **kwargs)
+    out = [packed.map_blocks(_part, L=L, part="r", chunks=(rows,), dtype=np.float64,
+                             meta=np.empty((0,))),
+           packed.map_blocks(_part, L=L, part="sums", chunks=((1,) * len(rows), (L,)),
+                             new_axis=1, dtype=np.float64, meta=np.empty((0, 0))).sum(
+                                 axis=0, split_every=SPLIT_EVERY)]
+    if kept is not None:
+        out.append(packed.map_blocks(_part, L=L, part="kept", chunks=(kept_rows,),
+                                     dtype=np.float64, meta=np.empty((0,))).rechunk(-1))
+    out = dask.persist(*out)
+    return out[0], _value(out[1]), None if kept is None else _value(out[2])
 
 
 def _value(persisted):
@@ -84,9 +74,9 @@ def _value(persisted):
     graph), else (local schedulers) the array computed in place."""
     try:
         from distributed import futures_of
+        futures = futures_of(persisted)
     except ImportError:  # pragma: no cover - dask without distributed
-        futures_of = None
-    futures = futures_of(persisted) if futures_of is not None else []
+        futures = []
     return futures[0].result() if len(futures) == 1 else persisted.compute()
 
 

@@ -4,14 +4,13 @@
 :mod:`skrobust.solvers.objective`, so the in-memory solvers
 (:func:`~skrobust.solvers.mestimate.irls` with its Newton steps,
 :func:`~skrobust.solvers.lbfgs.lbfgs`) and starts run on it unchanged.
-Every method is one graph with one task per chunk: the chunk kernels build a
-:class:`~skrobust.solvers.design.LinearDesign` of their chunk and call the
-in-memory pass functions (:func:`~skrobust.solvers.objective.pass_sums`,
-the fused loops of the loss), and return the chunk's residuals with its
-packed sums, which are tree-summed.  Residuals stay in the workers
-(persisted; the solvers hold them as handles).  An evaluation also returns
-the Gram of ``[A, u]`` with the weights ``s psi'(u)``, so a Newton step
-needs no second pass (capability ``hessian_in_pass``).
+Every method is one graph with one task per chunk: the chunk kernels call
+the in-memory pass functions (:func:`~skrobust.solvers.objective.pass_sums`,
+the fused loops of the loss) on their chunk and return its residuals, which
+stay in the workers (the solvers hold them as handles), with sums that are
+tree-summed and the residuals of the Hessian sample rows.  Below that sample's
+size an evaluation returns the Gram of ``[A, u]`` with the weights ``s psi'(u)``
+instead (capability ``hessian_in_pass``).
 """
 
 from __future__ import annotations
@@ -97,12 +96,8 @@ def _irls_sums(design, y, w, r, scale, loss):
 
 
 def _irls_block(X, y, w, r, *, scale, loss, fit_intercept):
-    m = _check_lengths(_block(X), y, w, r)
-    design = _chunk(X, fit_intercept)
-    p = design.n_params
-    if m == 0:
-        return np.zeros((1, p * p + p + 1))
-    return _irls_sums(design, y, w, r, scale, loss)[None, :]
+    _check_lengths(_block(X), y, w, r)
+    return _irls_sums(_chunk(X, fit_intercept), y, w, r, scale, loss)[None, :]
 
 
 def _residual_block(X, y, w, ref, last, *, beta, fit_intercept, L, scale=None, loss=None):
@@ -209,9 +204,9 @@ class DaskObjective:
         scale = None if self.newton or not self.scale_rule.fixed else self.scale_rule.value
         p = self.n_params
         r, st, _ = packed_pass(_residual_block, 4 if scale is None else p * p + p + 6,
-                            self.data.rows, *self._inputs(r_old, last),
-                            beta=np.asarray(beta, dtype=np.float64),
-                            fit_intercept=self.fit_intercept, scale=scale, loss=self.loss)
+                               self.data.rows, *self._inputs(r_old, last),
+                               beta=np.asarray(beta, dtype=np.float64),
+                               fit_intercept=self.fit_intercept, scale=scale, loss=self.loss)
         if scale is not None:
             self._ahead = (r, scale, st[4:-1], st[-1])
         if r_old is None:
@@ -227,16 +222,14 @@ class DaskObjective:
         hint = float(scale) * MAD_NORMAL_CONSTANT
         edges = self.rows.next_edges(hint) if r_in is None and isinstance(
             self.scale_rule, MADScale) else None
-        # the residuals at the Hessian sample rows come with new residuals (r_in: kept)
-        marks = None if self._sample is None or r_in is not None else self._sample[3]
+        marks, kept = (None, None) if self._sample is None else self._sample[3:]
         L = 3 + p + H + (0 if edges is None else 4 * (edges.size + 1))
         kwargs = dict(beta=np.asarray(beta, dtype=np.float64), scale=float(scale),
                       loss=self.loss, joint=self.joint, fit_intercept=self.fit_intercept,
                       hessian=hessian, edges=edges)
-        if r_in is None:
+        if r_in is None:  # with the residuals at the Hessian sample rows
             r, st, r_rows = packed_pass(_eval_block, L, self.data.rows,
-                                        *self._inputs(reference, None, marks),
-                                        kept=None if marks is None else self._sample[4],
+                                        *self._inputs(reference, None, marks), kept=kept,
                                         **kwargs)
         else:  # the same residuals: only the sums come back
             r, r_rows = r_in, None
@@ -292,7 +285,7 @@ class DaskObjective:
             (marks,) = dask.persist(marks)
             per_chunk = np.diff(np.searchsorted(index, np.cumsum((0,) + self.data.rows)))
             self._sample = (rows, LinearDesign(Xs, self.fit_intercept), ws, marks,
-                            tuple(int(k) for k in per_chunk))
+                            tuple(map(int, per_chunk)))
         return self._sample[1], None, self._sample[2]
 
     def hessian_rows_weight(self, rows) -> float:
