@@ -188,8 +188,7 @@ class DaskObjective:
                              else scale_rule, self.alpha, self.rows)
 
     def _inputs(self, *extra):
-        d = self.data
-        return (d.X, d.y, d.w) + extra
+        return (self.data.X, self.data.y, self.data.w) + extra
 
     # ------------------------------------------------------------ passes
     def residuals(self, beta):
@@ -209,10 +208,8 @@ class DaskObjective:
                                fit_intercept=self.fit_intercept, scale=scale, loss=self.loss)
         if scale is not None:
             self._ahead = (r, scale, st[4:-1], st[-1])
-        if r_old is None:
-            return r, math.nan, None, None
-        if not products:
-            return r, float(st[0]), None, None
+        if r_old is None or not products:
+            return r, math.nan if r_old is None else float(st[0]), None, None
         return r, float(st[0]), r_old - r, None if last is None else tuple(map(float, st[1:4]))
 
     def _sums(self, beta, scale, reference=None, r_in=None, hessian=False):
@@ -276,13 +273,10 @@ class DaskObjective:
         ``(its design, None, its weights)``; later passes return its residuals."""
         rows = np.asarray(rows, dtype=np.int64)
         if self._sample is None or not np.array_equal(self._sample[0], rows):
-            import dask
-
             index = self.data.positive_index(rows)
             Xs, _, ws = self.data.rows_at(index)
             marks = self.data.w.map_blocks(_marks_block, rows=index, dtype=bool,
-                                           meta=np.empty((0,), dtype=bool))
-            (marks,) = dask.persist(marks)
+                                           meta=np.empty((0,), dtype=bool)).persist()
             per_chunk = np.diff(np.searchsorted(index, np.cumsum((0,) + self.data.rows)))
             self._sample = (rows, LinearDesign(Xs, self.fit_intercept), ws, marks,
                             tuple(map(int, per_chunk)))
