@@ -11,7 +11,9 @@ every in-process fit, ``threadpoolctl``):
 3. ``RobustClassifier()`` (the Blurry loss) at ``n = 5e5``, ``d = 20``, binary,
    20% of the labels flipped, against ``LogisticRegression``.
 4. Huber (``RobustRegressor()``) on dask at ``n = 2e6``, ``d = 20`` against
-   the same fit in memory.
+   the same fit in memory.  For each dask row one more fit reports its graphs and
+   the CPU seconds of the workers and of this process (client and scheduler),
+   figures the load of a shared machine does not inflate much.
 
 The first fit in a fresh process (numba compile time) and the
 ``GridSearchCV(n_jobs=2)`` overhead are measured by ``bench_first_fit.py``.
@@ -109,6 +111,24 @@ def classifier_row(n, d, repeats):
              t_lr)]
 
 
+def dask_fit_costs(client, fit):
+    """The load-insensitive costs of one dask fit: (graphs, CPU s of the workers, CPU s of
+    this process, which runs the LocalCluster's scheduler)."""
+    import psutil
+    from bench_dask import GraphCount
+
+    workers = [psutil.Process(pid) for pid in client.run(os.getpid).values()]
+
+    def cpu():
+        return sum(sum(p.cpu_times()[:2]) for p in workers), time.process_time()
+
+    (w0, c0) = cpu()
+    with GraphCount(client) as graphs:
+        fit()
+    w1, c1 = cpu()
+    return graphs.count, w1 - w0, c1 - c0
+
+
 def dask_rows(n, d, repeats, losses, t_mm_memory=None):
     """Fit on a persisted dask array and, on the same data, in memory."""
     import dask.array as da
@@ -136,9 +156,12 @@ def dask_rows(n, d, repeats, losses, t_mm_memory=None):
             else:
                 t_mem, ref = median_time(lambda kw=kw: RobustRegressor(**kw).fit(X, y), repeats)
             gap = float(np.max(np.abs(est.coef_ - ref.coef_)))
+            graphs, cpu_workers, cpu_client = dask_fit_costs(client, lambda kw=kw: RobustRegressor(
+                **kw).fit(Xd, yd))
             print(f"dask {loss} n={n:,}: {t_dask:.2f} s ({est.n_iter_} iterations), in memory "
-                  f"{t_mem:.2f} s ({ref.n_iter_} iterations), max |coef gap| {gap:.1e}",
-                  flush=True)
+                  f"{t_mem:.2f} s ({ref.n_iter_} iterations), max |coef gap| {gap:.1e}; one "
+                  f"dask fit: {graphs} graphs, CPU s workers {cpu_workers:.2f}, client and "
+                  f"scheduler {cpu_client:.2f}", flush=True)
             rows.append((f"{loss} on dask (2 workers) n={n:.0e} d={d}", t_dask,
                          "same fit in memory", t_mem))
     finally:

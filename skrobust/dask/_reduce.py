@@ -38,32 +38,35 @@ def sum_rows(fn, L, *arrays, **kwargs) -> np.ndarray:
     return rows_of(fn, L, *arrays, **kwargs).sum(axis=0, split_every=SPLIT_EVERY).compute()
 
 
-def _head(b, L):
-    return b[: b.shape[0] - L]
+def _part(b, L, part, block_info=None):
+    """The residuals, the kept values or the sums (a row) of a packed ``[r, kept, sums]``."""
+    end = b.shape[0] - L
+    size = block_info[None]["chunk-shape"][0]
+    return b[end:][None, :] if part == "sums" else b[:size] if part == "r" else b[end - size:end]
 
 
-def _tail(b, L):
-    return b[b.shape[0] - L:][None, :]
-
-
-def packed_pass(fn, L, rows, *arrays, **kwargs):
-    """Run a kernel returning ``[r, sums]`` per chunk: persisted ``r`` and the summed sums.
-
-    One graph and one task per chunk: the residuals and the tree-summed sums
-    are persisted together, so the kernel runs once per chunk.
-    """
+def packed_pass(fn, L, rows, *arrays, kept=None, **kwargs):
+    """Run a kernel returning ``[r, kept, sums]`` per chunk, one graph and one task per chunk:
+    persisted ``r``, the tree-summed sums (length ``L``) and the kept parts in chunk order
+    (``kept``: their lengths per chunk; None: no kept part)."""
     import dask
     import dask.array as da
 
     args = [x for a in arrays for x in (a, _index(a))]
-    packed = da.blockwise(fn, "i", *args, adjust_chunks={"i": lambda c: c + L},
-                          concatenate=False, dtype=np.float64, meta=np.empty((0,)), L=L,
-                          **kwargs)
-    r = packed.map_blocks(_head, L=L, chunks=(rows,), dtype=np.float64, meta=np.empty((0,)))
-    tails = packed.map_blocks(_tail, L=L, chunks=((1,) * len(rows), (L,)), new_axis=1,
-                              dtype=np.float64, meta=np.empty((0, 0)))
-    r, total = dask.persist(r, tails.sum(axis=0, split_every=SPLIT_EVERY))
-    return r, _value(total)
+    kept_rows = (0,) * len(rows) if kept is None else tuple(kept)
+    sizes = tuple(m + k + L for m, k in zip(rows, kept_rows, strict=True))
+    packed = da.blockwise(fn, "i", *args, adjust_chunks={"i": sizes}, concatenate=False,
+                          dtype=np.float64, meta=np.empty((0,)), L=L, **kwargs)
+    out = [packed.map_blocks(_part, L=L, part="r", chunks=(rows,), dtype=np.float64,
+                             meta=np.empty((0,))),
+           packed.map_blocks(_part, L=L, part="sums", chunks=((1,) * len(rows), (L,)),
+                             new_axis=1, dtype=np.float64, meta=np.empty((0, 0))).sum(
+                                 axis=0, split_every=SPLIT_EVERY)]
+    if kept is not None:
+        out.append(packed.map_blocks(_part, L=L, part="kept", chunks=(kept_rows,),
+                                     dtype=np.float64, meta=np.empty((0,))).rechunk(-1))
+    out = dask.persist(*out)
+    return out[0], _value(out[1]), None if kept is None else _value(out[2])
 
 
 def _value(persisted):
@@ -71,9 +74,9 @@ def _value(persisted):
     graph), else (local schedulers) the array computed in place."""
     try:
         from distributed import futures_of
+        futures = futures_of(persisted)
     except ImportError:  # pragma: no cover - dask without distributed
-        futures_of = None
-    futures = futures_of(persisted) if futures_of is not None else []
+        futures = []
     return futures[0].result() if len(futures) == 1 else persisted.compute()
 
 

@@ -4,19 +4,19 @@
 :mod:`skrobust.design.objective`, so the in-memory solvers
 (:func:`~skrobust.solvers.irls.irls` with its Newton steps,
 :func:`~skrobust.solvers.lbfgs.lbfgs`) and starts run on it unchanged.
-Every method is one graph with one task per chunk: the chunk kernels build a
-:class:`~skrobust.design.linear.LinearDesign` of their chunk and call the
-in-memory pass functions (:func:`~skrobust.design.objective.pass_sums`,
-the fused loops of the loss), and return the chunk's residuals with its
-packed sums, which are tree-summed.  Residuals stay in the workers
-(persisted; the solvers hold them as handles).  An evaluation also returns
-the Gram of ``[A, u]`` with the weights ``s psi'(u)``, so a Newton step
-needs no second pass (capability ``hessian_in_pass``).
+Every method is one graph with one task per chunk: the chunk kernels call
+the in-memory pass functions (:func:`~skrobust.design.objective.pass_sums`,
+the fused loops of the loss) on their chunk and return its residuals, which
+stay in the workers (the solvers hold them as handles), with sums that are
+tree-summed and the residuals of the Hessian sample rows.  Below that sample's
+size an evaluation returns the Gram of ``[A, u]`` with the weights ``s psi'(u)``
+instead (capability ``hessian_in_pass``).
 """
 
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 
@@ -48,24 +48,24 @@ def _chunk(X, fit_intercept):
 
 
 def _eval_block(X, y, w, ref, r_in, marks, *, beta, scale, loss, joint, fit_intercept,
-                hessian, L, edges=None, n_marked=0):
-    """``[r, sum w rho, sum w u psi, change2, A'(w psi), vec(B'VB), counts, r_marked]`` with
-    ``B = [A, u]``, ``V = w psi'(u)`` (the Gram with ``hessian``), the counts of ``|r|`` at
-    ``edges`` (the median's first round, with ``edges``) and the residuals of the Hessian
-    sample rows at their places (``marks``: 1-based places); ``r_in`` given: those residuals."""
+                hessian, L, edges=None):
+    """``[r, r[marks], sums]``, the sums ``[sum w rho, sum w u psi, change2, A'(w psi),
+    vec(B'VB), counts]`` with ``B = [A, u]``, ``V = w psi'(u)`` (the Gram with ``hessian``) and
+    the counts of ``|r|`` at ``edges`` (the median's first round, with ``edges``); ``marks``:
+    the Hessian sample rows.  ``r_in`` given: the sums of those residuals only, as a row."""
     m = _check_lengths(_block(X), y, w, ref, r_in, marks)
-    out = np.zeros(m + L)
+    k = 0 if marks is None else int(np.count_nonzero(marks))
+    out = np.zeros((1, L) if r_in is not None else m + k + L)
+    stats = out[0] if r_in is not None else out[m + k:]
     if m == 0:
         return out
     design = _chunk(X, fit_intercept)
     p = design.n_params
-    stats = out[m:]
     if r_in is None:
         r, xg, sums = pass_sums(design, y, w, loss, joint, beta, scale, ref, out[:m],
                                 block_sums(loss), row_pass(loss))
     else:
-        r = out[:m]
-        r[:] = r_in
+        r = r_in
         xg, sums = rescale_sums(design, w, loss, joint, r, scale, block_sums(loss))
     stats[0], stats[1] = sums[0], sums[1]
     stats[2] = sums[2] if ref is not None else 0.0
@@ -74,20 +74,19 @@ def _eval_block(X, y, w, ref, r_in, marks, *, beta, scale, loss, joint, fit_inte
         u = r / scale
         stats[3 + p:3 + p + (p + 1) ** 2] = design.gram_ext(curvature(loss, u, w), [u]).ravel()
     if edges is not None:
-        at = L - n_marked - 4 * (edges.size + 1)
-        stats[at:L - n_marked] = _count_block(r, w, lo=-math.inf, hi=math.inf, edges=edges)[0]
+        stats[L - 4 * (edges.size + 1):] = _count_block(r, w, lo=-math.inf, hi=math.inf,
+                                                        edges=edges)[0]
     if marks is not None:
-        sel = marks > 0
-        stats[L - n_marked + marks[sel] - 1] = r[sel]
+        out[m:m + k] = r[marks]
     return out
 
 
 def _marks_block(w, rows, block_info=None):
-    """1-based places of the sorted ``rows`` in this chunk (0: not sampled)."""
+    """Whether each row of this chunk is one of the sorted ``rows``."""
     start, stop = block_info[0]["array-location"][0]
-    out = np.zeros(w.shape[0], dtype=np.int64)
+    out = np.zeros(w.shape[0], dtype=bool)
     lo, hi = np.searchsorted(rows, [start, stop])
-    out[rows[lo:hi] - start] = np.arange(lo + 1, hi + 1)
+    out[rows[lo:hi] - start] = True
     return out
 
 
@@ -103,12 +102,8 @@ def _irls_sums(design, y, w, r, scale, loss):
 
 
 def _irls_block(X, y, w, r, *, scale, loss, fit_intercept):
-    m = _check_lengths(_block(X), y, w, r)
-    design = _chunk(X, fit_intercept)
-    p = design.n_params
-    if m == 0:
-        return np.zeros((1, p * p + p + 1))
-    return _irls_sums(design, y, w, r, scale, loss)[None, :]
+    _check_lengths(_block(X), y, w, r)
+    return _irls_sums(_chunk(X, fit_intercept), y, w, r, scale, loss)[None, :]
 
 
 def _residual_block(X, y, w, ref, last, *, beta, fit_intercept, L, scale=None, loss=None):
@@ -176,7 +171,7 @@ class DaskObjective:
         self.n_samples, self.n_params = data.n_pos, data.p
         self.capabilities = DASK if data.n_pos < irls.HESSIAN_MIN_ROWS \
             else DASK_SAMPLED_HESSIAN
-        self._sample = None  # (positions, design, weights, marks) of the Hessian sample
+        self._sample = None  # (positions, design, weights, marks, rows per chunk)
         self.fit_intercept = data.fit_intercept
         self.penalty = penalty_diagonal(data.p, data.fit_intercept, self.alpha)
         self._shape = LinearDesign(np.empty((0, data.d)), data.fit_intercept)  # penalty terms
@@ -199,8 +194,7 @@ class DaskObjective:
                              else scale_rule, self.alpha, self.rows)
 
     def _inputs(self, *extra):
-        d = self.data
-        return (d.X, d.y, d.w) + extra
+        return (self.data.X, self.data.y, self.data.w) + extra
 
     # ------------------------------------------------------------ passes
     def residuals(self, beta):
@@ -214,16 +208,14 @@ class DaskObjective:
         # these residuals come from the same pass (one graph per iteration)
         scale = None if self.newton or not self.scale_rule.fixed else self.scale_rule.value
         p = self.n_params
-        r, st = packed_pass(_residual_block, 4 if scale is None else p * p + p + 6,
-                            self.data.rows, *self._inputs(r_old, last),
-                            beta=np.asarray(beta, dtype=np.float64),
-                            fit_intercept=self.fit_intercept, scale=scale, loss=self.loss)
+        r, st, _ = packed_pass(_residual_block, 4 if scale is None else p * p + p + 6,
+                               self.data.rows, *self._inputs(r_old, last),
+                               beta=np.asarray(beta, dtype=np.float64),
+                               fit_intercept=self.fit_intercept, scale=scale, loss=self.loss)
         if scale is not None:
             self._ahead = (r, scale, st[4:-1], st[-1])
-        if r_old is None:
-            return r, math.nan, None, None
-        if not products:
-            return r, float(st[0]), None, None
+        if r_old is None or not products:
+            return r, math.nan if r_old is None else float(st[0]), None, None
         return r, float(st[0]), r_old - r, None if last is None else tuple(map(float, st[1:4]))
 
     def _sums(self, beta, scale, reference=None, r_in=None, hessian=False):
@@ -233,24 +225,28 @@ class DaskObjective:
         hint = float(scale) * MAD_NORMAL_CONSTANT
         edges = self.rows.next_edges(hint) if r_in is None and isinstance(
             self.scale_rule, MADScale) else None
-        marks = None if self._sample is None else self._sample[3]
-        n_marked = 0 if marks is None else self._sample[0].size
-        L = 3 + p + H + (0 if edges is None else 4 * (edges.size + 1)) + n_marked
+        marks, kept = (None, None) if self._sample is None else self._sample[3:]
+        L = 3 + p + H + (0 if edges is None else 4 * (edges.size + 1))
         kwargs = dict(beta=np.asarray(beta, dtype=np.float64), scale=float(scale),
                       loss=self.loss, joint=self.joint, fit_intercept=self.fit_intercept,
-                      hessian=hessian, edges=edges, n_marked=n_marked)
-        r, st = packed_pass(_eval_block, L, self.data.rows,
-                            *self._inputs(reference, r_in, marks), **kwargs)
+                      hessian=hessian, edges=edges)
+        if r_in is None:  # with the residuals at the Hessian sample rows
+            r, st, r_rows = packed_pass(_eval_block, L, self.data.rows,
+                                        *self._inputs(reference, None, marks), kept=kept,
+                                        **kwargs)
+        else:  # the same residuals: only the sums come back
+            r, r_rows = r_in, None
+            st = sum_rows(partial(_eval_block, L=L), L, *self._inputs(None, r_in, None),
+                          **kwargs)
         if edges is not None:
-            self.rows.counted(r, hint, edges, st[3 + p + H:L - n_marked])
+            self.rows.counted(r, hint, edges, st[3 + p + H:])
         sums = [st[0], st[1], st[2] if reference is not None else math.nan]
         point = point_from_sums(self, beta, scale, r, st[3:3 + p], sums,
                                 self._shape.penalty_value(beta, self.alpha),
                                 self._shape.penalty_grad(beta, self.alpha))
         if hessian:
             point.hessian = self._hessian(st[3 + p:3 + p + H].reshape(p + 1, p + 1), scale)
-        if marks is not None:
-            point.r_rows = st[L - n_marked:]
+        point.r_rows = r_rows
         return point
 
     def _hessian(self, G, scale):
@@ -275,7 +271,7 @@ class DaskObjective:
             return point
         new = self._sums(point.beta, scale, r_in=point.r,
                          hessian=self.newton and self.capabilities.hessian_in_pass)
-        new.r, new.r_rows = point.r, point.r_rows  # the same residuals: keep the handle
+        new.r_rows = point.r_rows
         return new
 
     def hessian_sample(self, rows):
@@ -283,14 +279,13 @@ class DaskObjective:
         ``(its design, None, its weights)``; later passes return its residuals."""
         rows = np.asarray(rows, dtype=np.int64)
         if self._sample is None or not np.array_equal(self._sample[0], rows):
-            import dask
-
             index = self.data.positive_index(rows)
             Xs, _, ws = self.data.rows_at(index)
-            marks = self.data.w.map_blocks(_marks_block, rows=index, dtype=np.int64,
-                                           meta=np.empty((0,), dtype=np.int64))
-            (marks,) = dask.persist(marks)
-            self._sample = (rows, LinearDesign(Xs, self.fit_intercept), ws, marks)
+            marks = self.data.w.map_blocks(_marks_block, rows=index, dtype=bool,
+                                           meta=np.empty((0,), dtype=bool)).persist()
+            per_chunk = np.diff(np.searchsorted(index, np.cumsum((0,) + self.data.rows)))
+            self._sample = (rows, LinearDesign(Xs, self.fit_intercept), ws, marks,
+                            tuple(map(int, per_chunk)))
         return self._sample[1], None, self._sample[2]
 
     def hessian_rows_weight(self, rows) -> float:
