@@ -56,9 +56,9 @@ MM step on many rows (redescending loss, fixed scale, ``n >= 2**18``): the
 IRLS step ``(A'VA + P) delta = -grad / 2`` takes ``A'VA`` from the same row
 sample (:func:`_irls_sampled`) and the exact gradient from one fused pass,
 with the secant correction above; a step that does not descend is replaced
-by the exact IRLS step.  The fixed point is IRLS's (measured on the MM
-benchmark at 1e6 rows: coefficients equal to 1e-10 relative, 7 passes
-instead of 5 Grams).  Below the threshold the exact IRLS path runs.
+by the exact IRLS step.  The fixed point is IRLS's: the fit equals the
+exact path's to the solver's tolerance.  Below the threshold (and for
+re-estimated scales) the exact IRLS path runs.
 
 Passes over ``X``: each evaluation (residuals, objective, gradient, and the
 convergence test's change of the fitted values) is one read of ``X``:
