@@ -96,3 +96,25 @@ def test_sampled_irls_is_off_below_the_threshold_and_for_reestimated_scales(monk
         monkeypatch.setattr(irls_module, "HESSIAN_MIN_ROWS", 1000)
         RobustRegressor(loss="tukey", scale="mad", init="ols").fit(X, y)  # MAD re-estimated
     assert not calls
+
+
+def test_sampled_irls_on_dask_takes_the_in_memory_steps(monkeypatch):
+    da = pytest.importorskip("dask.array")
+    import dask
+
+    X, y = _contaminated(n=8000)
+    s = np.random.default_rng(2).integers(0, 4, len(y)).astype(float)
+    monkeypatch.setattr(irls_module, "HESSIAN_MIN_ROWS", 4000)
+    monkeypatch.setattr(irls_module, "HESSIAN_ROWS", 1500)
+    calls = _spy(monkeypatch)
+    ref = RobustRegressor(loss="tukey", random_state=0).fit(X, y, sample_weight=s)
+    assert calls
+    chunked = [da.from_array(a, chunks=(2500,) + a.shape[1:]) for a in (X, y, s)]
+    with dask.config.set(scheduler="synchronous"):
+        est = RobustRegressor(loss="tukey", random_state=0).fit(*chunked[:2],
+                                                               sample_weight=chunked[2])
+    assert len(calls) == 2
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-9)
+    assert est.intercept_ == pytest.approx(ref.intercept_, rel=1e-9)
+    assert est.scale_ == pytest.approx(ref.scale_, rel=1e-9)
+    assert est.n_iter_ == ref.n_iter_  # the same sampled Grams: the same steps

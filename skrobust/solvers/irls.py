@@ -236,7 +236,7 @@ def _irls_sampled(problem, beta, scale, rows, max_iter, tol, progress, phase):
     (zero gradient) is IRLS's; a step that does not descend is replaced by the
     exact IRLS step (a majorise-minimise step: it always descends).
     """
-    design, sample, weights = problem.hessian_sample(rows)
+    design, sample, weights = problem.hessian_sample(rows)  # sample: its rows in design
     weights = weights * (problem.total_weight / float(weights.sum()))
     loss, w0, p = problem.loss, problem.w0, problem.n_params
     pen = penalty_diagonal(p, problem.fit_intercept, problem.alpha * problem.penalty_factor(scale))
@@ -248,7 +248,8 @@ def _irls_sampled(problem, beta, scale, rows, max_iter, tol, progress, phase):
     message = ""
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
-        r_rows = point.r[rows]
+        # dask: the pass returned the sample's residuals (the residuals are a handle)
+        r_rows = point.r_rows if point.r_rows is not None else point.r[rows]
         G = design.gram_ext(weights * (loss.weight(r_rows / scale) / w0), rows=sample)
         G[np.diag_indices_from(G)] += pen
         delta = cholesky_solve(G, -0.5 * point.grad)
