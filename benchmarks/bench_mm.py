@@ -14,8 +14,11 @@ A second row fits MM on ``--scale-factor`` times as many rows (in memory),
 to read off how the time scales with n.  BLAS is pinned to one thread for
 everyone; times are medians over ``--repeats`` fits.
 
+``--profile K`` also prints the ``K`` largest cumulative costs of one more
+MM fit at ``n`` under ``cProfile`` (same BLAS pinning).
+
 Run: ``python benchmarks/bench_mm.py [--n 1000000] [--d 20] [--repeats 3]
-[--peer huber] [--scale-factor 2]``.
+[--peer huber] [--scale-factor 2] [--profile 25]``.
 """
 
 from __future__ import annotations
@@ -79,6 +82,16 @@ def _peer_row(peer, X, y, coef, repeats, max_n):
     return "statsmodels RLMDetSMM", t, _error(np.asarray(res.params)[1:], coef)
 
 
+def _profile(fit, top):
+    """Print the ``top`` largest cumulative costs of one profiled ``fit()``."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.runcall(fit)
+    pstats.Stats(profiler).strip_dirs().sort_stats("cumulative").print_stats(top)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000)
@@ -89,6 +102,8 @@ def main(argv=None):
                         help="skip RLMDetSMM above this n")
     parser.add_argument("--scale-factor", type=float, default=2.0,
                         help="also fit MM on this many times n rows (0: skip)")
+    parser.add_argument("--profile", type=int, default=0,
+                        help="print this many top cumulative costs of one profiled MM fit")
     args = parser.parse_args(argv)
 
     from skrobust import RobustRegressor
@@ -102,6 +117,8 @@ def main(argv=None):
         mm(X[:3000], y[:3000])  # compile the numba loops outside the timings
         t_ours, est = timed(lambda: mm(X, y), args.repeats)
         rows.append((f"skrobust MM, n = {args.n}", t_ours, _error(est.coef_, coef)))
+        if args.profile > 0:
+            _profile(lambda: mm(X, y), args.profile)
         if args.peer != "none":
             rows.append(_peer_row(args.peer, X, y, coef, args.repeats, args.peer_max_n))
         if args.scale_factor > 0:
