@@ -246,13 +246,17 @@ def test_weighted_mm_gathers_the_positive_rows_for_fast_s(sync, data):
     assert_same_fit(est, ref)
 
 
+@pytest.mark.parametrize("kept", [True, False], ids=["values-kept", "kept-overflow"])
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
-def test_mad_selection_counted_in_the_pass_keeps_the_fit(sync, data, monkeypatch, weighted):
+def test_mad_selection_counted_in_the_pass_keeps_the_fit(sync, data, monkeypatch, weighted,
+                                                         kept):
     from skrobust.dask import _median
 
     # the MAD by selection rounds (not gathered at once); the evaluation passes count the
-    # first round's edges, so each median needs one pass (the gather) more
+    # first round's edges and keep the values inside them, so near convergence a median
+    # needs no pass; with one value kept per chunk they overflow: the gather (same fit)
     monkeypatch.setattr(_median, "MEDIAN_GATHER_CAP", 500)
+    monkeypatch.setattr(_median, "_SLOT_VALUES", 32_768 if kept else 1)
     rounds = []
     real = _median.weighted_abs_median
 
@@ -265,7 +269,7 @@ def test_mad_selection_counted_in_the_pass_keeps_the_fit(sync, data, monkeypatch
     est = check_parity(data, "huber", {"scale": "mad"}, weighted)
     assert est.n_iter_ > 2
     assert sum(used for used, _ in rounds) >= est.n_iter_ - 1
-    assert rounds[-1] == (True, 1)  # near convergence: the gather only
+    assert rounds[-1] == (True, 0 if kept else 1)  # near convergence: at most the gather
 
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
