@@ -140,10 +140,23 @@ class DaskData:
         return index[picked].compute()
 
     def rows_at(self, idx):
-        """The rows ``idx`` (sorted) of X, y and the weights, gathered to the client."""
+        """The rows ``idx`` (sorted) of X, y and the weights, gathered to the client (one task
+        per chunk that holds some)."""
         import dask
 
-        return dask.compute(self.X[idx], self.y[idx], self.w[idx])
+        if isinstance(idx, slice):
+            return dask.compute(self.X, self.y, self.w)
+        starts = np.cumsum((0,) + self.rows)
+        cut = np.searchsorted(idx, starts)
+        parts = [dask.delayed(_take_rows)(*blocks, idx[a:b] - s) for *blocks, a, b, s in zip(
+            self.X.to_delayed().ravel(), self.y.to_delayed(), self.w.to_delayed(), cut[:-1],
+            cut[1:], starts, strict=False) if b > a]
+        taken = np.concatenate(dask.compute(*parts) if parts else [np.empty((0, self.d + 2))])
+        return (np.ascontiguousarray(taken[:, :self.d]), *map(np.ascontiguousarray, taken.T[-2:]))
+
+
+def _take_rows(X, y, w, rows):
+    return np.column_stack([_block(X)[rows], y[rows], w[rows]])
 
 
 def _positive_rows(w, block_info=None):

@@ -84,12 +84,10 @@ def _eval_block(X, y, w, ref, r_in, marks, *, beta, scale, loss, joint, fit_inte
     return out
 
 
-def _marks_block(w, rows, block_info=None):
-    """Whether each row of this chunk is one of the sorted ``rows``."""
-    start, stop = block_info[0]["array-location"][0]
+def _marks_block(w, rows):
+    """Whether each row of this chunk is one of ``rows`` (its positions in the chunk)."""
     out = np.zeros(w.shape[0], dtype=bool)
-    lo, hi = np.searchsorted(rows, [start, stop])
-    out[rows[lo:hi] - start] = True
+    out[rows] = True
     return out
 
 
@@ -287,15 +285,18 @@ class DaskObjective:
     def hessian_sample(self, rows):
         """The Hessian sample (positions among the positive-weight rows), gathered once:
         ``(its design, None, its weights)``; later passes return its residuals."""
+        import dask.array as da
+
         rows = np.asarray(rows, dtype=np.int64)
         if self._sample is None or not np.array_equal(self._sample[0], rows):
             index = self.data.positive_index(rows)
             Xs, _, ws = self.data.rows_at(index)
-            marks = self.data.w.map_blocks(_marks_block, rows=index, dtype=bool,
-                                           meta=np.empty((0,), dtype=bool)).persist()
-            per_chunk = np.diff(np.searchsorted(index, np.cumsum((0,) + self.data.rows)))
-            self._sample = (rows, LinearDesign(Xs, self.fit_intercept), ws, marks,
-                            tuple(map(int, per_chunk)))
+            starts = np.cumsum((0,) + self.data.rows)
+            per_chunk = tuple(map(int, np.diff(np.searchsorted(index, starts))))
+            local = da.from_array(index - np.repeat(starts[:-1], per_chunk), chunks=(per_chunk,))
+            marks = da.blockwise(_marks_block, "i", self.data.w, "i", local, "i", dtype=bool,
+                                 align_arrays=False, meta=np.empty((0,), dtype=bool)).persist()
+            self._sample = (rows, LinearDesign(Xs, self.fit_intercept), ws, marks, per_chunk)
         return self._sample[1], None, self._sample[2]
 
     def hessian_rows_weight(self, rows) -> float:
