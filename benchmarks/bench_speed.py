@@ -158,12 +158,12 @@ def dask_rows(n, d, repeats, losses, t_mm_memory=None):
             else:
                 t_mem, ref = median_time(lambda kw=kw: RobustRegressor(**kw).fit(X, y), repeats)
             gap = float(np.max(np.abs(est.coef_ - ref.coef_)))
-            graphs, tasks, cpu_workers, cpu_client = dask_fit_costs(client, lambda kw=kw: RobustRegressor(
-                **kw).fit(Xd, yd))
+            graphs, tasks, cpu_workers, cpu_client = dask_fit_costs(
+                client, lambda kw=kw: RobustRegressor(**kw).fit(Xd, yd))
             print(f"dask {loss} n={n:,}: {t_dask:.2f} s ({est.n_iter_} iterations), in memory "
                   f"{t_mem:.2f} s ({ref.n_iter_} iterations), max |coef gap| {gap:.1e}; one "
-                  f"dask fit: {graphs} graphs ({tasks} tasks), CPU s workers {cpu_workers:.2f}, client and "
-                  f"scheduler {cpu_client:.2f}", flush=True)
+                  f"dask fit: {graphs} graphs ({tasks} tasks), CPU s workers {cpu_workers:.2f}, "
+                  f"client and scheduler {cpu_client:.2f}", flush=True)
             rows.append((f"{loss} on dask (2 workers) n={n:.0e} d={d}", t_dask,
                          "same fit in memory", t_mem))
     finally:

@@ -37,31 +37,32 @@ def _bin_counts(r, w, lo, hi, edges, k):  # pragma: no cover - compiled
     """Per bin ``j`` of ``|r|`` in ``(lo, hi)`` (``j`` edges below; positive ``w``): weights,
     weights of the values equal to edge ``j``, rows, rows equal to edge ``j``; and the count
     and first ``k`` values and weights strictly inside the edges, in row order."""
-    E = edges.size
-    out, kept = np.zeros((4, E + 1)), np.zeros(1 + 2 * k)
-    for i in range(r.size):
+    E, e0, e1 = edges.size, edges[0], edges[-1]
+    out, kept, inside = np.zeros((4, E + 1)), np.zeros(1 + 2 * k), np.empty(r.size, np.int64)
+    w_lo = w_hi = n_lo = n_hi = 0.0
+    m = 0
+    for i in range(r.size):  # the two end bins without branches, in row order as bincount
         a = abs(r[i])
-        if not (w[i] > 0 and a > lo and a < hi):
-            continue
-        j = 0 if a < edges[0] else E
-        if edges[0] <= a <= edges[E - 1]:
-            j, top = 0, E
-            while j < top:  # searchsorted(edges, a, "left")
-                mid = (j + top) // 2
-                if edges[mid] < a:
-                    j = mid + 1
-                else:
-                    top = mid
-            if edges[j] == a:  # one bin up in the "right" counts
-                out[1, j] += w[i]
-                out[3, j] += 1.0
-            if edges[0] < a < edges[E - 1]:
-                m = int(kept[0])
-                if m < k:
-                    kept[1 + m], kept[1 + k + m] = a, w[i]
-                kept[0] += 1.0
-        out[0, j] += w[i]
-        out[2, j] += 1.0
+        if w[i] > 0 and a > lo and a < hi:
+            below, above = a <= e0, a > e1
+            w_lo, n_lo = w_lo + (w[i] if below else 0.0), n_lo + (1.0 if below else 0.0)
+            w_hi, n_hi = w_hi + (w[i] if above else 0.0), n_hi + (1.0 if above else 0.0)
+            inside[m] = i
+            m += 0 if below or above else 1
+            if a == e0:
+                out[1, 0], out[3, 0] = out[1, 0] + w[i], out[3, 0] + 1.0
+    out[0, 0], out[2, 0], out[0, E], out[2, E] = w_lo, n_lo, w_hi, n_hi
+    for i in inside[:m]:
+        a, j, top = abs(r[i]), 0, E
+        while j < top:  # searchsorted(edges, a, "left")
+            mid = (j + top) // 2
+            j, top = (mid + 1, top) if edges[mid] < a else (j, mid)
+        if edges[j] == a:  # one bin up in the "right" counts
+            out[1, j], out[3, j] = out[1, j] + w[i], out[3, j] + 1.0
+        if a < e1 and kept[0] < k:
+            kept[1 + int(kept[0])], kept[1 + k + int(kept[0])] = a, w[i]
+        kept[0] += 1.0 if a < e1 else 0.0
+        out[0, j], out[2, j] = out[0, j] + w[i], out[2, j] + 1.0
     return out, kept
 
 

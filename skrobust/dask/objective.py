@@ -373,4 +373,4 @@ class DaskObjective:
         return LinearDesign(Xs, self.fit_intercept), ys, ws, picked is None
 
     def column_moments(self):
-        return self.data.col_mean, self.data.col_sd
+        return self.data.column_moments()
