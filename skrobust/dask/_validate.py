@@ -138,45 +138,24 @@ class DaskData:
 
     def positive_rows(self, picked=None):
         """The positive-weight rows at the sorted positions ``picked`` among them (all of them
-        when None), gathered to the client."""
+        when None), gathered to the client by one task per chunk that holds some."""
         import dask
 
-        if picked is None and self.n_pos < self.n:
-            keep = self.w > 0
-            return dask.compute(self.X[keep], self.y[keep], self.w[keep])
-        return self.rows_at(slice(None) if picked is None else self.positive_index(picked))
-
-    def positive_index(self, picked):
-        """The row indices of the sorted positions ``picked`` among the positive-weight rows."""
-        picked = np.asarray(picked, dtype=np.int64)
-        if self.n_pos == self.n:
-            return picked
-        index = self.w.map_blocks(_positive_rows, chunks=(self.pos_counts,), dtype=np.int64,
-                                  meta=np.empty((0,), dtype=np.int64))
-        return index[picked].compute()
-
-    def rows_at(self, idx):
-        """The rows ``idx`` (sorted) of X, y and the weights, gathered to the client (one task
-        per chunk that holds some)."""
-        import dask
-
-        if isinstance(idx, slice):
-            return dask.compute(self.X, self.y, self.w)
-        starts = np.cumsum((0,) + self.rows)
-        cut = np.searchsorted(idx, starts)
-        parts = [dask.delayed(_take_rows)(*blocks, idx[a:b] - s) for *blocks, a, b, s in zip(
-            self.X.to_delayed().ravel(), self.y.to_delayed(), self.w.to_delayed(), cut[:-1],
-            cut[1:], starts, strict=False) if b > a]
+        picked = None if picked is None else np.asarray(picked, dtype=np.int64)
+        starts = np.cumsum((0,) + self.pos_counts)
+        cut = starts if picked is None else np.searchsorted(picked, starts)
+        parts = [dask.delayed(_take_rows)(*blocks, None if picked is None else picked[a:b] - s)
+                 for *blocks, a, b, s in zip(self.X.to_delayed().ravel(), self.y.to_delayed(),
+                                             self.w.to_delayed(), cut[:-1], cut[1:], starts,
+                                             strict=False) if b > a]
         taken = np.concatenate(dask.compute(*parts) if parts else [np.empty((0, self.d + 2))])
         return (np.ascontiguousarray(taken[:, :self.d]), *map(np.ascontiguousarray, taken.T[-2:]))
 
 
-def _take_rows(X, y, w, rows):
+def _take_rows(X, y, w, picked):
+    """``[X, y, w]`` at the chunk's positive-weight rows ``picked`` among them (None: all)."""
+    rows = np.flatnonzero(w > 0) if picked is None else np.flatnonzero(w > 0)[picked]
     return np.column_stack([_block(X)[rows], y[rows], w[rows]])
-
-
-def _positive_rows(w, block_info=None):
-    return np.flatnonzero(w > 0) + block_info[0]["array-location"][0][0]
 
 
 def _aligned(block):

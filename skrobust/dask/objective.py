@@ -84,10 +84,10 @@ def _eval_block(X, y, w, ref, r_in, marks, *, beta, scale, loss, joint, fit_inte
     return out
 
 
-def _marks_block(w, rows):
-    """Whether each row of this chunk is one of ``rows`` (its positions in the chunk)."""
+def _marks_block(w, picked):
+    """Whether each row of this chunk is one of its positive-weight rows ``picked``."""
     out = np.zeros(w.shape[0], dtype=bool)
-    out[rows] = True
+    out[np.flatnonzero(w > 0)[picked]] = True
     return out
 
 
@@ -289,11 +289,10 @@ class DaskObjective:
 
         rows = np.asarray(rows, dtype=np.int64)
         if self._sample is None or not np.array_equal(self._sample[0], rows):
-            index = self.data.positive_index(rows)
-            Xs, _, ws = self.data.rows_at(index)
-            starts = np.cumsum((0,) + self.data.rows)
-            per_chunk = tuple(map(int, np.diff(np.searchsorted(index, starts))))
-            local = da.from_array(index - np.repeat(starts[:-1], per_chunk), chunks=(per_chunk,))
+            Xs, _, ws = self.data.positive_rows(rows)
+            starts = np.cumsum((0,) + self.data.pos_counts)
+            per_chunk = tuple(map(int, np.diff(np.searchsorted(rows, starts))))
+            local = da.from_array(rows - np.repeat(starts[:-1], per_chunk), chunks=(per_chunk,))
             marks = da.blockwise(_marks_block, "i", self.data.w, "i", local, "i", dtype=bool,
                                  align_arrays=False, meta=np.empty((0,), dtype=bool)).persist()
             self._sample = (rows, LinearDesign(Xs, self.fit_intercept), ws, marks, per_chunk)
