@@ -13,14 +13,18 @@ every in-process fit, ``threadpoolctl``):
 4. Huber (``RobustRegressor()``) on dask at ``n = 2e6``, ``d = 20`` against
    the same fit in memory.  For each dask row one more fit reports its graphs and
    the CPU seconds of the workers and of this process (client and scheduler),
-   figures the load of a shared machine does not inflate much.
+   figures the load of a shared machine does not inflate much, and another its
+   tasks (counted before dask's graph optimization).
 
 The first fit in a fresh process (numba compile time) and the
 ``GridSearchCV(n_jobs=2)`` overhead are measured by ``bench_first_fit.py``.
 
 The machine is shared: read the same-run ratios, not the absolute times.
 Run ``python benchmarks/bench_speed.py`` (``--quick`` divides every ``n`` by
-10; ``--rows mm clf`` picks rows; ``--no-dask`` skips the cluster).
+10; ``--rows mm clf`` picks rows, ``--rows dask`` only the dask rows, Huber and
+MM each against its own in-memory fit; ``--dask-n 500000`` sets their ``n``).
+From a worktree, put it first: ``PYTHONPATH=. python benchmarks/bench_speed.py``
+(the script's folder comes first on the path, not the current one).
 """
 
 from __future__ import annotations
