@@ -91,15 +91,17 @@ class GraphCount:
     persisted data back in every graph.
     """
 
-    def __init__(self, client):
-        self.client, self.count = client, 0
+    def __init__(self, client, tasks=False):
+        self.client, self.count, self.tasks = client, 0, 0 if tasks else None
 
     def __enter__(self):
         self._saved = self.client._graph_to_futures
 
-        def counted(*args, **kwargs):
+        def counted(expr, *args, **kwargs):
             self.count += 1
-            return self._saved(*args, **kwargs)
+            if self.tasks is not None:  # (materializes the graph once more)
+                self.tasks += len(expr.__dask_graph__())
+            return self._saved(expr, *args, **kwargs)
 
         self.client._graph_to_futures = counted
         return self

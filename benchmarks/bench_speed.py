@@ -13,14 +13,18 @@ every in-process fit, ``threadpoolctl``):
 4. Huber (``RobustRegressor()``) on dask at ``n = 2e6``, ``d = 20`` against
    the same fit in memory.  For each dask row one more fit reports its graphs and
    the CPU seconds of the workers and of this process (client and scheduler),
-   figures the load of a shared machine does not inflate much.
+   figures the load of a shared machine does not inflate much, and another its
+   tasks (counted before dask's graph optimization).
 
 The first fit in a fresh process (numba compile time) and the
 ``GridSearchCV(n_jobs=2)`` overhead are measured by ``bench_first_fit.py``.
 
 The machine is shared: read the same-run ratios, not the absolute times.
 Run ``python benchmarks/bench_speed.py`` (``--quick`` divides every ``n`` by
-10; ``--rows mm clf`` picks rows; ``--no-dask`` skips the cluster).
+10; ``--rows mm clf`` picks rows, ``--rows dask`` only the dask rows, Huber and
+MM each against its own in-memory fit; ``--dask-n 500000`` sets their ``n``).
+From a worktree, put it first: ``PYTHONPATH=. python benchmarks/bench_speed.py``
+(the script's folder comes first on the path, not the current one).
 """
 
 from __future__ import annotations
@@ -112,8 +116,8 @@ def classifier_row(n, d, repeats):
 
 
 def dask_fit_costs(client, fit):
-    """The load-insensitive costs of one dask fit: (graphs, CPU s of the workers, CPU s of
-    this process, which runs the LocalCluster's scheduler)."""
+    """The load-insensitive costs of one dask fit: (graphs, tasks, CPU s of the workers, CPU s
+    of this process, which runs the LocalCluster's scheduler)."""
     import psutil
     from bench_dask import GraphCount
 
@@ -126,7 +130,9 @@ def dask_fit_costs(client, fit):
     with GraphCount(client) as graphs:
         fit()
     w1, c1 = cpu()
-    return graphs.count, w1 - w0, c1 - c0
+    with GraphCount(client, tasks=True) as tasks:
+        fit()
+    return graphs.count, tasks.tasks, w1 - w0, c1 - c0
 
 
 def dask_rows(n, d, repeats, losses, t_mm_memory=None):
@@ -156,12 +162,12 @@ def dask_rows(n, d, repeats, losses, t_mm_memory=None):
             else:
                 t_mem, ref = median_time(lambda kw=kw: RobustRegressor(**kw).fit(X, y), repeats)
             gap = float(np.max(np.abs(est.coef_ - ref.coef_)))
-            graphs, cpu_workers, cpu_client = dask_fit_costs(client, lambda kw=kw: RobustRegressor(
-                **kw).fit(Xd, yd))
+            graphs, tasks, cpu_workers, cpu_client = dask_fit_costs(
+                client, lambda kw=kw: RobustRegressor(**kw).fit(Xd, yd))
             print(f"dask {loss} n={n:,}: {t_dask:.2f} s ({est.n_iter_} iterations), in memory "
                   f"{t_mem:.2f} s ({ref.n_iter_} iterations), max |coef gap| {gap:.1e}; one "
-                  f"dask fit: {graphs} graphs, CPU s workers {cpu_workers:.2f}, client and "
-                  f"scheduler {cpu_client:.2f}", flush=True)
+                  f"dask fit: {graphs} graphs ({tasks} tasks), CPU s workers {cpu_workers:.2f}, "
+                  f"client and scheduler {cpu_client:.2f}", flush=True)
             rows.append((f"{loss} on dask (2 workers) n={n:.0e} d={d}", t_dask,
                          "same fit in memory", t_mem))
     finally:
@@ -177,6 +183,7 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--d", type=int, default=20)
     ap.add_argument("--quick", action="store_true", help="every n divided by 10")
+    ap.add_argument("--dask-n", type=int, default=None, help="rows of the dask fits")
     args = ap.parse_args(argv)
     scale = 10 if args.quick else 1
     warnings.simplefilter("ignore")
@@ -192,8 +199,9 @@ def main(argv=None):
         if "clf" in args.rows:
             rows += classifier_row(500_000 // scale, args.d, args.repeats)
         if "dask" in args.rows:
-            losses = ["huber", "tukey"] if t_big is not None else ["huber"]
-            rows += dask_rows(2_000_000 // scale, args.d, args.repeats, losses, t_big)
+            n = 2_000_000 // scale if args.dask_n is None else args.dask_n
+            rows += dask_rows(n, args.d, args.repeats, ["huber", "tukey"],
+                              t_big if n == 2_000_000 // scale else None)
     report(rows)
     print(f"load average after: {os.getloadavg()}")
 

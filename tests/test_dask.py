@@ -246,13 +246,17 @@ def test_weighted_mm_gathers_the_positive_rows_for_fast_s(sync, data):
     assert_same_fit(est, ref)
 
 
+@pytest.mark.parametrize("kept", [True, False], ids=["values-kept", "kept-overflow"])
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
-def test_mad_selection_counted_in_the_pass_keeps_the_fit(sync, data, monkeypatch, weighted):
+def test_mad_selection_counted_in_the_pass_keeps_the_fit(sync, data, monkeypatch, weighted,
+                                                         kept):
     from skrobust.dask import _median
 
     # the MAD by selection rounds (not gathered at once); the evaluation passes count the
-    # first round's edges, so each median needs one pass (the gather) more
+    # first round's edges and keep the values inside them, so near convergence a median
+    # needs no pass; with one value kept per chunk they overflow: the gather (same fit)
     monkeypatch.setattr(_median, "MEDIAN_GATHER_CAP", 500)
+    monkeypatch.setattr(_median, "_SLOT_VALUES", 32_768 if kept else 1)
     rounds = []
     real = _median.weighted_abs_median
 
@@ -265,7 +269,7 @@ def test_mad_selection_counted_in_the_pass_keeps_the_fit(sync, data, monkeypatch
     est = check_parity(data, "huber", {"scale": "mad"}, weighted)
     assert est.n_iter_ > 2
     assert sum(used for used, _ in rounds) >= est.n_iter_ - 1
-    assert rounds[-1] == (True, 1)  # near convergence: the gather only
+    assert rounds[-1] == (True, 0 if kept else 1)  # near convergence: at most the gather
 
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
@@ -318,6 +322,48 @@ def test_sampled_hessian_takes_the_in_memory_steps(sync, data, monkeypatch, scal
     est = RobustRegressor(loss="huber", scale=scale).fit(*to_dask(X, y, sw))
     assert_same_fit(est, ref)
     assert est.n_iter_ == ref.n_iter_  # the same sampled Hessians: the same steps
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_sample_rows_and_kept_median_values_come_from_one_pass(sync, data, monkeypatch,
+                                                                weighted):
+    from skrobust.dask import _median
+
+    X, y, sw = data
+    # an evaluation pass returns both the Hessian sample's residuals and the |r| values kept
+    # for the MAD's selection: split per chunk, they give the in-memory steps
+    monkeypatch.setattr(irls_module, "HESSIAN_MIN_ROWS", 4_000)
+    monkeypatch.setattr(irls_module, "HESSIAN_ROWS", 1_500)
+    monkeypatch.setattr(_median, "MEDIAN_GATHER_CAP", 500)
+    sw = sw if weighted else None
+    ref = RobustRegressor(loss="huber").fit(X, y, sw)
+    est = RobustRegressor(loss="huber").fit(*to_dask(X, y, sw))
+    assert_same_fit(est, ref)
+    assert est.n_iter_ == ref.n_iter_
+
+
+@pytest.mark.parametrize("bounds", [(-np.inf, np.inf), (0.3, 1.5)], ids=["all", "bracket"])
+@pytest.mark.parametrize("edges", ["hinted", "tied"])
+def test_count_block_is_searchsorted_and_bincount(edges, bounds):
+    from skrobust.dask._median import _count_block, hint_edges
+
+    rng = np.random.default_rng(3)
+    r = np.round(rng.standard_t(3, 5000), 2)  # many values equal to an edge
+    w = rng.integers(0, 3, r.size).astype(float)
+    e = hint_edges(0.7, 0.3) if edges == "hinted" else np.unique(np.abs(r[:200]))
+    a = np.abs(r)
+    sel = (w > 0) & (a > bounds[0]) & (a < bounds[1])
+    left, right = (np.searchsorted(e, a[sel], side) for side in ("left", "right"))
+    want = np.concatenate([np.bincount(left, w[sel], e.size + 1),
+                           np.bincount(right, w[sel], e.size + 1),
+                           np.bincount(left, None, e.size + 1),
+                           np.bincount(right, None, e.size + 1)])
+    counts, kept = _count_block(r, w, lo=bounds[0], hi=bounds[1], edges=e, slots=50)
+    np.testing.assert_array_equal(counts[0], want)
+    inside = sel & (a > e[0]) & (a < e[-1])  # the values kept: the first 50 inside the edges
+    assert kept[0] == np.count_nonzero(inside)
+    np.testing.assert_array_equal(kept[1:51], a[inside][:50])
+    np.testing.assert_array_equal(kept[51:], w[inside][:50])
 
 
 def test_zero_length_chunk_float32_and_no_intercept(sync, data):

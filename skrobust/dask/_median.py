@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from .._numba import njit
 from ..scale.median import _middle
 from ._reduce import rows_of, sum_rows
 
@@ -23,6 +24,7 @@ _MAX_EDGES = 2048  # counting edges of a selection pass
 _MAX_SELECTION_ROUNDS = 30
 _HINT_WIDTH = 0.25  # relative half-width of the first bracket around a hinted median
 _SKETCH_MIN = 32  # local quantiles returned per chunk by a sketch pass
+_SLOT_VALUES = 32_768  # values of |r| inside a pass's counting edges it keeps (all chunks)
 
 
 def _inside(r, w, lo, hi):
@@ -30,28 +32,67 @@ def _inside(r, w, lo, hi):
     return a, (w > 0) & (a > lo) & (a < hi)
 
 
-def _count_block(r, w, *, lo, hi, edges):
+@njit(nogil=True)
+def _bin_counts(r, w, lo, hi, edges, k):  # pragma: no cover - compiled
+    """Per bin ``j`` of ``|r|`` in ``(lo, hi)`` (``j`` edges below; positive ``w``): weights,
+    weights of the values equal to edge ``j``, rows, rows equal to edge ``j``; and the count
+    and first ``k`` values and weights strictly inside the edges, in row order."""
+    E, e0, e1 = edges.size, edges[0], edges[-1]
+    out, kept, inside = np.zeros((4, E + 1)), np.zeros(1 + 2 * k), np.empty(r.size, np.int64)
+    w_lo = w_hi = n_lo = n_hi = 0.0
+    m = 0
+    for i in range(r.size):  # the two end bins without branches, in row order as bincount
+        a = abs(r[i])
+        if w[i] > 0 and a > lo and a < hi:
+            below, above = a <= e0, a > e1
+            w_lo, n_lo = w_lo + (w[i] if below else 0.0), n_lo + (1.0 if below else 0.0)
+            w_hi, n_hi = w_hi + (w[i] if above else 0.0), n_hi + (1.0 if above else 0.0)
+            inside[m] = i
+            m += 0 if below or above else 1
+            if a == e0:
+                out[1, 0], out[3, 0] = out[1, 0] + w[i], out[3, 0] + 1.0
+    out[0, 0], out[2, 0], out[0, E], out[2, E] = w_lo, n_lo, w_hi, n_hi
+    for i in inside[:m]:
+        a, j, top = abs(r[i]), 0, E
+        while j < top:  # searchsorted(edges, a, "left")
+            mid = (j + top) // 2
+            j, top = (mid + 1, top) if edges[mid] < a else (j, mid)
+        if edges[j] == a:  # one bin up in the "right" counts
+            out[1, j], out[3, j] = out[1, j] + w[i], out[3, j] + 1.0
+        if a < e1 and kept[0] < k:
+            kept[1 + int(kept[0])], kept[1 + k + int(kept[0])] = a, w[i]
+        kept[0] += 1.0 if a < e1 else 0.0
+        out[0, j], out[2, j] = out[0, j] + w[i], out[2, j] + 1.0
+    return out, kept
+
+
+def _count_block(r, w, *, lo, hi, edges, slots=0):
     """Weighted and plain counts of ``|r|`` inside ``(lo, hi)`` binned at ``edges``.
 
     Bin ``j`` of the "left" counts holds the values with ``j`` edges below
     them (``searchsorted(edges, a, "left")``), bin ``j`` of the "right" counts
     those with ``j`` edges at or below them; the two differ only for values
     equal to an edge.  Returns ``[left weights, right weights, left counts,
-    right counts]``, each of length ``len(edges) + 1``.
+    right counts]``, each of length ``len(edges) + 1``, as a row, and with
+    ``slots`` the values inside the edges (:func:`_from_slots`).
     """
-    a, sel = _inside(r, w, lo, hi)
-    a, ww = a[sel], w[sel]
-    k = edges.size + 1
-    left = np.where(a < edges[0], 0, k - 1)
-    mid = np.flatnonzero((a >= edges[0]) & (a <= edges[-1]))  # (only these need a search)
-    left[mid] = np.searchsorted(edges, a[mid], side="left")
-    on = mid[edges[left[mid]] == a[mid]]  # values equal to an edge: one bin up in "right"
-    out = []
-    for weights in (ww, None):
-        counts = np.bincount(left, weights, k)
-        moved = np.bincount(left[on], None if weights is None else weights[on], k)
-        out += [counts, counts - moved + np.append(0, moved[:-1])]
-    return np.concatenate(out)[None, :]
+    c, kept = _bin_counts(r, w, float(lo), float(hi), edges, slots)
+    moved = np.hstack([np.zeros((2, 1)), c[[1, 3], :-1]])
+    out = np.concatenate([c[0], c[0] - c[1] + moved[0], c[2], c[2] - c[3] + moved[1]])[None, :]
+    return (out, kept) if slots else out
+
+
+def _from_slots(slots, edges, lo, hi):
+    """The values and weights of ``|r|`` in ``(lo, hi)`` from the chunks' kept values (rows of
+    ``[count, values, weights]``, in chunk order as a gather returns them), or None when the
+    bracket is not inside the edges or a chunk had more values than it kept."""
+    k = (slots.shape[1] - 1) // 2
+    if not (edges[0] <= lo and hi <= edges[-1]) or np.any(slots[:, 0] > k):
+        return None
+    take = np.arange(k)[None, :] < slots[:, :1]
+    values, weights = slots[:, 1:1 + k][take], slots[:, 1 + k:][take]
+    inside = (values > lo) & (values < hi)
+    return values[inside], weights[inside]
 
 
 def hint_edges(hint, width):
@@ -142,8 +183,10 @@ def weighted_abs_median(r, w, total_weight=None, *, hint=None, hint_width=_HINT_
     return_info : bool, default=False
         Also return ``{"passes": int}``.
     counted : tuple, default=None
-        ``(edges, counts)``: the first round's counts (:func:`_count_block` over all
-        values), computed by another pass over ``r``.
+        ``(edges, counts)`` or ``(edges, counts, slots)``: the first round's counts
+        (:func:`_count_block` over all values) computed by another pass over ``r``, and
+        its values inside the edges (:func:`_from_slots`): no gather when they hold the
+        bracket.
 
     Returns
     -------
@@ -174,12 +217,14 @@ def weighted_abs_median(r, w, total_weight=None, *, hint=None, hint_width=_HINT_
     # the open bracket (lo, hi) and F at its ends: the answers are its ends or values in it
     lo, hi, f_lo, f_hi = -math.inf, math.inf, 0.0, total_weight
     rows = math.inf if count is None else float(count)
-    edges, counts = counted if counted is not None else (None, None)
+    edges, counts, *slots = counted if counted is not None else (None, None)
+    kept = (slots[0], edges) if slots else None
     if edges is None and hint is not None and hint > 0 and math.isfinite(hint):
         edges = hint_edges(hint, hint_width)
     passes = 0
     for _round in range(_MAX_SELECTION_ROUNDS):
-        if rows <= cap:
+        got = None if kept is None else _from_slots(*kept, lo, hi)
+        if rows <= cap or got is not None:
             break
         if edges is None:
             rows, edges = _sketched_edges(r, w, lo, hi)
@@ -192,8 +237,8 @@ def weighted_abs_median(r, w, total_weight=None, *, hint=None, hint_width=_HINT_
             passes += 1
         lo, hi, f_lo, f_hi, rows = _narrow(counts, edges, lo, hi, f_lo, f_hi, targets)
         edges = counts = None
-    values, weights = np.empty((2, 0))
-    if rows > 0:  # (none: the answers are the bracket's ends)
+    values, weights = np.empty((2, 0)) if got is None else got
+    if got is None and rows > 0:  # (none: the answers are the bracket's ends)
         parts = [dask.delayed(_gather_block)(rb, wb, lo, hi) for rb, wb in
                  zip(r.to_delayed().ravel(), w.to_delayed().ravel(), strict=True)]
         values, weights = np.concatenate(dask.compute(*parts), axis=1)

@@ -98,22 +98,24 @@ class DaskRows(Reducer):
     def __init__(self, w, total, n_positive, cap=None):
         self.w, self.total, self.n_positive, self.cap = w, float(total), int(n_positive), cap
         self._width = None
-        self._counted = None  # (residuals, guess, edges, counts) from a pass that made them
+        self._counted = None  # (residuals, guess, edges, counts, kept values) from a pass
 
     def sum(self, fn, size, residuals, **kwargs) -> np.ndarray:
         return sum_rows(_sum_block, size, residuals, self.w, row_sums=fn, size=size, **kwargs)
 
     def next_edges(self, guess):
-        """The edges of the first counting round of ``abs_median(r, guess)``: a pass that
-        makes ``r`` can count them (:meth:`counted`), which saves that round its pass."""
-        from ._median import _HINT_WIDTH, MEDIAN_GATHER_CAP, hint_edges
+        """``(edges, slots)``: the edges of the first counting round of ``abs_median(r,
+        guess)`` and the values inside them to keep per chunk: a pass that makes ``r`` can
+        count them (:meth:`counted`), which saves that round its pass, and the gather's."""
+        from ._median import _HINT_WIDTH, _SLOT_VALUES, MEDIAN_GATHER_CAP, hint_edges
 
         if self.n_positive <= (MEDIAN_GATHER_CAP if self.cap is None else self.cap):
-            return None  # gathered at once
-        return hint_edges(guess, _HINT_WIDTH if self._width is None else self._width)
+            return None, 0  # gathered at once
+        return (hint_edges(guess, _HINT_WIDTH if self._width is None else self._width),
+                -(-_SLOT_VALUES // len(self.w.chunks[0])))
 
-    def counted(self, residuals, guess, edges, counts):
-        self._counted = (residuals, guess, edges, counts)
+    def counted(self, residuals, guess, edges, counts, values):
+        self._counted = (residuals, guess, edges, counts, values)
 
     def abs_median(self, residuals, guess=None) -> float:
         from ._median import _HINT_WIDTH, weighted_abs_median

@@ -49,23 +49,32 @@ def _check_lengths(*blocks):
     return m
 
 
-def _validate_block(X, y, w, *, d):
+def _validate_block(X, y, w):
     """One row: counts of non-finite values and negative weights, then sums for the fit."""
     X = _block(X)
     _check_lengths(X, y, w)
-    out = np.zeros((1, 9 + 2 * d))
+    out = np.zeros((1, 9))
     out[0, :3] = [a.size - np.count_nonzero(np.isfinite(a)) for a in (X, y, w)]
     out[0, 3] = np.count_nonzero(w < 0)
     pos = w > 0
     if out[0, :4].any() or not pos.any():
         return out
+    out[0, 4:] = w.sum(), np.count_nonzero(pos), np.dot(w, y), np.dot(w, y * y), \
+        np.abs(y[pos]).max()
+    return out
+
+
+def _moments_block(X, w, *, d):
+    """``[mean, sum of squared deviations]`` of the positive-weight rows' columns."""
+    X = _block(X)
+    out = np.zeros((1, 2 * d))
+    pos = w > 0
     k = int(np.count_nonzero(pos))
-    Xp = np.ascontiguousarray(X) if k == X.shape[0] else X[pos]  # no copy of a C chunk
-    mean = Xp.mean(axis=0)
-    out[0, 4:9] = w.sum(), k, np.dot(w, y), np.dot(w, y * y), np.abs(y[pos]).max()
-    out[0, 9:9 + d] = mean
-    dev = Xp - mean
-    out[0, 9 + d:] = np.square(dev, out=dev).sum(axis=0)
+    if k:
+        Xp = np.ascontiguousarray(X) if k == X.shape[0] else X[pos]  # no copy of a C chunk
+        out[0, :d] = mean = Xp.mean(axis=0)
+        dev = Xp - mean
+        out[0, d:] = np.square(dev, out=dev).sum(axis=0)
     return out
 
 
@@ -90,8 +99,8 @@ class DaskData:
         self.n, self.d = int(X.shape[0]), int(X.shape[1])
         self.fit_intercept = bool(fit_intercept)
         self.p = self.d + int(self.fit_intercept)
-        d = self.d
-        parts = rows_of(_validate_block, 9 + 2 * d, X, y, w, d=d).compute()
+        self._moments = None
+        parts = rows_of(_validate_block, 9, X, y, w).compute()
         bad = parts[:, :4].sum(axis=0)
         for name, k in zip(("X", "y", "sample_weight"), bad, strict=False):
             if k:
@@ -107,47 +116,46 @@ class DaskData:
         self.n_pos = int(counts.sum())
         mean_y = float(parts[:, 6].sum()) / self.total_weight
         self.atol = 1e-12 * math.sqrt(float(parts[:, 7].sum()) / self.total_weight) + 1e-300
-        # column standard deviations over the positive-weight rows, used only to condition
-        # L-BFGS, as in memory: the chunks' moments combined (Chan et al.; one chunk: its own)
-        share = (counts / max(self.n_pos, 1))[:, None]
-        means = parts[:, 9:9 + d]
-        mean = (share * means).sum(axis=0)
-        m2 = parts[:, 9 + d:].sum(axis=0) + (counts[:, None] * (means - mean) ** 2).sum(axis=0)
-        sd = np.sqrt(m2 / max(self.n_pos, 1))
-        self.col_mean, self.col_sd = mean, np.where(sd > 0, sd, 1.0)
         # the scale floor of skrobust.scale.scale_floor: max(1e-10 spread, 1e-12 max|y|)
         spread = float((w * abs(y - mean_y)).sum().compute()) / self.total_weight
         magnitude = float(parts[:, 8].max())
         self.floor = max(1e-10 * spread, 1e-12 * magnitude, 1e-300)
 
+    def column_moments(self):
+        """Column means and standard deviations over the positive-weight rows (one pass when
+        first asked), used only to condition L-BFGS, as in memory: the chunks' moments
+        combined (Chan et al.; one chunk: its own)."""
+        if self._moments is None:
+            d, counts = self.d, np.asarray(self.pos_counts, dtype=np.float64)
+            parts = rows_of(_moments_block, 2 * d, self.X, self.w, d=d).compute()
+            share = (counts / max(self.n_pos, 1))[:, None]
+            means = parts[:, :d]
+            mean = (share * means).sum(axis=0)
+            m2 = parts[:, d:].sum(axis=0) + (counts[:, None] * (means - mean) ** 2).sum(axis=0)
+            sd = np.sqrt(m2 / max(self.n_pos, 1))
+            self._moments = mean, np.where(sd > 0, sd, 1.0)
+        return self._moments
+
     def positive_rows(self, picked=None):
         """The positive-weight rows at the sorted positions ``picked`` among them (all of them
-        when None), gathered to the client."""
+        when None), gathered to the client by one task per chunk that holds some."""
         import dask
 
-        if picked is None and self.n_pos < self.n:
-            keep = self.w > 0
-            return dask.compute(self.X[keep], self.y[keep], self.w[keep])
-        return self.rows_at(slice(None) if picked is None else self.positive_index(picked))
-
-    def positive_index(self, picked):
-        """The row indices of the sorted positions ``picked`` among the positive-weight rows."""
-        picked = np.asarray(picked, dtype=np.int64)
-        if self.n_pos == self.n:
-            return picked
-        index = self.w.map_blocks(_positive_rows, chunks=(self.pos_counts,), dtype=np.int64,
-                                  meta=np.empty((0,), dtype=np.int64))
-        return index[picked].compute()
-
-    def rows_at(self, idx):
-        """The rows ``idx`` (sorted) of X, y and the weights, gathered to the client."""
-        import dask
-
-        return dask.compute(self.X[idx], self.y[idx], self.w[idx])
+        picked = None if picked is None else np.asarray(picked, dtype=np.int64)
+        starts = np.cumsum((0,) + self.pos_counts)
+        cut = starts if picked is None else np.searchsorted(picked, starts)
+        parts = [dask.delayed(_take_rows)(*blocks, None if picked is None else picked[a:b] - s)
+                 for *blocks, a, b, s in zip(self.X.to_delayed().ravel(), self.y.to_delayed(),
+                                             self.w.to_delayed(), cut[:-1], cut[1:], starts,
+                                             strict=False) if b > a]
+        taken = np.concatenate(dask.compute(*parts) if parts else [np.empty((0, self.d + 2))])
+        return (np.ascontiguousarray(taken[:, :self.d]), *map(np.ascontiguousarray, taken.T[-2:]))
 
 
-def _positive_rows(w, block_info=None):
-    return np.flatnonzero(w > 0) + block_info[0]["array-location"][0][0]
+def _take_rows(X, y, w, picked):
+    """``[X, y, w]`` at the chunk's positive-weight rows ``picked`` among them (None: all)."""
+    rows = np.flatnonzero(w > 0) if picked is None else np.flatnonzero(w > 0)[picked]
+    return np.column_stack([_block(X)[rows], y[rows], w[rows]])
 
 
 def _aligned(block):

@@ -48,13 +48,14 @@ def _chunk(X, fit_intercept):
 
 
 def _eval_block(X, y, w, ref, r_in, marks, *, beta, scale, loss, joint, fit_intercept,
-                hessian, L, edges=None):
-    """``[r, r[marks], sums]``, the sums ``[sum w rho, sum w u psi, change2, A'(w psi),
+                hessian, L, edges=None, slots=0):
+    """``[r, r[marks], kept, sums]``, the sums ``[sum w rho, sum w u psi, change2, A'(w psi),
     vec(B'VB), counts]`` with ``B = [A, u]``, ``V = w psi'(u)`` (the Gram with ``hessian``) and
-    the counts of ``|r|`` at ``edges`` (the median's first round, with ``edges``); ``marks``:
-    the Hessian sample rows.  ``r_in`` given: the sums of those residuals only, as a row."""
+    the counts of ``|r|`` at ``edges`` (the median's first round, with ``edges``; ``kept``: up
+    to ``slots`` values inside them); ``marks``: the Hessian sample rows.  ``r_in`` given: the
+    sums of those residuals only, as a row."""
     m = _check_lengths(_block(X), y, w, ref, r_in, marks)
-    k = 0 if marks is None else int(np.count_nonzero(marks))
+    k = (0 if marks is None else int(np.count_nonzero(marks))) + (2 * slots + 1 if slots else 0)
     out = np.zeros((1, L) if r_in is not None else m + k + L)
     stats = out[0] if r_in is not None else out[m + k:]
     if m == 0:
@@ -74,19 +75,19 @@ def _eval_block(X, y, w, ref, r_in, marks, *, beta, scale, loss, joint, fit_inte
         u = r / scale
         stats[3 + p:3 + p + (p + 1) ** 2] = design.gram_ext(curvature(loss, u, w), [u]).ravel()
     if edges is not None:
-        stats[L - 4 * (edges.size + 1):] = _count_block(r, w, lo=-math.inf, hi=math.inf,
-                                                        edges=edges)[0]
+        counts = _count_block(r, w, lo=-math.inf, hi=math.inf, edges=edges, slots=slots)
+        if slots:
+            counts, out[m + k - 2 * slots - 1:m + k] = counts
+        stats[L - 4 * (edges.size + 1):] = counts[0]
     if marks is not None:
-        out[m:m + k] = r[marks]
+        out[m:m + np.count_nonzero(marks)] = r[marks]
     return out
 
 
-def _marks_block(w, rows, block_info=None):
-    """Whether each row of this chunk is one of the sorted ``rows``."""
-    start, stop = block_info[0]["array-location"][0]
+def _marks_block(w, picked):
+    """Whether each row of this chunk is one of its positive-weight rows ``picked``."""
     out = np.zeros(w.shape[0], dtype=bool)
-    lo, hi = np.searchsorted(rows, [start, stop])
-    out[rows[lo:hi] - start] = True
+    out[np.flatnonzero(w > 0)[picked]] = True
     return out
 
 
@@ -223,23 +224,30 @@ class DaskObjective:
         H = (p + 1) ** 2 if hessian else 0
         # new residuals whose MAD comes next: the median's first counting round in this pass
         hint = float(scale) * MAD_NORMAL_CONSTANT
-        edges = self.rows.next_edges(hint) if r_in is None and isinstance(
-            self.scale_rule, MADScale) else None
+        # and the values near the hint: the median's gather when they hold its bracket
+        edges, slots = self.rows.next_edges(hint) if r_in is None and isinstance(
+            self.scale_rule, MADScale) else (None, 0)
         marks, kept = (None, None) if self._sample is None else self._sample[3:]
         L = 3 + p + H + (0 if edges is None else 4 * (edges.size + 1))
         kwargs = dict(beta=np.asarray(beta, dtype=np.float64), scale=float(scale),
                       loss=self.loss, joint=self.joint, fit_intercept=self.fit_intercept,
-                      hessian=hessian, edges=edges)
+                      hessian=hessian, edges=edges, slots=slots)
         if r_in is None:  # with the residuals at the Hessian sample rows
+            S = 2 * slots + 1 if slots else 0
+            sizes = [k + S for k in (kept or (0,) * len(self.data.rows))]
             r, st, r_rows = packed_pass(_eval_block, L, self.data.rows,
-                                        *self._inputs(reference, None, marks), kept=kept,
-                                        **kwargs)
+                                        *self._inputs(reference, None, marks),
+                                        kept=sizes if kept or S else None, **kwargs)
+            if S:  # per chunk: its sample rows, then its kept values
+                parts = np.split(r_rows, np.cumsum(sizes)[:-1])
+                r_rows = np.concatenate([q[:-S] for q in parts]) if kept else None
+                values = np.stack([q[-S:] for q in parts])
         else:  # the same residuals: only the sums come back
             r, r_rows = r_in, None
             st = sum_rows(partial(_eval_block, L=L), L, *self._inputs(None, r_in, None),
                           **kwargs)
         if edges is not None:
-            self.rows.counted(r, hint, edges, st[3 + p + H:])
+            self.rows.counted(r, hint, edges, st[3 + p + H:], values)
         sums = [st[0], st[1], st[2] if reference is not None else math.nan]
         point = point_from_sums(self, beta, scale, r, st[3:3 + p], sums,
                                 self._shape.penalty_value(beta, self.alpha),
@@ -277,15 +285,17 @@ class DaskObjective:
     def hessian_sample(self, rows):
         """The Hessian sample (positions among the positive-weight rows), gathered once:
         ``(its design, None, its weights)``; later passes return its residuals."""
+        import dask.array as da
+
         rows = np.asarray(rows, dtype=np.int64)
         if self._sample is None or not np.array_equal(self._sample[0], rows):
-            index = self.data.positive_index(rows)
-            Xs, _, ws = self.data.rows_at(index)
-            marks = self.data.w.map_blocks(_marks_block, rows=index, dtype=bool,
-                                           meta=np.empty((0,), dtype=bool)).persist()
-            per_chunk = np.diff(np.searchsorted(index, np.cumsum((0,) + self.data.rows)))
-            self._sample = (rows, LinearDesign(Xs, self.fit_intercept), ws, marks,
-                            tuple(map(int, per_chunk)))
+            Xs, _, ws = self.data.positive_rows(rows)
+            starts = np.cumsum((0,) + self.data.pos_counts)
+            per_chunk = tuple(map(int, np.diff(np.searchsorted(rows, starts))))
+            local = da.from_array(rows - np.repeat(starts[:-1], per_chunk), chunks=(per_chunk,))
+            marks = da.blockwise(_marks_block, "i", self.data.w, "i", local, "i", dtype=bool,
+                                 align_arrays=False, meta=np.empty((0,), dtype=bool)).persist()
+            self._sample = (rows, LinearDesign(Xs, self.fit_intercept), ws, marks, per_chunk)
         return self._sample[1], None, self._sample[2]
 
     def hessian_rows_weight(self, rows) -> float:
@@ -362,4 +372,4 @@ class DaskObjective:
         return LinearDesign(Xs, self.fit_intercept), ys, ws, picked is None
 
     def column_moments(self):
-        return self.data.col_mean, self.data.col_sd
+        return self.data.column_moments()
