@@ -55,8 +55,11 @@ def packed_pass(fn, L, rows, *arrays, kept=None, **kwargs):
     args = [x for a in arrays for x in (a, _index(a))]
     kept_rows = (0,) * len(rows) if kept is None else tuple(kept)
     sizes = tuple(m + k + L for m, k in zip(rows, kept_rows, strict=True))
+    # align_arrays=False: the arrays pair block by block (the sample positions are chunked
+    # by the rows they fall in, not like the rows)
     packed = da.blockwise(fn, "i", *args, adjust_chunks={"i": sizes}, concatenate=False,
-                          dtype=np.float64, meta=np.empty((0,)), L=L, **kwargs)
+                          align_arrays=False, dtype=np.float64, meta=np.empty((0,)), L=L,
+                          **kwargs)
     out = [packed.map_blocks(_part, L=L, part="r", chunks=(rows,), dtype=np.float64,
                              meta=np.empty((0,))),
            packed.map_blocks(_part, L=L, part="sums", chunks=((1,) * len(rows), (L,)),
