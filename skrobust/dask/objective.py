@@ -251,13 +251,9 @@ class DaskObjective:
         return point
 
     def _hessian(self, G, scale):
-        p = self.n_params
-        if self.joint:
-            H = G * (2.0 / (self.w0 * scale))
-            H[np.arange(p), np.arange(p)] += 2.0 * self.penalty
-        else:
-            H = G[:p, :p] * (2.0 / self.w0)
-            H[np.diag_indices_from(H)] += 2.0 * self.penalty
+        p = self.n_params  # joint: the scale's row and column too, without a penalty
+        H = G * (2.0 / (self.w0 * scale)) if self.joint else G[:p, :p] * (2.0 / self.w0)
+        H[np.arange(p), np.arange(p)] += 2.0 * self.penalty
         return H
 
     def evaluate(self, beta, scale, reference=None, out=None, newton=False):
