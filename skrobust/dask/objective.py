@@ -172,16 +172,11 @@ class DaskObjective:
         self.rows = DaskRows(data.w, data.total_weight, data.n_pos) if rows is None else rows
         self._ahead = None  # (residuals, scale, IRLS sums, sum w rho) of the last advance
 
-    @property
-    def joint(self) -> bool:
-        return bool(self.scale_rule.penalty_in_scale_units)
+    joint, penalty_factor = MProblem.joint, MProblem.penalty_factor  # of the scale rule
 
     @property
     def newton(self) -> bool:
         return bool(self.loss.convex) and bool(self.loss.symmetric)
-
-    def penalty_factor(self, scale: float) -> float:
-        return scale if self.joint else 1.0
 
     def with_loss(self, loss, scale_rule=None) -> DaskObjective:
         return DaskObjective(self.data, loss, self.scale_rule if scale_rule is None
