@@ -64,17 +64,6 @@ def is_dask_input(*arrays) -> bool:
     return any(a is not None and is_dask_collection(a) for a in arrays)
 
 
-def _check_predict_input(est, X):
-    from sklearn.utils.validation import check_is_fitted
-
-    check_is_fitted(est)
-    X = check_x(X)
-    if X.shape[1] != est.n_features_in_:
-        raise ValueError(f"X has {X.shape[1]} features, but {type(est).__name__} is expecting "
-                         f"{est.n_features_in_} features as input.")
-    return X
-
-
 def _predict_block(X, estimator, width):
     if not X.shape[0]:  # an empty chunk (scikit-learn's validation refuses no rows)
         return np.empty((0,) if width is None else (0, width))
@@ -109,8 +98,13 @@ def predict_dask(estimator, X):
     (((5, 5, 5, 5),), array([0., 1., 2.]))
     """
     import dask
+    from sklearn.utils.validation import check_is_fitted
 
-    X = _check_predict_input(estimator, X)
+    check_is_fitted(estimator)
+    X = check_x(X)
+    if X.shape[1] != estimator.n_features_in_:
+        raise ValueError(f"X has {X.shape[1]} features, but {type(estimator).__name__} is "
+                         f"expecting {estimator.n_features_in_} features as input.")
     # one copy of the estimator for the whole graph, not one per task
     model = dask.delayed(estimator)
     if not np.ndim(estimator.intercept_):

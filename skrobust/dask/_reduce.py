@@ -19,17 +19,17 @@ SPLIT_EVERY = 8
 """Fan-in of the tree reductions of the per-chunk sums."""
 
 
-def _index(a):
-    return None if a is None else ("ij" if a.ndim == 2 else "i")
+def _indexed(arrays):
+    """blockwise's ``(array, index)`` pairs, flat: rows ``i`` (and columns ``j``)."""
+    return [x for a in arrays for x in (a, None if a is None else "ij"[:a.ndim])]
 
 
 def rows_of(fn, L, *arrays, **kwargs):
     """A lazy ``(n_chunks, L)`` array: one row per chunk from ``fn(*chunks, **kwargs)``."""
     import dask.array as da
 
-    args = [x for a in arrays for x in (a, _index(a))]
     # concatenate=False: a kernel gets X's single column block in a list (no copy)
-    return da.blockwise(fn, "ik", *args, new_axes={"k": L}, adjust_chunks={"i": 1},
+    return da.blockwise(fn, "ik", *_indexed(arrays), new_axes={"k": L}, adjust_chunks={"i": 1},
                         concatenate=False, dtype=np.float64, meta=np.empty((0, 0)), **kwargs)
 
 
@@ -52,11 +52,13 @@ def packed_pass(fn, L, rows, *arrays, kept=None, **kwargs):
     import dask
     import dask.array as da
 
-    args = [x for a in arrays for x in (a, _index(a))]
     kept_rows = (0,) * len(rows) if kept is None else tuple(kept)
     sizes = tuple(m + k + L for m, k in zip(rows, kept_rows, strict=True))
-    packed = da.blockwise(fn, "i", *args, adjust_chunks={"i": sizes}, concatenate=False,
-                          dtype=np.float64, meta=np.empty((0,)), L=L, **kwargs)
+    # align_arrays=False: the arrays pair block by block (the sample positions are chunked
+    # by the rows they fall in, not like the rows)
+    packed = da.blockwise(fn, "i", *_indexed(arrays), adjust_chunks={"i": sizes}, concatenate=False,
+                          align_arrays=False, dtype=np.float64, meta=np.empty((0,)), L=L,
+                          **kwargs)
     out = [packed.map_blocks(_part, L=L, part="r", chunks=(rows,), dtype=np.float64,
                              meta=np.empty((0,))),
            packed.map_blocks(_part, L=L, part="sums", chunks=((1,) * len(rows), (L,)),

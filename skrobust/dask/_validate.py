@@ -81,7 +81,7 @@ def _moments_block(X, w, *, d):
 class DaskData:
     """The persisted inputs of a dask fit and the sums every step needs (never stored)."""
 
-    def __init__(self, X, y, sample_weight, fit_intercept, persist=True):
+    def __init__(self, X, y, sample_weight, fit_intercept):
         import dask
 
         X, y, w = check_layout(X, y, sample_weight)
@@ -91,9 +91,8 @@ class DaskData:
         self.units = FitUnits(None, 1.0, unit)
         if unit != 1.0:
             w = w / unit
-        if persist:
-            X, y, w = dask.persist(*(a.map_blocks(_aligned, dtype=a.dtype, meta=a._meta)
-                                     for a in (X, y, w)))
+        X, y, w = dask.persist(*(a.map_blocks(_aligned, dtype=a.dtype, meta=a._meta)
+                                 for a in (X, y, w)))
         self.X, self.y, self.w = X, y, w
         self.rows = tuple(int(c) for c in X.chunks[0])
         self.n, self.d = int(X.shape[0]), int(X.shape[1])

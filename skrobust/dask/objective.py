@@ -47,15 +47,15 @@ def _chunk(X, fit_intercept):
     return LinearDesign(np.ascontiguousarray(_block(X)), fit_intercept)
 
 
-def _eval_block(X, y, w, ref, r_in, marks, *, beta, scale, loss, joint, fit_intercept,
+def _eval_block(X, y, w, ref, r_in, picked, *, beta, scale, loss, joint, fit_intercept,
                 hessian, L, edges=None, slots=0):
-    """``[r, r[marks], kept, sums]``, the sums ``[sum w rho, sum w u psi, change2, A'(w psi),
+    """``[r, r[picked rows], kept, sums]``, the sums ``[sum w rho, sum w u psi, change2, A'(w psi),
     vec(B'VB), counts]`` with ``B = [A, u]``, ``V = w psi'(u)`` (the Gram with ``hessian``) and
     the counts of ``|r|`` at ``edges`` (the median's first round, with ``edges``; ``kept``: up
-    to ``slots`` values inside them); ``marks``: the Hessian sample rows.  ``r_in`` given: the
-    sums of those residuals only, as a row."""
-    m = _check_lengths(_block(X), y, w, ref, r_in, marks)
-    k = (0 if marks is None else int(np.count_nonzero(marks))) + (2 * slots + 1 if slots else 0)
+    to ``slots`` values inside them); ``picked``: the Hessian sample rows, positions among the
+    chunk's positive-weight rows.  ``r_in`` given: the sums of those residuals only, as a row."""
+    m = _check_lengths(_block(X), y, w, ref, r_in)
+    k = (0 if picked is None else picked.size) + (2 * slots + 1 if slots else 0)
     out = np.zeros((1, L) if r_in is not None else m + k + L)
     stats = out[0] if r_in is not None else out[m + k:]
     if m == 0:
@@ -79,15 +79,8 @@ def _eval_block(X, y, w, ref, r_in, marks, *, beta, scale, loss, joint, fit_inte
         if slots:
             counts, out[m + k - 2 * slots - 1:m + k] = counts
         stats[L - 4 * (edges.size + 1):] = counts[0]
-    if marks is not None:
-        out[m:m + np.count_nonzero(marks)] = r[marks]
-    return out
-
-
-def _marks_block(w, picked):
-    """Whether each row of this chunk is one of its positive-weight rows ``picked``."""
-    out = np.zeros(w.shape[0], dtype=bool)
-    out[np.flatnonzero(w > 0)[picked]] = True
+    if picked is not None:
+        out[m:m + picked.size] = r[np.flatnonzero(w > 0)[picked]]
     return out
 
 
@@ -172,23 +165,18 @@ class DaskObjective:
         self.n_samples, self.n_params = data.n_pos, data.p
         self.capabilities = DASK if data.n_pos < irls.HESSIAN_MIN_ROWS \
             else DASK_SAMPLED_HESSIAN
-        self._sample = None  # (positions, design, weights, marks, rows per chunk)
+        self._sample = None  # (positions, design, weights, positions per chunk, rows per chunk)
         self.fit_intercept = data.fit_intercept
         self.penalty = penalty_diagonal(data.p, data.fit_intercept, self.alpha)
         self._shape = LinearDesign(np.empty((0, data.d)), data.fit_intercept)  # penalty terms
         self.rows = DaskRows(data.w, data.total_weight, data.n_pos) if rows is None else rows
         self._ahead = None  # (residuals, scale, IRLS sums, sum w rho) of the last advance
 
-    @property
-    def joint(self) -> bool:
-        return bool(self.scale_rule.penalty_in_scale_units)
+    joint, penalty_factor = MProblem.joint, MProblem.penalty_factor  # of the scale rule
 
     @property
     def newton(self) -> bool:
         return bool(self.loss.convex) and bool(self.loss.symmetric)
-
-    def penalty_factor(self, scale: float) -> float:
-        return scale if self.joint else 1.0
 
     def with_loss(self, loss, scale_rule=None) -> DaskObjective:
         return DaskObjective(self.data, loss, self.scale_rule if scale_rule is None
@@ -227,7 +215,7 @@ class DaskObjective:
         # and the values near the hint: the median's gather when they hold its bracket
         edges, slots = self.rows.next_edges(hint) if r_in is None and isinstance(
             self.scale_rule, MADScale) else (None, 0)
-        marks, kept = (None, None) if self._sample is None else self._sample[3:]
+        picked, kept = (None, None) if self._sample is None else self._sample[3:]
         L = 3 + p + H + (0 if edges is None else 4 * (edges.size + 1))
         kwargs = dict(beta=np.asarray(beta, dtype=np.float64), scale=float(scale),
                       loss=self.loss, joint=self.joint, fit_intercept=self.fit_intercept,
@@ -236,7 +224,7 @@ class DaskObjective:
             S = 2 * slots + 1 if slots else 0
             sizes = [k + S for k in (kept or (0,) * len(self.data.rows))]
             r, st, r_rows = packed_pass(_eval_block, L, self.data.rows,
-                                        *self._inputs(reference, None, marks),
+                                        *self._inputs(reference, None, picked),
                                         kept=sizes if kept or S else None, **kwargs)
             if S:  # per chunk: its sample rows, then its kept values
                 parts = np.split(r_rows, np.cumsum(sizes)[:-1])
@@ -258,13 +246,9 @@ class DaskObjective:
         return point
 
     def _hessian(self, G, scale):
-        p = self.n_params
-        if self.joint:
-            H = G * (2.0 / (self.w0 * scale))
-            H[np.arange(p), np.arange(p)] += 2.0 * self.penalty
-        else:
-            H = G[:p, :p] * (2.0 / self.w0)
-            H[np.diag_indices_from(H)] += 2.0 * self.penalty
+        p = self.n_params  # joint: the scale's row and column too, without a penalty
+        H = G * (2.0 / (self.w0 * scale)) if self.joint else G[:p, :p] * (2.0 / self.w0)
+        H[np.arange(p), np.arange(p)] += 2.0 * self.penalty
         return H
 
     def evaluate(self, beta, scale, reference=None, out=None, newton=False):
@@ -292,10 +276,11 @@ class DaskObjective:
             Xs, _, ws = self.data.positive_rows(rows)
             starts = np.cumsum((0,) + self.data.pos_counts)
             per_chunk = tuple(map(int, np.diff(np.searchsorted(rows, starts))))
-            local = da.from_array(rows - np.repeat(starts[:-1], per_chunk), chunks=(per_chunk,))
-            marks = da.blockwise(_marks_block, "i", self.data.w, "i", local, "i", dtype=bool,
-                                 align_arrays=False, meta=np.empty((0,), dtype=bool)).persist()
-            self._sample = (rows, LinearDesign(Xs, self.fit_intercept), ws, marks, per_chunk)
+            # each chunk's sample positions, chunked by the rows they fall in; persisted, the
+            # passes refer to them instead of carrying them in every graph
+            local = da.from_array(rows - np.repeat(starts[:-1], per_chunk),
+                                  chunks=(per_chunk,)).persist()
+            self._sample = (rows, LinearDesign(Xs, self.fit_intercept), ws, local, per_chunk)
         return self._sample[1], None, self._sample[2]
 
     def hessian_rows_weight(self, rows) -> float:
@@ -316,11 +301,9 @@ class DaskObjective:
         done = self._computed(r, scale)
         rho = self.rows.sum(rho_sums, 2, r, scale=scale, loss=self.loss)[0] if done is None \
             else done[1]
-        data = 2.0 * rho / self.w0
-        pen = self._shape.penalty_value(beta, self.alpha)
-        if self.joint:
-            return scale * (self.total_weight + data) + pen
-        return scale * scale * data + pen
+        # the in-memory formula of the objective from its sums (the gradient is not used)
+        return point_from_sums(self, beta, scale, r, np.zeros(self.n_params), [rho, 0.0],
+                               self._shape.penalty_value(beta, self.alpha), 0.0).f
 
     def exact_fit(self, residuals) -> bool:
         ss = self.rows.sum(_square_sums, 1, residuals)[0]
